@@ -1,0 +1,31 @@
+# Two commands for a new machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DB     ?= data/hipline.duckdb
+
+.PHONY: demo test lint bench clean
+
+demo: $(VENV)/.installed  ## build .venv, generate + load demo data, serve http://127.0.0.1:8050
+	$(BIN)/hipline demo --db $(DB)
+
+test: $(VENV)/.installed  ## run every test (browser tests need /usr/bin/chromium)
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+bench: $(VENV)/.installed  ## the loader benchmark on 10 000 clients (several minutes)
+	$(BIN)/python benchmarks/bench_load.py
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("hipline needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+clean:
+	rm -rf $(VENV) data/demo data/hipline.duckdb* .pytest_cache

@@ -1,0 +1,405 @@
+"""`hipline load`: put files into the warehouse without losing a row.
+
+For each file: rows read = rows loaded + rows quarantined, and the report says all three. A file
+is known by its name (relative to the folder loaded); loading the same bytes again changes
+nothing, loading new bytes under the same name replaces what the earlier version contributed.
+Reference files (staff, cohorts, clients) load first so the rows that point at them can be
+checked. The whole load is published at once (see `etl.warehouse`): a crash leaves the warehouse
+as it was. Each file is its own transaction inside that, so one unreadable file does not stop the
+others.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from etl import read, warehouse
+from etl.columns import LOAD_ORDER, RECORD_KINDS
+from etl.read import Prepared
+from etl.rules import validation_insert
+from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
+from etl.values import DateOrder
+
+REFERENCE_KINDS = ("staff", "cohorts", "clients")
+
+
+@dataclass
+class FileReport:
+    path: str
+    file: str
+    kind: str | None = None
+    status: str = "error"  # loaded | replaced | unchanged | error
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    error: str | None = None
+    note: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class LoadReport:
+    warehouse: str
+    files: list[FileReport]
+    seconds: float
+
+    @property
+    def all_readable(self) -> bool:
+        return all(f.error is None for f in self.files)
+
+    def as_dict(self) -> dict:
+        return {"warehouse": self.warehouse, "seconds": round(self.seconds, 3), "files": [asdict(f) for f in self.files]}
+
+
+class Progress(Protocol):
+    def file_started(self, name: str, size: int) -> None: ...
+    def file_progress(self, fraction: float) -> None: ...
+    def file_done(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What the warehouse holds of a file name already."""
+
+    load_id: int
+    content_hash: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    roster_version: int | None
+    finished: datetime
+
+
+@dataclass
+class _Target:
+    path: Path
+    name: str
+    report: FileReport
+    prepared: Prepared | None = None
+    previous: _Loaded | None = None  # the version of the same name that is loaded now
+
+
+def find_files(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Files to load with the names the warehouse will know them by. Folders are searched for data
+    files (by extension); a file named on the command line is always tried."""
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                hidden = any(part.startswith(".") for part in relative.parts)
+                if child.is_file() and child.suffix.lower() in EXTENSIONS and not hidden:
+                    found.append((child, relative.as_posix()))
+        else:
+            found.append((path, path.name))
+    return found
+
+
+def load(
+    db: Path,
+    paths: Sequence[Path],
+    *,
+    today: date | None = None,
+    date_order: DateOrder = "dmy",
+    kind: str | None = None,
+    progress: Progress | None = None,
+    memory_limit: str = "1500MB",
+    on_wait=None,
+) -> LoadReport:
+    started = time.perf_counter()
+    today = today or date.today()
+    targets = [_Target(p, n, FileReport(str(p), n)) for p, n in find_files(paths)]
+    with read.new_workdir() as workdir:
+        for target in targets:
+            _prepare(target, kind, Path(workdir))
+        targets.sort(key=lambda t: (LOAD_ORDER.get(t.report.kind or "", 99), t.name))
+        with warehouse.exclusive_writer(db, on_wait):
+            to_load = _decide(db, targets)
+            if to_load or any(t.report.error for t in targets):
+                with warehouse.write_then_swap(db, memory_limit) as con:
+                    for target in targets:
+                        if target in to_load:
+                            _load_file(con, target, today, date_order, progress)
+                        elif target.report.error:
+                            _record_error(con, target)
+    return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started)
+
+
+def _prepare(target: _Target, kind: str | None, workdir: Path) -> None:
+    try:
+        if not target.path.exists():
+            raise UnreadableFile(f"{target.name} does not exist")
+        if target.path.is_dir():
+            raise UnreadableFile(f"{target.name} is a folder")
+        facts = inspect_file(target.path, target.name)
+        target.prepared = read.prepare(facts, kind, workdir)
+        target.report.kind = target.prepared.kind
+        target.report.ignored_columns = target.prepared.ignored
+    except UnreadableFile as e:
+        target.report.error = str(e)
+
+
+def _decide(db: Path, targets: list[_Target]) -> list[_Target]:
+    """Which files need loading: new names, new contents, and files whose quarantined rows may now
+    pass because the roster they point at is changing."""
+    history: dict[str, _Loaded] = {}
+    by_hash: dict[str, str] = {}
+    roster_version = None
+    if db.exists():
+        con = warehouse.connect_read_only(db)
+        try:
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'").fetchone()[0]:
+                for name, *fields in con.execute(
+                    "SELECT source_file, load_id, content_hash, rows_read, rows_loaded, rows_quarantined, "
+                    "roster_version, finished FROM loads WHERE status = 'loaded'"
+                ).fetchall():
+                    history[name] = _Loaded(*fields)
+                    by_hash[history[name].content_hash] = name
+                roster_version = con.execute(
+                    "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
+                ).fetchone()[0]
+        finally:
+            con.close()
+    to_load: list[_Target] = []
+    roster_changing = False
+    for target in targets:
+        if target.prepared is None:
+            continue
+        digest = target.prepared.facts.sha256
+        previous = history.get(target.name)
+        same_elsewhere = by_hash.get(digest)
+        if previous and previous.content_hash == digest:
+            recheck = previous.rows_quarantined > 0 and (roster_changing or previous.roster_version != roster_version)
+            if not recheck:
+                _unchanged(target, previous, f"already loaded on {previous.finished:%Y-%m-%d %H:%M}")
+                continue
+            target.report.note = "re-checked against the updated roster"
+        elif same_elsewhere and same_elsewhere != target.name:
+            _unchanged(target, history[same_elsewhere], f"same content as {same_elsewhere}, already loaded")
+            continue
+        target.previous = previous
+        by_hash[digest] = target.name
+        if target.prepared.kind in REFERENCE_KINDS:
+            roster_changing = True
+        to_load.append(target)
+    return to_load
+
+
+def _unchanged(target: _Target, loaded: _Loaded, note: str) -> None:
+    """Nothing to do: the report repeats the counts of the load that is already in the warehouse."""
+    report = target.report
+    report.status, report.note = "unchanged", note
+    report.rows_read, report.rows_loaded, report.rows_quarantined = loaded.rows_read, loaded.rows_loaded, loaded.rows_quarantined
+    target.prepared = None
+
+
+def _record_error(con: duckdb.DuckDBPyConnection, target: _Target) -> None:
+    now = datetime.now()
+    con.execute(
+        "INSERT INTO loads (load_id, source_file, path, content_hash, kind, status, error, started, finished) "
+        "VALUES ((SELECT coalesce(max(load_id), 0) + 1 FROM loads), ?, ?, ?, ?, 'error', ?, ?, ?)",
+        [target.name, str(target.path), None, target.report.kind, target.report.error, now, now],
+    )
+
+
+class _Watcher:
+    """Reports DuckDB's progress on the running statement while a large file loads."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, progress: Progress | None):
+        self.con, self.progress, self.stop = con, progress, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True) if progress else None
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            fraction = self.con.query_progress()
+            if fraction >= 0:
+                self.progress.file_progress(min(fraction / 100, 1.0))
+
+    def __enter__(self):
+        if self.thread:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        if self.thread:
+            self.thread.join()
+
+
+def _load_file(con, target: _Target, today: date, order: DateOrder, progress: Progress | None) -> None:
+    prepared, report = target.prepared, target.report
+    begun = time.perf_counter()
+    started = datetime.now()
+    if progress:
+        progress.file_started(target.name, prepared.facts.size)
+    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if target.previous:
+            _remove_previous_version(con, target.name)
+        with _Watcher(con, progress):
+            _insert_rows(con, prepared, load_id, target.name, today, order)
+        _mark_duplicates(con, prepared.kind, load_id)
+        loaded, quarantined = _counts(con, prepared.kind, load_id)
+        report.rows_read, report.rows_loaded, report.rows_quarantined = loaded + quarantined, loaded, quarantined
+        report.status = "replaced" if target.previous else "loaded"
+        roster = con.execute(
+            "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
+        ).fetchone()[0]
+        if prepared.kind in REFERENCE_KINDS:
+            roster = load_id
+        con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, ?, NULL, ?, ?, ?, ?)",
+            [load_id, target.name, str(target.path), prepared.facts.sha256, prepared.kind, report.rows_read,
+             loaded, quarantined, report.note, started, datetime.now(), roster],
+        )
+        con.execute("COMMIT")
+    except duckdb.Error as e:
+        con.execute("ROLLBACK")
+        report.status, report.rows_read, report.rows_loaded, report.rows_quarantined = "error", 0, 0, 0
+        report.error = f"{target.name} could not be read: {str(e).splitlines()[0]}"
+        _record_error(con, target)
+    finally:
+        report.seconds = time.perf_counter() - begun
+        if progress:
+            progress.file_done()
+
+
+def _remove_previous_version(con, name: str) -> None:
+    for kind in RECORD_KINDS:
+        con.execute(f"DELETE FROM {kind}_rows WHERE source_file = ?", [name])
+    con.execute("DELETE FROM malformed_rows WHERE source_file = ?", [name])
+    con.execute("UPDATE loads SET status = 'superseded' WHERE source_file = ? AND status = 'loaded'", [name])
+
+
+def _insert_rows(con, prepared: Prepared, load_id: int, name: str, today: date, order: DateOrder) -> None:
+    kind = prepared.kind
+
+    def insert(source) -> None:
+        sql = validation_insert(kind, source, order)
+        params = {"load_id": load_id, "source_file": name}
+        if "$today" in sql:  # only the kinds with event dates check for dates in the future
+            params["today"] = today
+        con.execute(sql, params)
+
+    if prepared.facts.format == "csv":
+        rejects = f"rejects_{load_id}"
+        insert(read.csv_relation(prepared, rejects))
+        _number_csv_rows(con, prepared, kind, load_id, rejects)
+    elif prepared.facts.format == "parquet":
+        insert(read.parquet_relation(prepared))
+    else:
+        view = f"staged_{load_id}"
+        con.register(view, prepared.frame)
+        insert(read.frame_relation(prepared, view))
+        con.unregister(view)
+    if prepared.malformed:
+        con.executemany(
+            "INSERT INTO malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
+            [(load_id, name, row, kind, reason, raw) for row, reason, raw in prepared.malformed],
+        )
+
+
+REJECT_REASONS = {
+    "TOO MANY COLUMNS": "the row has more values than the header has columns (a delimiter inside an unquoted value?)",
+    "MISSING COLUMNS": "the row has fewer values than the header has columns",
+    "UNQUOTED VALUE": "a value has a stray quote character",
+    "INVALID UNICODE": "the row has characters that are not valid in the file's encoding",
+    "LINE SIZE OVER MAXIMUM": "the row is longer than 4 million characters",
+}
+
+
+def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int, rejects: str) -> None:
+    """Give each CSV row the line number a spreadsheet shows, and quarantine lines DuckDB could not split.
+
+    DuckDB reads CSV in parallel but keeps the file's order, so within this transaction the n-th row
+    inserted is the n-th row of the file that was not rejected; blank lines and rejected lines are
+    the gaps in that numbering."""
+    bad = con.execute(
+        f"SELECT line, first(error_type), first(csv_line), first(error_message) FROM {rejects} GROUP BY line ORDER BY line"
+    ).fetchall()
+    if bad:
+        con.executemany(
+            "INSERT INTO malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
+            [(load_id, prepared.facts.name, line, kind, REJECT_REASONS.get(error, message.splitlines()[0]), raw)
+             for line, error, raw, message in bad],
+        )
+    con.execute(f"DROP TABLE IF EXISTS {rejects}")
+    con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
+    first_data_line = prepared.skip + 2
+    gaps = sorted({line for line, *_ in bad} | {b for b in prepared.facts.blank_lines if b >= first_data_line})
+    table = f"{kind}_rows"
+    first_rowid = f"(SELECT min(rowid) FROM {table} WHERE load_id = $load_id)"
+    if not gaps:
+        con.execute(
+            f"UPDATE {table} SET source_row = rowid - {first_rowid} + {first_data_line} WHERE load_id = $load_id",
+            {"load_id": load_id},
+        )
+        return
+    # The k-th row inserted (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
+    thresholds = [gap - j - first_data_line + 1 for j, gap in enumerate(gaps, 1)]
+    con.execute(
+        f"""UPDATE {table} SET source_row = k + {first_data_line} + len(list_filter($thresholds, lambda t: t <= k))
+            FROM (SELECT rowid AS id, rowid - {first_rowid} AS k FROM {table} WHERE load_id = $load_id) AS numbered
+            WHERE {table}.rowid = numbered.id""",
+        {"load_id": load_id, "thresholds": thresholds},
+    )
+
+
+def _typed_raw(kind: str) -> str:
+    return "json_object(" + ", ".join(f"'{c.name}', {c.name}" for c in RECORD_KINDS[kind].columns) + ")"
+
+
+def _mark_duplicates(con, kind: str, load_id: int) -> None:
+    """Exact duplicates within the file and, for sessions and measures, of rows already loaded from
+    other files; for reference records, a second row for the same id."""
+    table, raw = f"{kind}_rows", _typed_raw(kind)
+    con.execute(
+        f"""UPDATE {table} SET reason = 'exact duplicate of row ' || d.first_row, raw = {raw}
+            FROM (SELECT row_hash, min(source_row) AS first_row FROM {table}
+                  WHERE load_id = $load_id AND reason IS NULL GROUP BY row_hash HAVING count(*) > 1) AS d
+            WHERE {table}.load_id = $load_id AND {table}.reason IS NULL
+              AND {table}.row_hash = d.row_hash AND {table}.source_row > d.first_row""",
+        {"load_id": load_id},
+    )
+    if kind in warehouse.REFERENCE_KEYS:
+        key = warehouse.REFERENCE_KEYS[kind]
+        con.execute(
+            f"""UPDATE {table} SET reason = '{key} ''' || {table}.{key} || ''' already appears in row '
+                       || d.first_row || ' of this file', raw = {raw}
+                FROM (SELECT {key} AS id, min(source_row) AS first_row FROM {table}
+                      WHERE load_id = $load_id AND reason IS NULL GROUP BY {key} HAVING count(*) > 1) AS d
+                WHERE {table}.load_id = $load_id AND {table}.reason IS NULL
+                  AND {table}.{key} = d.id AND {table}.source_row > d.first_row""",
+            {"load_id": load_id},
+        )
+        return
+    con.execute(
+        f"""UPDATE {table} SET reason = 'exact duplicate of row ' || d.first.r || ' of ' || d.first.f
+                   || ', which is already loaded', raw = {raw}
+            FROM (SELECT row_hash, min({{'f': source_file, 'r': source_row}}) AS first FROM {table}
+                  WHERE load_id <> $load_id AND reason IS NULL
+                    AND row_hash IN (SELECT row_hash FROM {table} WHERE load_id = $load_id AND reason IS NULL)
+                  GROUP BY row_hash) AS d
+            WHERE {table}.load_id = $load_id AND {table}.reason IS NULL AND {table}.row_hash = d.row_hash""",
+        {"load_id": load_id},
+    )
+
+
+def _counts(con, kind: str, load_id: int) -> tuple[int, int]:
+    loaded, quarantined = con.execute(
+        f"SELECT count(*) FILTER (WHERE reason IS NULL), count(*) FILTER (WHERE reason IS NOT NULL) "
+        f"FROM {kind}_rows WHERE load_id = ?",
+        [load_id],
+    ).fetchone()
+    malformed = con.execute("SELECT count(*) FROM malformed_rows WHERE load_id = ?", [load_id]).fetchone()[0]
+    return loaded, quarantined + malformed

@@ -1,0 +1,287 @@
+"""The validation rules of SPEC §1, one query per kind of record.
+
+A file's rows go through one pass: every cell is trimmed (`t_*`), parsed (`v_*`), the row is joined
+to the roster it refers to, and each rule adds its message to the row's `reason`. Every row is
+inserted, with a reason or without; the public views show the rows without one, the `quarantine`
+view the rows with one. Checks that need the other rows of the file (duplicates) run afterwards,
+in `etl.load`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from etl import values
+from etl.columns import RECORD_KINDS
+from etl.instruments import (
+    INSTRUMENTS,
+    LEFS_ITEM_MAX,
+    LEFS_ITEMS,
+    ODI_SECTION_MAX,
+    ODI_SECTIONS,
+    PSFS_MAX_ACTIVITIES,
+    PSFS_MIN_ACTIVITIES,
+)
+from etl.values import Cell, DateOrder, Parsed
+
+Parser = Callable[[Cell], Parsed]
+
+
+@dataclass(frozen=True)
+class Field:
+    parse: Parser
+    free_text: bool = False
+    keep_tokens: tuple[str, ...] = ()  # words that mean something here although they usually mean "missing"
+    future_allowed: bool = True
+
+
+SESSION_TYPES = {
+    "studio": ("class", "group", "group class", "reformer", "mat", "mat class", "pilates class"),
+    "home": ("home programme", "home program", "hep", "app", "home exercise", "at home"),
+    "clinic": ("1:1", "1 1", "one to one", "physio", "clinic visit", "appointment", "in clinic"),
+}
+SIDES = {
+    "L": ("l", "left", "lt", "left side"),
+    "R": ("r", "right", "rt", "right side"),
+    "both": ("b", "bilateral", "bilat", "l r", "lr", "l and r", "both sides", "both legs"),
+}
+FORMS = {"good": (), "fair": (), "poor": ()}
+ROLES = {
+    "physio": ("physiotherapist", "physical therapist", "pt", "physio therapist"),
+    "instructor": ("pilates instructor", "teacher", "trainer"),
+    "admin": ("administrator", "reception", "receptionist", "manager"),
+}
+REGIONS = {
+    "hip": ("hips",),
+    "knee": ("knees",),
+    "low_back": ("low back", "lower back", "lumbar", "back", "lbp", "low back pain"),
+    "other": (),
+}
+
+
+def _fields(kind: str, order: DateOrder) -> dict[str, Field]:
+    """How each column of a kind is parsed (SPEC §1)."""
+    date = Field(lambda c: values.date(c, order), future_allowed=False)
+    planned_date = Field(lambda c: values.date(c, order))  # a class or episode may start next week
+    text = Field(values.text, free_text=True)
+    code = Field(values.text)
+    if kind == "staff":
+        return {"staff_id": code, "name": text, "role": Field(lambda c: values.choice(c, ROLES)), "email": text}
+    if kind == "cohorts":
+        return {
+            "cohort_id": code, "name": text, "instructor_id": code, "start_date": planned_date,
+            "weeks": Field(lambda c: values.whole_between(c, 1, 104)), "schedule": text,
+        }
+    if kind == "clients":
+        return {
+            "client_id": code, "start_date": planned_date, "region": Field(lambda c: values.choice(c, REGIONS)),
+            "sessions_per_week": Field(lambda c: values.whole_between(c, 1, 7)), "display_name": text,
+            "birth_year": Field(lambda c: values.whole_between(c, 1900, 2030)), "clinician_id": code,
+            "cohort_id": code, "end_date": planned_date, "goals": text,
+        }
+    if kind == "session_log":
+        return {
+            "client_id": code, "session_date": date, "attended": Field(values.yes_no),
+            "session_type": Field(lambda c: values.choice(c, SESSION_TYPES)), "exercise": text,
+            "level": Field(values.level_number), "sets": Field(lambda c: values.amount(c, 20, whole=True)),
+            "reps": Field(lambda c: values.amount(c, 500, whole=True)),
+            "hold_s": Field(lambda c: values.amount(c, 3600, whole=False, unit=" s")),
+            "resistance": Field(values.resistance, keep_tokens=("none", "-", "--")),
+            "side": Field(lambda c: values.choice(c, SIDES)), "pain_before": Field(values.pain),
+            "pain_during": Field(values.pain), "pain_after": Field(values.pain), "pain_next_day": Field(values.pain),
+            "rpe": Field(values.rating), "form": Field(lambda c: values.choice(c, FORMS)), "notes": text,
+            "staff_id": code,
+        }
+    return {
+        "client_id": code, "measured_on": date, "instrument": Field(_instrument),
+        "score": Field(lambda c: Parsed(values.decimal(c.text), [_not_a_number(c)])), "items": Field(_items),
+    }
+
+
+def _not_a_number(cell: Cell) -> tuple[str, str]:
+    return (f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not a number'")
+
+
+def _instrument(cell: Cell) -> Parsed:
+    key = f"trim(regexp_replace(upper({cell.text}), '[^A-Z0-9]+', '_', 'g'), '_')"
+    whens = " ".join(
+        f"WHEN {key} IN ({', '.join(repr(n) for n in (i.code, *i.synonyms))}) THEN '{i.code}'" for i in INSTRUMENTS
+    )
+    known = ", ".join(i.code for i in INSTRUMENTS)
+    return Parsed(
+        f"CASE {whens} END",
+        [(f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'instrument ' || {cell.shown} || ' is not a known instrument ({known})'")],
+    )
+
+
+def _items(cell: Cell) -> Parsed:
+    """Item responses as a list: JSON ([4, 2, null]) or separated by , ; or |. Blank answers are NULL."""
+    parts = f"regexp_split_to_array(trim({cell.text}, '[] '), '\\s*[,;|]\\s*')"
+    blank = "lower(trim(x)) IN ('', 'null', 'none', 'na', 'n/a', '-')"
+    return Parsed(
+        f"list_transform({parts}, lambda x: CASE WHEN {blank} THEN NULL ELSE TRY_CAST(trim(x) AS DOUBLE) END)",
+        [(
+            f"len(list_filter({parts}, lambda x: NOT ({blank}) AND TRY_CAST(trim(x) AS DOUBLE) IS NULL)) > 0",
+            f"'items ' || {cell.shown} || ' are not all numbers'",
+        )],
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a file's rows come from, for the validation query.
+
+    The relation names the file's columns by position (c0, c1, ...), so that no header a file
+    may have can clash with the query's own names; `headers` keeps the file's own names.
+    """
+
+    relation: str  # a table function call or a registered relation name
+    headers: list[str]  # the file's column names, in order: column i is c{i}
+    columns: dict[str, int]  # canonical column -> position of the file column that holds it
+    has_source_row: bool  # xlsx, JSON Lines and Parquet know their row numbers; CSV rows are numbered later
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Joins and checks that look beyond the row's own cells.
+_ROSTER_JOINS = {
+    "cohorts": "LEFT JOIN staff AS ref_staff ON ref_staff.staff_id = p.v_instructor_id",
+    "clients": """LEFT JOIN staff AS ref_staff ON ref_staff.staff_id = p.v_clinician_id
+                  LEFT JOIN cohorts AS ref_cohort ON ref_cohort.cohort_id = p.v_cohort_id""",
+    "session_log": """LEFT JOIN clients AS ref_client ON ref_client.client_id = p.v_client_id
+                      LEFT JOIN staff AS ref_staff ON ref_staff.staff_id = p.v_staff_id""",
+    "measures": """LEFT JOIN clients AS ref_client ON ref_client.client_id = p.v_client_id
+                   LEFT JOIN instruments AS ref_instrument ON ref_instrument.code = p.v_instrument""",
+}
+
+
+def _in_roster(value: str, ref: str, name: str, roster: str) -> tuple[str, str]:
+    return (f"{value} IS NOT NULL AND {ref} IS NULL", f"'{name} ' || '''' || {value} || '''' || ' is not in the {roster}'")
+
+
+def _row_checks(kind: str) -> list[tuple[str, str]]:
+    if kind == "cohorts":
+        return [_in_roster("p.v_instructor_id", "ref_staff.staff_id", "instructor_id", "staff list")]
+    if kind == "clients":
+        return [
+            _in_roster("p.v_clinician_id", "ref_staff.staff_id", "clinician_id", "staff list"),
+            _in_roster("p.v_cohort_id", "ref_cohort.cohort_id", "cohort_id", "cohort list"),
+            (
+                "p.v_end_date < p.v_start_date",
+                f"'end_date ' || {values.iso('p.v_end_date')} || ' is before start_date ' || {values.iso('p.v_start_date')}",
+            ),
+        ]
+    if kind == "session_log":
+        return [
+            _in_roster("p.v_client_id", "ref_client.client_id", "client_id", "client roster"),
+            _in_roster("p.v_staff_id", "ref_staff.staff_id", "staff_id", "staff list"),
+            (
+                "p.v_session_date < ref_client.start_date",
+                f"'session_date ' || {values.iso('p.v_session_date')} || ' is before the client''s start date ' || "
+                f"{values.iso('ref_client.start_date')}",
+            ),
+        ]
+    if kind == "measures":
+        return _measure_checks()
+    return []
+
+
+def _scored_from_items() -> str:
+    """ODI, LEFS and PSFS scored from their items (SPEC §1); NULL when they cannot be."""
+    answered = "len(list_filter(v_items, lambda x: x IS NOT NULL))"
+    total = "list_sum(v_items)"
+    return f"""CASE
+        WHEN v_items IS NULL THEN NULL
+        WHEN v_instrument = 'ODI' AND len(v_items) = {ODI_SECTIONS} AND {answered} >= {ODI_SECTIONS - 1}
+            THEN round({total} / ({ODI_SECTION_MAX} * {answered}) * 100, 1)
+        WHEN v_instrument = 'LEFS' AND len(v_items) = {LEFS_ITEMS} AND {answered} = {LEFS_ITEMS} THEN {total}
+        WHEN v_instrument = 'PSFS' AND {answered} BETWEEN {PSFS_MIN_ACTIVITIES} AND {PSFS_MAX_ACTIVITIES}
+             AND len(v_items) = {answered} THEN round({total} / {answered}, 2)
+    END"""
+
+
+def _measure_checks() -> list[tuple[str, str]]:
+    answered = "len(list_filter(p.v_items, lambda x: x IS NOT NULL))"
+    unanswered = f"(len(p.v_items) - {answered})"
+    score = "coalesce(p.v_score, scored)"
+
+    def out_of(limit: int) -> str:
+        return f"len(list_filter(p.v_items, lambda x: x < 0 OR x > {limit})) > 0"
+
+    return [
+        ("p.v_score IS NULL AND p.v_items IS NULL AND p.t_score IS NULL", "'score is missing'"),
+        _in_roster("p.v_client_id", "ref_client.client_id", "client_id", "client roster"),
+        (f"p.v_instrument = 'ODI' AND len(p.v_items) <> {ODI_SECTIONS}",
+         f"'ODI needs {ODI_SECTIONS} section scores, got ' || len(p.v_items)"),
+        (f"p.v_instrument = 'ODI' AND {out_of(ODI_SECTION_MAX)}", f"'ODI section scores must be 0–{ODI_SECTION_MAX}'"),
+        (f"p.v_instrument = 'ODI' AND len(p.v_items) = {ODI_SECTIONS} AND {unanswered} > 1",
+         f"'ODI has ' || {unanswered} || ' unanswered sections; at most 1 may be missing'"),
+        (f"p.v_instrument = 'LEFS' AND len(p.v_items) <> {LEFS_ITEMS}",
+         f"'LEFS needs {LEFS_ITEMS} item scores, got ' || len(p.v_items)"),
+        (f"p.v_instrument = 'LEFS' AND {out_of(LEFS_ITEM_MAX)}", f"'LEFS item scores must be 0–{LEFS_ITEM_MAX}'"),
+        (f"p.v_instrument = 'LEFS' AND len(p.v_items) = {LEFS_ITEMS} AND {unanswered} > 0",
+         f"'LEFS has ' || {unanswered} || ' unanswered items; all {LEFS_ITEMS} are needed'"),
+        (f"p.v_instrument = 'PSFS' AND p.v_items IS NOT NULL AND NOT ({answered} BETWEEN {PSFS_MIN_ACTIVITIES} "
+         f"AND {PSFS_MAX_ACTIVITIES} AND len(p.v_items) = {answered})",
+         f"'PSFS needs {PSFS_MIN_ACTIVITIES}–{PSFS_MAX_ACTIVITIES} activity ratings, got ' || {answered}"),
+        ("p.v_instrument = 'PSFS' AND " + out_of(10), "'PSFS activity ratings must be 0–10'"),
+        ("p.v_score IS NULL AND p.v_items IS NOT NULL AND scored IS NULL AND p.v_instrument NOT IN ('ODI', 'LEFS', 'PSFS')",
+         "p.v_instrument || ' is not scored from items: give its score'"),
+        ("p.v_score IS NOT NULL AND scored IS NOT NULL AND abs(p.v_score - scored) > 0.1",
+         "'score ' || p.t_score || ' does not match its items (they score ' || scored || ')'"),
+        (f"{score} NOT BETWEEN ref_instrument.low AND ref_instrument.high",
+         f"p.v_instrument || ' score ' || {score} || ' is outside ' || ref_instrument.low || '–' || ref_instrument.high"),
+    ]
+
+
+# Columns of each kind's table, in order (after load_id, source_file, source_row).
+def table_columns(kind: str) -> list[str]:
+    return [c.name for c in RECORD_KINDS[kind].columns]
+
+
+def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
+    """INSERT every row of a file into `<kind>_rows`, each with the reasons it is quarantined (or NULL).
+
+    Parameters: $load_id, $source_file, $today.
+    """
+    fields = _fields(kind, order)
+    cells = {name: Cell(name) for name in fields}
+    cleaned = ",\n".join(
+        f"{values.cleaned(f'c{source.columns[name]}', f.free_text, f.keep_tokens)} AS {cells[name].text}"
+        if name in source.columns
+        else f"NULL::VARCHAR AS {cells[name].text}"
+        for name, f in fields.items()
+    )
+    parsed = {name: f.parse(cells[name]) for name, f in fields.items()}
+    typed = ",\n".join(f"{p.sql} AS {cells[name].value}" for name, p in parsed.items())
+
+    checks = [values.required(cells[name]) for name in RECORD_KINDS[kind].required]
+    for name, p in parsed.items():
+        checks += p.checks
+        if not fields[name].future_allowed:
+            checks.append(values.not_in_future(cells[name]))
+    checks += _row_checks(kind)
+    reason = "NULLIF(concat_ws('; ',\n" + ",\n".join(f"CASE WHEN {c} THEN {m} END" for c, m in checks) + "), '')"
+
+    outputs = table_columns(kind)
+    output_values = ["coalesce(v_score, scored)" if (kind, c) == ("measures", "score") else f"v_{c}" for c in outputs]
+    raw = "json_object(" + ", ".join(f"{literal(h)}, c{i}" for i, h in enumerate(source.headers)) + ")"
+    row_hash = "hash(" + ", ".join(output_values) + ")"
+    source_row = "source_row" if source.has_source_row else "NULL"
+    scored = f", {_scored_from_items()} AS scored" if kind == "measures" else ""
+    return f"""
+        INSERT INTO {kind}_rows (load_id, source_file, source_row, {", ".join(outputs)}, row_hash, reason, raw)
+        SELECT $load_id, $source_file, {source_row}, {", ".join(output_values)}, {row_hash}, reason,
+               CASE WHEN reason IS NOT NULL THEN {raw} END
+        FROM (
+            SELECT p.*, {reason} AS reason
+            FROM (
+                SELECT *{scored}
+                FROM (SELECT *, {typed} FROM (SELECT *, {cleaned} FROM {source.relation}))
+            ) AS p
+            {_ROSTER_JOINS.get(kind, "")}
+        )
+    """

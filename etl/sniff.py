@@ -1,0 +1,161 @@
+"""What a file is: its content hash, its format and, for text, its encoding.
+
+One pass over the bytes computes the sha256 (idempotent loads), checks that text is valid UTF-8
+(else it is read as Latin-1) and finds blank lines inside the data (so row numbers stay those a
+spreadsheet shows). Files that cannot be read get an `UnreadableFile` naming the file and the
+problem, and nothing of them is loaded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHUNK = 1 << 22
+HEAD = 1 << 16
+
+BLANK_LINE = re.compile(rb"\n(?=\r?\n)")  # a line end followed by an empty line
+
+EXTENSIONS = {".csv", ".tsv", ".txt", ".psv", ".tab", ".xlsx", ".jsonl", ".ndjson", ".json", ".parquet"}
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read at all; the message names the file and says what is wrong."""
+
+
+@dataclass
+class FileFacts:
+    path: Path
+    name: str  # how the warehouse knows the file (relative to the folder loaded)
+    size: int
+    sha256: str
+    format: str  # csv | xlsx | jsonl | parquet
+    encoding: str | None = None  # utf-8 | utf-16 | latin-1, for text formats
+    blank_lines: list[int] = field(default_factory=list)  # 1-based line numbers of blank lines inside the data
+
+
+def _format(name: str, head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFile(
+            f"{name} is an encrypted (password-protected) workbook or an old .xls file: "
+            "save it from Excel as an unprotected .xlsx or as CSV"
+        )
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"%PDF"):
+        raise UnreadableFile(f"{name} is a PDF document, not a data file: export the data as CSV or .xlsx")
+    if head.startswith(b"\x1f\x8b"):
+        raise UnreadableFile(f"{name} is gzip-compressed: decompress it first")
+    return "text"
+
+
+def _text_encoding(name: str, head: bytes) -> str | None:
+    """'utf-16' when the bytes say so; None when the rest of the file must decide."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4 and sample.count(b"\x00") >= len(sample) // 4:
+        even, odd = sample[0::2].count(b"\x00"), sample[1::2].count(b"\x00")
+        if max(even, odd) >= len(sample) // 4 and min(even, odd) == 0:
+            return "utf-16-be" if even > odd else "utf-16-le"
+    if b"\x00" in sample:
+        raise UnreadableFile(f"{name} is not a text file (it contains binary data): export the data as CSV or .xlsx")
+    return None
+
+
+def inspect_file(path: Path, name: str | None = None) -> FileFacts:
+    name = name or path.name
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise UnreadableFile(f"{name} cannot be opened: {e.strerror}") from e
+    if size == 0:
+        raise UnreadableFile(f"{name} is empty (0 bytes)")
+    with open(path, "rb") as f:
+        head = f.read(HEAD)
+    kind = _format(name, head)
+    if kind in ("xlsx", "parquet"):
+        if kind == "xlsx" and not zipfile.is_zipfile(path):
+            raise UnreadableFile(f"{name} looks like an .xlsx workbook but is damaged (not a complete zip file)")
+        return FileFacts(path, name, size, _sha256(path), kind)
+    encoding = _text_encoding(name, head)
+    digest, utf8_ok, blank_offsets = _scan_text(path, check_utf8=encoding is None)
+    if encoding is None:
+        encoding = "utf-8" if utf8_ok else "latin-1"
+        if not utf8_ok and _looks_binary(head):
+            raise UnreadableFile(f"{name} is not a text file (it contains binary data): export the data as CSV or .xlsx")
+    first = head.decode(encoding if encoding != "utf-8" else "utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    text_format = "jsonl" if first.startswith("{") else "csv"
+    if first.startswith("["):
+        raise UnreadableFile(f"{name} holds a JSON array: hipline reads JSON Lines (one JSON object per line)")
+    blank_lines = _line_numbers(path, blank_offsets) if blank_offsets and not encoding.startswith("utf-16") else []
+    return FileFacts(path, name, size, digest, text_format, encoding, blank_lines)
+
+
+def _looks_binary(head: bytes) -> bool:
+    controls = sum(1 for b in head[:4096] if b < 9 or 13 < b < 32)
+    return controls > len(head[:4096]) // 100
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _scan_text(path: Path, check_utf8: bool) -> tuple[str, bool, list[int]]:
+    """sha256, whether the bytes are valid UTF-8, and byte offsets of blank lines before the last data line."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
+    utf8_ok = True
+    blanks: list[int] = []
+    offset, tail = 0, b""
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+            if decoder is not None and utf8_ok and not chunk.isascii():
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            window = tail + chunk
+            if b"\n\n" in window or b"\n\r\n" in window:
+                blanks += [offset - len(tail) + hit.start() + 1 for hit in BLANK_LINE.finditer(window)]
+            tail = window[-2:]
+            offset += len(chunk)
+    if decoder is not None and utf8_ok:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8_ok = False
+    # Blank lines at the very end of a file change no row number; only those inside the data matter.
+    return digest.hexdigest(), utf8_ok, [b for b in sorted(set(blanks)) if not _only_blank_after(path, b)]
+
+
+def _only_blank_after(path: Path, offset: int) -> bool:
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while chunk := f.read(HEAD):
+            if chunk.strip():
+                return False
+    return True
+
+
+def _line_numbers(path: Path, offsets: list[int]) -> list[int]:
+    """1-based line numbers of the lines starting at the given byte offsets."""
+    numbers, line, position = [], 1, 0
+    with open(path, "rb") as f:
+        for offset in offsets:
+            f.seek(position)
+            line += f.read(offset - position).count(b"\n")
+            position = offset
+            numbers.append(line)
+    return numbers

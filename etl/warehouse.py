@@ -1,0 +1,175 @@
+"""The warehouse: one DuckDB file, its tables and public views, and how it is written safely.
+
+Writing (write-then-swap). DuckDB lets one process write a file, and a writer blocks readers. So a
+load never writes the live file: it copies it to `<name>.new`, loads into the copy, checkpoints,
+closes it and atomically renames it over the live file (`os.replace`). Readers open the live file
+read-only; a reader that opened it before the swap keeps reading the old file (its open file
+handle still points at it), one that opens it after sees the new one: the old data or the new,
+never a mix and never a lock error. A crash or `kill -9` mid-load leaves only a stale `.new`
+behind, which the next load deletes: the live file is exactly as it was. A lock file
+(`<name>.lock`) keeps two loads from running at once.
+
+Incremental loads copy the file first; DuckDB's compression keeps that copy small (tens of MB for
+millions of session rows), so its cost grows with the warehouse far more slowly than a reload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from etl.columns import RECORD_KINDS
+from etl.instruments import INSTRUMENTS
+
+CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+COLUMN_TYPES = {
+    "start_date": "DATE", "end_date": "DATE", "session_date": "DATE", "measured_on": "DATE",
+    "weeks": "INTEGER", "sessions_per_week": "INTEGER", "birth_year": "INTEGER", "attended": "BOOLEAN",
+    "level": "INTEGER", "sets": "INTEGER", "reps": "INTEGER", "hold_s": "DOUBLE", "pain_before": "DOUBLE",
+    "pain_during": "DOUBLE", "pain_after": "DOUBLE", "pain_next_day": "DOUBLE", "rpe": "DOUBLE",
+    "score": "DOUBLE", "items": "DOUBLE[]",
+}
+
+# Reference records: when several files define the same id, the most recently loaded version wins.
+REFERENCE_KEYS = {"staff": "staff_id", "cohorts": "cohort_id", "clients": "client_id"}
+
+
+def _kind_table(kind: str) -> str:
+    columns = ",\n".join(f"{c.name} {COLUMN_TYPES.get(c.name, 'VARCHAR')}" for c in RECORD_KINDS[kind].columns)
+    return f"""CREATE TABLE IF NOT EXISTS {kind}_rows (
+        load_id INTEGER NOT NULL,
+        source_file VARCHAR NOT NULL,
+        source_row BIGINT,
+        {columns},
+        row_hash UBIGINT,
+        reason VARCHAR,          -- NULL: loaded; otherwise why the row is quarantined
+        raw VARCHAR              -- the row as it was in the file (JSON), kept for quarantined rows
+    )"""
+
+
+def _public_view(kind: str) -> str:
+    columns = ", ".join(c.name for c in RECORD_KINDS[kind].columns)
+    latest = ""
+    if kind in REFERENCE_KEYS:
+        latest = f"QUALIFY row_number() OVER (PARTITION BY {REFERENCE_KEYS[kind]} ORDER BY load_id DESC, source_row DESC) = 1"
+    return f"""CREATE OR REPLACE VIEW {kind} AS
+        SELECT {columns}, source_file, source_row FROM {kind}_rows WHERE reason IS NULL {latest}"""
+
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS loads (
+        load_id INTEGER NOT NULL,
+        source_file VARCHAR NOT NULL,   -- the file's name (relative to the folder loaded)
+        path VARCHAR,                   -- where it was loaded from
+        content_hash VARCHAR,           -- sha256 of the file's bytes
+        kind VARCHAR,
+        status VARCHAR NOT NULL,        -- loaded | superseded | error
+        rows_read BIGINT NOT NULL DEFAULT 0,
+        rows_loaded BIGINT NOT NULL DEFAULT 0,
+        rows_quarantined BIGINT NOT NULL DEFAULT 0,
+        error VARCHAR,
+        note VARCHAR,
+        started TIMESTAMP NOT NULL,
+        finished TIMESTAMP,
+        roster_version INTEGER          -- newest roster load the file's rows were checked against
+    )""",
+    *(_kind_table(kind) for kind in RECORD_KINDS),
+    """CREATE TABLE IF NOT EXISTS malformed_rows (
+        load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT, kind VARCHAR,
+        reason VARCHAR NOT NULL, raw VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS instruments (
+        code VARCHAR, label VARCHAR, low DOUBLE, high DOUBLE, higher_is_better BOOLEAN
+    )""",
+    *(_public_view(kind) for kind in RECORD_KINDS),
+    f"""CREATE OR REPLACE VIEW quarantine AS
+        {" UNION ALL ".join(
+            f"SELECT load_id, source_file, source_row, '{kind}' AS kind, reason, raw FROM {kind}_rows WHERE reason IS NOT NULL"
+            for kind in RECORD_KINDS
+        )}
+        UNION ALL SELECT load_id, source_file, source_row, kind, reason, raw FROM malformed_rows""",
+    """CREATE OR REPLACE VIEW load_history AS
+        SELECT load_id, source_file AS file, path, content_hash, kind, status, rows_read, rows_loaded,
+               rows_quarantined, error, note, started, finished
+        FROM loads""",
+]
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in SCHEMA:
+        con.execute(statement)
+    if con.execute("SELECT count(*) FROM instruments").fetchone()[0] == 0:
+        con.executemany(
+            "INSERT INTO instruments VALUES (?, ?, ?, ?, ?)",
+            [(i.code, i.label, i.low, i.high, i.higher_is_better) for i in INSTRUMENTS],
+        )
+
+
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A reader's connection to the live warehouse; raises FileNotFoundError when nothing is loaded yet."""
+    if not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: load some files first (hipline load --db {path} FILES)")
+    return duckdb.connect(str(path), read_only=True, config=CONFIG)
+
+
+def staging_path(path: Path) -> Path:
+    return path.with_name(path.name + ".new")
+
+
+@contextlib.contextmanager
+def exclusive_writer(path: Path, on_wait=None) -> Iterator[None]:
+    """Hold the warehouse's lock file for the duration of a load."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
+def write_then_swap(path: Path, memory_limit: str = "1500MB") -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private copy of the warehouse, published atomically when the block ends
+    without error. The caller must hold `exclusive_writer`."""
+    staging = staging_path(path)
+    for stale in (staging, staging.with_name(staging.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    if path.exists():
+        shutil.copyfile(path, staging)
+        wal = path.with_name(path.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
+    con = duckdb.connect(str(staging), config={**CONFIG, "memory_limit": memory_limit})
+    try:
+        create_schema(con)
+        yield con
+        con.execute("CHECKPOINT")
+        con.close()
+    except BaseException:
+        con.close()
+        staging.unlink(missing_ok=True)
+        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+        raise
+    _publish(staging, path)
+
+
+def _publish(staging: Path, path: Path) -> None:
+    with open(staging, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(staging, path)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

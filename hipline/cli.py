@@ -1,0 +1,153 @@
+"""The `hipline` command: generate demo data, load files, look at the quarantine, serve the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from hipline.settings import Settings
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from e
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hipline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a realistic demo data set")
+    generate.add_argument("--clients", type=int, default=300, help="number of clients (default 300)")
+    generate.add_argument("--seed", type=int, default=7, help="random seed: the same seed gives the same files")
+    generate.add_argument("--out", type=Path, required=True, help="folder to write the files into")
+    generate.add_argument("--end", type=_date, help="date of the newest session (default 2026-10-30)")
+
+    db_help = f"warehouse file (default {settings.db}, or HIPLINE_DB)"
+    load = commands.add_parser("load", help="load files or folders into the warehouse")
+    load.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files, or folders to search for data files")
+    load.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    load.add_argument("--json", action="store_true", help="print a machine-readable report")
+    load.add_argument("--kind", choices=["staff", "cohorts", "clients", "session_log", "measures"],
+                      help="what the files hold, when their columns do not say")
+    load.add_argument("--date-order", choices=["dmy", "mdy"], default=settings.date_order,
+                      help="how to read 03/04/2025: dmy = 3 April (default), mdy = 4 March")
+    load.add_argument("--today", type=_date, help="reject dates after this day (default: the real today)")
+
+    quarantine = commands.add_parser("quarantine", help="list quarantined rows and why")
+    quarantine.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    quarantine.add_argument("--file", help="only rows from this file")
+    quarantine.add_argument("--limit", type=int, default=50)
+
+    columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
+    columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+    for name, text in (("serve", "serve the dashboard on a warehouse"), ("demo", "generate, load and serve demo data")):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("--db", type=Path, default=settings.db, help=db_help)
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8050)
+        if name == "demo":
+            command.add_argument("--clients", type=int, default=300)
+            command.add_argument("--seed", type=int, default=7)
+            command.add_argument("--data-dir", type=Path, default=settings.demo_dir)
+            command.add_argument("--no-serve", action="store_true", help="stop after loading")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    args = _parser(settings).parse_args(argv)
+    command = {
+        "generate": _generate, "load": _load, "quarantine": _quarantine, "columns": _columns,
+        "serve": _serve, "demo": _demo,
+    }[args.command]
+    return command(args, settings) or 0
+
+
+def _generate(args, settings: Settings) -> int:
+    from hipline.demo_data import generate_demo
+    from hipline.demo_data.generate import DEFAULT_END
+    from hipline.progress import console, simulation_progress
+
+    with simulation_progress() as tick:
+        summary = generate_demo(args.out, args.clients, args.seed, args.end or DEFAULT_END, progress=tick)
+    console.print(
+        f"Wrote {len(summary.files)} files to {summary.out_dir}: {summary.staff} staff, {summary.cohorts} cohorts, "
+        f"{summary.clients} clients, {summary.session_rows:,} session-log rows, {summary.measures:,} measures "
+        f"in {summary.seconds:.1f} s"
+    )
+    return 0
+
+
+def _load(args, settings: Settings) -> int:
+    from etl.load import load
+    from hipline.progress import LoadProgressBar, console, print_load_report
+
+    with LoadProgressBar(enabled=not args.json) as bar:
+        report = load(
+            args.db, args.paths, today=args.today, date_order=args.date_order, kind=args.kind, progress=bar,
+            memory_limit=settings.memory_limit,
+            on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
+        )
+    if args.json:
+        json.dump(report.as_dict(), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print_load_report(report)
+    return 0 if report.all_readable else 1
+
+
+def _quarantine(args, settings: Settings) -> int:
+    from hipline.progress import console, print_quarantine
+    from hipline.summary import quarantined_rows
+
+    try:
+        rows = quarantined_rows(args.db, args.file, args.limit)
+    except FileNotFoundError as e:
+        console.print(str(e))
+        return 1
+    print_quarantine(rows)
+    return 0
+
+
+def _columns(args, settings: Settings) -> int:
+    from hipline.progress import print_columns
+
+    print_columns(markdown=args.markdown)
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    from dashboard.app import create_app
+
+    app = create_app(args.db)
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
+def _demo(args, settings: Settings) -> int:
+    from etl.load import load
+    from hipline.demo_data import generate_demo
+    from hipline.progress import LoadProgressBar, console, print_load_report, simulation_progress
+
+    if not args.data_dir.exists() or not any(args.data_dir.iterdir()):
+        console.print(f"Generating demo data for {args.clients} clients in {args.data_dir} …")
+        with simulation_progress() as tick:
+            generate_demo(args.data_dir, args.clients, args.seed, progress=tick)
+    with LoadProgressBar(enabled=True) as bar:
+        report = load(args.db, [args.data_dir], progress=bar, memory_limit=settings.memory_limit)
+    print_load_report(report)
+    if args.no_serve:
+        return 0
+    console.print(f"Serving the dashboard on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    return _serve(args, settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

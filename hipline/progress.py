@@ -1,0 +1,99 @@
+"""What the command line shows: progress bars while working, tables when done."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from etl.columns import RECORD_KINDS
+from etl.load import LoadReport
+
+console = Console(stderr=True)
+out = Console()
+
+
+@contextlib.contextmanager
+def simulation_progress() -> Iterator:
+    with Progress(TextColumn("Simulating clients"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("clients", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+class LoadProgressBar:
+    """A bar over the bytes of the files being loaded; inside a big file it follows DuckDB's own progress."""
+
+    def __init__(self, enabled: bool = True):
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                            console=console, transient=True, disable=not enabled or not console.is_terminal)
+        self.task = None
+        self.done_bytes = 0
+        self.current = 0
+
+    def __enter__(self) -> LoadProgressBar:
+        self.bar.__enter__()
+        self.task = self.bar.add_task("Loading", total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+    def file_started(self, name: str, size: int) -> None:
+        self.current = size
+        task = self.bar.tasks[0]
+        self.bar.update(self.task, description=f"Loading {name}", total=(task.total or 0) + size)
+
+    def file_progress(self, fraction: float) -> None:
+        self.bar.update(self.task, completed=self.done_bytes + fraction * self.current)
+
+    def file_done(self) -> None:
+        self.done_bytes += self.current
+        self.bar.update(self.task, completed=self.done_bytes)
+
+
+def print_load_report(report: LoadReport) -> None:
+    table = Table(title=f"Load into {report.warehouse} ({report.seconds:.1f} s)", title_justify="left")
+    for column, justify in (("file", "left"), ("kind", "left"), ("status", "left"), ("read", "right"),
+                            ("loaded", "right"), ("quarantined", "right"), ("note", "left")):
+        table.add_column(column, justify=justify)
+    for f in report.files:
+        note = f.error or f.note or ""
+        if f.ignored_columns:
+            note = (note + "; " if note else "") + "ignored columns: " + ", ".join(f.ignored_columns)
+        status = f"[red]{f.status}[/red]" if f.error else f.status
+        table.add_row(f.file, f.kind or "", status, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
+                      f"{f.rows_quarantined:,}", note)
+    out.print(table)
+    quarantined = sum(f.rows_quarantined for f in report.files if f.status != "unchanged")
+    if quarantined:
+        out.print(f"{quarantined:,} rows quarantined: `hipline quarantine` lists them with the reason for each.")
+
+
+def print_quarantine(rows: list[tuple]) -> None:
+    table = Table(title="Quarantined rows", title_justify="left")
+    for column in ("file", "row", "kind", "reason"):
+        table.add_column(column)
+    for file, row, kind, reason, _raw in rows:
+        table.add_row(file, str(row if row is not None else ""), kind, reason)
+    out.print(table)
+
+
+def print_columns(markdown: bool) -> None:
+    if markdown:
+        for record in RECORD_KINDS.values():
+            out.print(f"\n### {record.kind}: {record.description}\n", markup=False)
+            out.print("| column | required | also accepted |\n|---|---|---|", markup=False)
+            for c in record.columns:
+                out.print(f"| `{c.name}` | {'yes' if c.required else ''} | {', '.join(c.aliases)} |", markup=False)
+        return
+    for record in RECORD_KINDS.values():
+        table = Table(title=f"{record.kind}: {record.description}", title_justify="left")
+        for column in ("column", "required", "also accepted"):
+            table.add_column(column)
+        for c in record.columns:
+            table.add_row(c.name, "yes" if c.required else "", ", ".join(c.aliases))
+        out.print(table)
