@@ -126,10 +126,10 @@ def load(
             to_load = _decide(db, targets)
             if to_load or any(t.report.error for t in targets):
                 with warehouse.write_then_swap(db, memory_limit) as con:
+                    for batch in _batches(to_load):
+                        _load_batch(con, batch, today, date_order, progress)
                     for target in targets:
-                        if target in to_load:
-                            _load_file(con, target, today, date_order, progress)
-                        elif target.report.error:
+                        if target.report.error and target.prepared is None:
                             _record_error(con, target)
     return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started)
 
@@ -212,7 +212,7 @@ def _record_error(con: duckdb.DuckDBPyConnection, target: _Target) -> None:
 
 
 class _Watcher:
-    """Reports DuckDB's progress on the running statement while a large file loads."""
+    """Reports DuckDB's progress on the running statement while large files load."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, progress: Progress | None):
         self.con, self.progress, self.stop = con, progress, threading.Event()
@@ -235,43 +235,84 @@ class _Watcher:
             self.thread.join()
 
 
-def _load_file(con, target: _Target, today: date, order: DateOrder, progress: Progress | None) -> None:
-    prepared, report = target.prepared, target.report
-    begun = time.perf_counter()
-    started = datetime.now()
+def _batches(targets: list[_Target]) -> list[list[_Target]]:
+    """Consecutive CSV files of the same kind and layout are read by one statement, which lets DuckDB
+    read them in parallel (a month of daily exports loads as fast as one big file)."""
+    batches: list[list[_Target]] = []
+    for target in targets:
+        p = target.prepared
+        layout = (p.kind, p.delimiter, p.facts.encoding, p.skip, tuple(p.headers)) if p.facts.format == "csv" else None
+        last = batches[-1][0].prepared if batches else None
+        same = (
+            layout is not None and last is not None and last.facts.format == "csv"
+            and layout == (last.kind, last.delimiter, last.facts.encoding, last.skip, tuple(last.headers))
+        )
+        if same:
+            batches[-1].append(target)
+        else:
+            batches.append([target])
+    return batches
+
+
+def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progress: Progress | None) -> None:
+    begun, started = time.perf_counter(), datetime.now()
+    kind = batch[0].prepared.kind
+    first_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
+    ids = {target.name: first_id + i for i, target in enumerate(batch)}
     if progress:
-        progress.file_started(target.name, prepared.facts.size)
-    load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
+        progress.file_started(batch[0].name if len(batch) == 1 else f"{len(batch)} files of {kind}",
+                              sum(t.prepared.facts.size for t in batch))
     con.execute("BEGIN TRANSACTION")
     try:
-        if target.previous:
-            _remove_previous_version(con, target.name)
+        for target in batch:
+            if target.previous:
+                _remove_previous_version(con, target.name)
         with _Watcher(con, progress):
-            _insert_rows(con, prepared, load_id, target.name, today, order)
-        _mark_duplicates(con, prepared.kind, load_id)
-        loaded, quarantined = _counts(con, prepared.kind, load_id)
-        report.rows_read, report.rows_loaded, report.rows_quarantined = loaded + quarantined, loaded, quarantined
-        report.status = "replaced" if target.previous else "loaded"
-        roster = con.execute(
-            "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
-        ).fetchone()[0]
-        if prepared.kind in REFERENCE_KINDS:
-            roster = load_id
-        con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, ?, NULL, ?, ?, ?, ?)",
-            [load_id, target.name, str(target.path), prepared.facts.sha256, prepared.kind, report.rows_read,
-             loaded, quarantined, report.note, started, datetime.now(), roster],
-        )
+            _insert_rows(con, batch, ids, today, order)
+        _mark_duplicates(con, kind, list(ids.values()))
+        seconds = (time.perf_counter() - begun) / len(batch)
+        for target in batch:
+            _finish_file(con, target, ids[target.name], started, seconds)
         con.execute("COMMIT")
+    except _NotUtf8 as e:
+        con.execute("ROLLBACK")
+        for target in batch:
+            if str(target.prepared.read_path) in e.paths:
+                target.prepared.facts.encoding = "latin-1"
+        for part in _batches(batch):
+            _load_batch(con, part, today, order, None)
     except duckdb.Error as e:
         con.execute("ROLLBACK")
-        report.status, report.rows_read, report.rows_loaded, report.rows_quarantined = "error", 0, 0, 0
-        report.error = f"{target.name} could not be read: {str(e).splitlines()[0]}"
-        _record_error(con, target)
+        if len(batch) > 1:  # find the file at fault: load them one at a time
+            for target in batch:
+                _load_batch(con, [target], today, order, None)
+        else:
+            target = batch[0]
+            report = target.report
+            report.status, report.rows_read, report.rows_loaded, report.rows_quarantined = "error", 0, 0, 0
+            report.error = f"{target.name} could not be read: {str(e).splitlines()[0]}"
+            report.seconds = time.perf_counter() - begun
+            _record_error(con, target)
     finally:
-        report.seconds = time.perf_counter() - begun
         if progress:
             progress.file_done()
+
+
+def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds: float) -> None:
+    """Duplicates, counts and the load's row in the history, for one file of a batch."""
+    prepared, report = target.prepared, target.report
+    loaded, quarantined = _counts(con, prepared.kind, load_id)
+    report.rows_read, report.rows_loaded, report.rows_quarantined = loaded + quarantined, loaded, quarantined
+    report.status = "replaced" if target.previous else "loaded"
+    report.seconds = seconds
+    roster = load_id if prepared.kind in REFERENCE_KINDS else con.execute(
+        "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
+    ).fetchone()[0]
+    con.execute(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, ?, NULL, ?, ?, ?, ?)",
+        [load_id, target.name, str(target.path), prepared.facts.sha256, prepared.kind, report.rows_read,
+         loaded, quarantined, report.note, started, datetime.now(), roster],
+    )
 
 
 def _remove_previous_version(con, name: str) -> None:
@@ -281,31 +322,36 @@ def _remove_previous_version(con, name: str) -> None:
     con.execute("UPDATE loads SET status = 'superseded' WHERE source_file = ? AND status = 'loaded'", [name])
 
 
-def _insert_rows(con, prepared: Prepared, load_id: int, name: str, today: date, order: DateOrder) -> None:
-    kind = prepared.kind
+def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, order: DateOrder) -> None:
+    first = batch[0].prepared
+    kind = first.kind
 
     def insert(source) -> None:
         sql = validation_insert(kind, source, order)
-        params = {"load_id": load_id, "source_file": name}
-        if "$today" in sql:  # only the kinds with event dates check for dates in the future
-            params["today"] = today
+        params = {"today": today} if "$today" in sql else {}  # only event dates are checked against today
         con.execute(sql, params)
 
-    if prepared.facts.format == "csv":
-        rejects = f"rejects_{load_id}"
-        insert(read.csv_relation(prepared, rejects))
-        _number_csv_rows(con, prepared, kind, load_id, rejects)
-    elif prepared.facts.format == "parquet":
-        insert(read.parquet_relation(prepared))
+    if first.facts.format == "csv":
+        rejects = f"rejects_{min(ids.values())}"
+        files = {str(t.prepared.read_path): (ids[t.name], t.name) for t in batch}
+        insert(read.csv_relation(first, files, rejects))
+        _quarantine_rejected_lines(con, kind, first.facts.encoding, files, rejects)
+        for target in batch:
+            _number_csv_rows(con, target.prepared, kind, ids[target.name])
+        return
+    target = batch[0]
+    identity = (ids[target.name], target.name)
+    if first.facts.format == "parquet":
+        insert(read.parquet_relation(first, identity))
     else:
-        view = f"staged_{load_id}"
-        con.register(view, prepared.frame)
-        insert(read.frame_relation(prepared, view))
+        view = f"staged_{ids[target.name]}"
+        con.register(view, first.frame)
+        insert(read.frame_relation(first, view, identity))
         con.unregister(view)
-    if prepared.malformed:
+    if first.malformed:
         con.executemany(
             "INSERT INTO malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
-            [(load_id, name, row, kind, reason, raw) for row, reason, raw in prepared.malformed],
+            [(ids[target.name], target.name, row, kind, reason, raw) for row, reason, raw in first.malformed],
         )
 
 
@@ -318,25 +364,48 @@ REJECT_REASONS = {
 }
 
 
-def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int, rejects: str) -> None:
-    """Give each CSV row the line number a spreadsheet shows, and quarantine lines DuckDB could not split.
+class _NotUtf8(Exception):
+    """Files whose start looked like UTF-8 but whose later bytes are not: they are read as Latin-1."""
 
-    DuckDB reads CSV in parallel but keeps the file's order, so within this transaction the n-th row
-    inserted is the n-th row of the file that was not rejected; blank lines and rejected lines are
-    the gaps in that numbering."""
+    def __init__(self, paths: set[str]):
+        super().__init__(", ".join(sorted(paths)))
+        self.paths = paths
+
+
+def _quarantine_rejected_lines(con, kind: str, encoding: str, files: dict[str, tuple[int, str]], rejects: str) -> None:
+    """Lines DuckDB could not split into the header's columns go to the quarantine as they were."""
+    not_utf8 = {path for (path,) in con.execute(
+        f"""SELECT DISTINCT s.file_path FROM {rejects} AS e JOIN {rejects}_scan AS s USING (scan_id, file_id)
+            WHERE e.error_type = 'INVALID UNICODE'"""
+    ).fetchall()}
+    if not_utf8 and encoding == "utf-8":
+        raise _NotUtf8(not_utf8)
     bad = con.execute(
-        f"SELECT line, first(error_type), first(csv_line), first(error_message) FROM {rejects} GROUP BY line ORDER BY line"
+        f"""SELECT s.file_path, e.line, first(e.error_type), first(e.csv_line), first(e.error_message)
+            FROM {rejects} AS e JOIN {rejects}_scan AS s USING (scan_id, file_id)
+            GROUP BY s.file_path, e.line ORDER BY s.file_path, e.line"""
     ).fetchall()
     if bad:
         con.executemany(
             "INSERT INTO malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
-            [(load_id, prepared.facts.name, line, kind, REJECT_REASONS.get(error, message.splitlines()[0]), raw)
-             for line, error, raw, message in bad],
+            [(*files[path], line, kind, REJECT_REASONS.get(error, message.splitlines()[0]), raw)
+             for path, line, error, raw, message in bad],
         )
     con.execute(f"DROP TABLE IF EXISTS {rejects}")
     con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
+
+
+def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
+    """Give each CSV row the line number a spreadsheet shows.
+
+    DuckDB reads CSV in parallel but keeps the files' order, so within this transaction the n-th row
+    inserted for a file is the n-th of its rows that was not rejected; blank lines and rejected lines
+    are the gaps in that numbering."""
     first_data_line = prepared.skip + 2
-    gaps = sorted({line for line, *_ in bad} | {b for b in prepared.facts.blank_lines if b >= first_data_line})
+    rejected = [line for (line,) in con.execute(
+        "SELECT source_row FROM malformed_rows WHERE load_id = ? ORDER BY source_row", [load_id]
+    ).fetchall()]
+    gaps = sorted(set(rejected) | {b for b in prepared.facts.blank_lines if b >= first_data_line})
     table = f"{kind}_rows"
     first_rowid = f"(SELECT min(rowid) FROM {table} WHERE load_id = $load_id)"
     if not gaps:
@@ -359,39 +428,52 @@ def _typed_raw(kind: str) -> str:
     return "json_object(" + ", ".join(f"'{c.name}', {c.name}" for c in RECORD_KINDS[kind].columns) + ")"
 
 
-def _mark_duplicates(con, kind: str, load_id: int) -> None:
-    """Exact duplicates within the file and, for sessions and measures, of rows already loaded from
-    other files; for reference records, a second row for the same id."""
+def _mark_duplicates(con, kind: str, load_ids: list[int]) -> None:
+    """Quarantine exact duplicates: of an earlier row of the same file, or, for sessions and measures,
+    of a row already loaded from another file (the earlier row stays). For reference records a
+    second row for the same id in one file is quarantined too; across files the newest load wins.
+
+    Duplicates are rare: the hashes that occur twice are found first, on one column, and only their
+    rows are looked at again."""
     table, raw = f"{kind}_rows", _typed_raw(kind)
-    con.execute(
-        f"""UPDATE {table} SET reason = 'exact duplicate of row ' || d.first_row, raw = {raw}
-            FROM (SELECT row_hash, min(source_row) AS first_row FROM {table}
-                  WHERE load_id = $load_id AND reason IS NULL GROUP BY row_hash HAVING count(*) > 1) AS d
-            WHERE {table}.load_id = $load_id AND {table}.reason IS NULL
-              AND {table}.row_hash = d.row_hash AND {table}.source_row > d.first_row""",
-        {"load_id": load_id},
-    )
+    batch = {"first": min(load_ids), "last": max(load_ids)}  # a batch's load ids are consecutive
+    in_batch = "load_id BETWEEN $first AND $last"
     if kind in warehouse.REFERENCE_KEYS:
         key = warehouse.REFERENCE_KEYS[kind]
-        con.execute(
-            f"""UPDATE {table} SET reason = '{key} ''' || {table}.{key} || ''' already appears in row '
-                       || d.first_row || ' of this file', raw = {raw}
-                FROM (SELECT {key} AS id, min(source_row) AS first_row FROM {table}
-                      WHERE load_id = $load_id AND reason IS NULL GROUP BY {key} HAVING count(*) > 1) AS d
-                WHERE {table}.load_id = $load_id AND {table}.reason IS NULL
-                  AND {table}.{key} = d.id AND {table}.source_row > d.first_row""",
-            {"load_id": load_id},
-        )
+        already = f"'{key} ' || '''' || {table}.{key} || '''' || ' already appears in row ' || d.first_row || ' of this file'"
+        for column, message in (("row_hash", "'exact duplicate of row ' || d.first_row"), (key, already)):
+            con.execute(
+                f"""UPDATE {table} SET reason = {message}, raw = {raw}
+                    FROM (SELECT load_id, {column} AS value, min(source_row) AS first_row FROM {table}
+                          WHERE {in_batch} AND reason IS NULL
+                          GROUP BY load_id, {column} HAVING count(*) > 1) AS d
+                    WHERE {table}.load_id = d.load_id AND {table}.reason IS NULL
+                      AND {table}.{column} = d.value AND {table}.source_row > d.first_row""",
+                batch,
+            )
         return
+    first = "{'load_id': load_id, 'source_row': source_row, 'source_file': source_file}"
     con.execute(
-        f"""UPDATE {table} SET reason = 'exact duplicate of row ' || d.first.r || ' of ' || d.first.f
-                   || ', which is already loaded', raw = {raw}
-            FROM (SELECT row_hash, min({{'f': source_file, 'r': source_row}}) AS first FROM {table}
-                  WHERE load_id <> $load_id AND reason IS NULL
-                    AND row_hash IN (SELECT row_hash FROM {table} WHERE load_id = $load_id AND reason IS NULL)
-                  GROUP BY row_hash) AS d
-            WHERE {table}.load_id = $load_id AND {table}.reason IS NULL AND {table}.row_hash = d.row_hash""",
-        {"load_id": load_id},
+        f"""UPDATE {table} SET reason = CASE WHEN d.first.load_id = {table}.load_id
+                THEN 'exact duplicate of row ' || d.first.source_row
+                ELSE 'exact duplicate of row ' || d.first.source_row || ' of ' || d.first.source_file
+                     || ', which is already loaded' END,
+            raw = {raw}
+            FROM (
+                SELECT row_hash, min({first}) AS first FROM {table}
+                WHERE reason IS NULL AND row_hash IN (
+                    SELECT row_hash FROM {table} WHERE {in_batch} AND reason IS NULL
+                    GROUP BY row_hash HAVING count(*) > 1
+                    UNION
+                    SELECT old.row_hash FROM {table} AS old JOIN {table} AS new USING (row_hash)
+                    WHERE old.load_id NOT BETWEEN $first AND $last AND old.reason IS NULL
+                      AND new.load_id BETWEEN $first AND $last AND new.reason IS NULL)
+                GROUP BY row_hash
+            ) AS d
+            WHERE {table}.load_id BETWEEN $first AND $last AND {table}.reason IS NULL
+              AND {table}.row_hash = d.row_hash
+              AND ({table}.load_id, {table}.source_row) <> (d.first.load_id, d.first.source_row)""",
+        batch,
     )
 
 

@@ -1,8 +1,8 @@
 """Read a file's header, tell which kind of record it holds, and stage its rows for validation.
 
 CSV and Parquet are read by DuckDB itself, in parallel, straight into the validation query. Excel
-workbooks (openpyxl: DuckDB cannot fetch its excel extension offline) and JSON Lines are read in
-Python into a frame that DuckDB then scans. Every cell is staged as text, so that validation sees
+workbooks (python-calamine: DuckDB cannot fetch its excel extension offline) and JSON Lines are read
+in Python into a frame that DuckDB then scans. Every cell is staged as text, so that validation sees
 exactly what the file says and formula-like text stays text.
 """
 
@@ -146,15 +146,19 @@ def _best_delimiter(header_line: str) -> tuple[str, list[str]]:
     return best, _unique(_split(header_line, best))
 
 
-def csv_relation(prepared: Prepared, rejects: str) -> Source:
+def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str) -> Source:
+    """One read of CSV files that share `prepared`'s layout; `files` maps each path to (load id, name)."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(prepared.headers))) + "}"
+    paths = "[" + ", ".join(literal(path) for path in files) + "]"
     relation = (
-        f"read_csv({literal(str(prepared.read_path))}, delim={literal(prepared.delimiter)}, header=true, "
+        f"read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
         f"skip={prepared.skip}, auto_detect=false, columns={columns}, quote='\"', escape='\"', "
-        f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, "
+        f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, filename=true, "
         f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, max_line_size=4000000)"
     )
-    return Source(relation, prepared.headers, prepared.columns, has_source_row=False)
+    load_id = "CASE filename " + " ".join(f"WHEN {literal(p)} THEN {i}" for p, (i, _) in files.items()) + " END"
+    name = "CASE filename " + " ".join(f"WHEN {literal(p)} THEN {literal(n)}" for p, (_, n) in files.items()) + " END"
+    return Source(relation, prepared.headers, prepared.columns, False, load_id, name)
 
 
 # --------------------------------------------------------------------------------------- Excel
@@ -172,45 +176,44 @@ def _cell_text(value: object) -> str | None:
         return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
+    if value == "":
+        return None
     return str(value)
 
 
 def _prepare_xlsx(facts: FileFacts, forced_kind: str | None) -> Prepared:
-    import openpyxl  # imported here: only workbooks need it
-    from openpyxl.utils.exceptions import InvalidFileException
+    """The first sheet whose header names a kind of record. Formula cells give the value Excel
+    computed; text typed into a cell (even "=)") stays text."""
+    import python_calamine  # imported here: only workbooks need it
 
     try:
-        # data_only: a formula cell gives the value Excel computed; typed text such as "=)" stays text.
-        book = openpyxl.load_workbook(facts.path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as e:
+        book = python_calamine.CalamineWorkbook.from_path(str(facts.path))
+        sheets = [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in book.sheet_names]
+    except Exception as e:  # calamine raises its own error types for damaged workbooks
         raise UnreadableFile(f"{facts.name} is not a valid .xlsx workbook ({e})") from e
     first_error: UnreadableFile | None = None
-    try:
-        for sheet in book.worksheets:
-            rows = [(n, [_cell_text(v) for v in row]) for n, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1)]
-            rows = [(n, cells) for n, cells in rows if any(c not in (None, "") for c in cells)]
-            if not rows:
-                continue
-            header_row, header_cells = rows[0]
-            width = max(len(cells) for _, cells in rows)
-            headers = _unique([c or "" for c in header_cells] + [""] * (width - len(header_cells)))
-            try:
-                kind, columns, ignored = detect_kind(f"{facts.name} (sheet '{sheet.title}')", headers, forced_kind)
-            except UnreadableFile as e:
-                first_error = first_error or e
-                continue
-            data = rows[1:]
-            if not data:
-                raise UnreadableFile(f"{facts.name} (sheet '{sheet.title}') has a header but no rows")
-            frame = pd.DataFrame(
-                [cells + [None] * (width - len(cells)) for _, cells in data],
-                columns=[f"c{i}" for i in range(width)],
-                dtype="str",
-            )
-            frame.insert(0, "source_row", [n for n, _ in data])
-            return Prepared(facts, kind, headers, columns, [h for h in ignored if not h.startswith("column_")], frame=frame)
-    finally:
-        book.close()
+    for sheet, grid in sheets:
+        rows = [(n, [_cell_text(v) for v in row]) for n, row in enumerate(grid, 1)]
+        rows = [(n, cells) for n, cells in rows if any(c not in (None, "") for c in cells)]
+        if not rows:
+            continue
+        width = max(len(cells) for _, cells in rows)
+        headers = _unique([c or "" for c in rows[0][1]] + [""] * (width - len(rows[0][1])))
+        try:
+            kind, columns, ignored = detect_kind(f"{facts.name} (sheet '{sheet}')", headers, forced_kind)
+        except UnreadableFile as e:
+            first_error = first_error or e
+            continue
+        data = rows[1:]
+        if not data:
+            raise UnreadableFile(f"{facts.name} (sheet '{sheet}') has a header but no rows")
+        frame = pd.DataFrame(
+            [[c if c != "" else None for c in cells] + [None] * (width - len(cells)) for _, cells in data],
+            columns=[f"c{i}" for i in range(width)],
+            dtype="str",
+        )
+        frame.insert(0, "source_row", [n for n, _ in data])
+        return Prepared(facts, kind, headers, columns, [h for h in ignored if not h.startswith("column_")], frame=frame)
     raise first_error or UnreadableFile(f"{facts.name} has no rows in any sheet")
 
 
@@ -218,7 +221,10 @@ def _prepare_xlsx(facts: FileFacts, forced_kind: str | None) -> Prepared:
 
 
 def _prepare_jsonl(facts: FileFacts, forced_kind: str | None) -> Prepared:
-    text = facts.path.read_text(encoding="utf-16" if facts.encoding == "utf-16" else facts.encoding or "utf-8")
+    try:
+        text = facts.path.read_text(encoding=facts.encoding or "utf-8")
+    except UnicodeDecodeError:  # UTF-8 at the start, something else further on
+        text = facts.path.read_text(encoding="latin-1")
     numbered = [(n, line) for n, line in enumerate(text.lstrip("\ufeff").splitlines(), 1) if line.strip()]
     if not numbered:
         raise UnreadableFile(f"{facts.name} has no data: it holds only blank lines")
@@ -270,7 +276,7 @@ def _prepare_parquet(facts: FileFacts, forced_kind: str | None) -> Prepared:
     return Prepared(facts, kind, _unique(headers), columns, ignored, read_path=facts.path)
 
 
-def parquet_relation(prepared: Prepared) -> Source:
+def parquet_relation(prepared: Prepared, identity: tuple[int, str]) -> Source:
     cast = ", ".join(
         f"CAST({_quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(prepared.headers)
     )
@@ -278,11 +284,11 @@ def parquet_relation(prepared: Prepared) -> Source:
         f"(SELECT file_row_number + 1 AS source_row, {cast} "
         f"FROM read_parquet({literal(str(prepared.read_path))}, file_row_number=true))"
     )
-    return Source(relation, prepared.headers, prepared.columns, has_source_row=True)
+    return Source(relation, prepared.headers, prepared.columns, True, str(identity[0]), literal(identity[1]))
 
 
-def frame_relation(prepared: Prepared, name: str) -> Source:
-    return Source(name, prepared.headers, prepared.columns, has_source_row=True)
+def frame_relation(prepared: Prepared, view: str, identity: tuple[int, str]) -> Source:
+    return Source(view, prepared.headers, prepared.columns, True, str(identity[0]), literal(identity[1]))
 
 
 def _quote_ident(name: str) -> str:

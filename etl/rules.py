@@ -31,8 +31,6 @@ Parser = Callable[[Cell], Parsed]
 @dataclass(frozen=True)
 class Field:
     parse: Parser
-    free_text: bool = False
-    keep_tokens: tuple[str, ...] = ()  # words that mean something here although they usually mean "missing"
     future_allowed: bool = True
 
 
@@ -64,8 +62,8 @@ def _fields(kind: str, order: DateOrder) -> dict[str, Field]:
     """How each column of a kind is parsed (SPEC §1)."""
     date = Field(lambda c: values.date(c, order), future_allowed=False)
     planned_date = Field(lambda c: values.date(c, order))  # a class or episode may start next week
-    text = Field(values.text, free_text=True)
-    code = Field(values.text)
+    text = Field(values.free_text)
+    code = Field(values.identifier)
     if kind == "staff":
         return {"staff_id": code, "name": text, "role": Field(lambda c: values.choice(c, ROLES)), "email": text}
     if kind == "cohorts":
@@ -87,7 +85,7 @@ def _fields(kind: str, order: DateOrder) -> dict[str, Field]:
             "level": Field(values.level_number), "sets": Field(lambda c: values.amount(c, 20, whole=True)),
             "reps": Field(lambda c: values.amount(c, 500, whole=True)),
             "hold_s": Field(lambda c: values.amount(c, 3600, whole=False, unit=" s")),
-            "resistance": Field(values.resistance, keep_tokens=("none", "-", "--")),
+            "resistance": Field(values.resistance),
             "side": Field(lambda c: values.choice(c, SIDES)), "pain_before": Field(values.pain),
             "pain_during": Field(values.pain), "pain_after": Field(values.pain), "pain_next_day": Field(values.pain),
             "rpe": Field(values.rating), "form": Field(lambda c: values.choice(c, FORMS)), "notes": text,
@@ -95,12 +93,12 @@ def _fields(kind: str, order: DateOrder) -> dict[str, Field]:
         }
     return {
         "client_id": code, "measured_on": date, "instrument": Field(_instrument),
-        "score": Field(lambda c: Parsed(values.decimal(c.text), [_not_a_number(c)])), "items": Field(_items),
+        "score": Field(_score), "items": Field(_items),
     }
 
 
-def _not_a_number(cell: Cell) -> tuple[str, str]:
-    return (f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not a number'")
+def _score(cell: Cell) -> Parsed:
+    return Parsed(values.decimal(cell.text), [values._unparsed(cell, "is not a number")])
 
 
 def _instrument(cell: Cell) -> Parsed:
@@ -110,8 +108,8 @@ def _instrument(cell: Cell) -> Parsed:
     )
     known = ", ".join(i.code for i in INSTRUMENTS)
     return Parsed(
-        f"CASE {whens} END",
-        [(f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'instrument ' || {cell.shown} || ' is not a known instrument ({known})'")],
+        f"CASE WHEN {cell.text} IN ({', '.join(repr(i.code) for i in INSTRUMENTS)}) THEN {cell.text} {whens} END",
+        [values._unparsed(cell, f"is not a known instrument ({known})")],
     )
 
 
@@ -140,6 +138,8 @@ class Source:
     headers: list[str]  # the file's column names, in order: column i is c{i}
     columns: dict[str, int]  # canonical column -> position of the file column that holds it
     has_source_row: bool  # xlsx, JSON Lines and Parquet know their row numbers; CSV rows are numbered later
+    load_id: str  # SQL giving each row its load (one relation may read several files)
+    source_file: str  # SQL giving each row its file's name
 
 
 def literal(text: str) -> str:
@@ -245,15 +245,14 @@ def table_columns(kind: str) -> list[str]:
 def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     """INSERT every row of a file into `<kind>_rows`, each with the reasons it is quarantined (or NULL).
 
-    Parameters: $load_id, $source_file, $today.
+    Parameter: $today (for the kinds whose dates may not lie in the future).
     """
     fields = _fields(kind, order)
     cells = {name: Cell(name) for name in fields}
-    cleaned = ",\n".join(
-        f"{values.cleaned(f'c{source.columns[name]}', f.free_text, f.keep_tokens)} AS {cells[name].text}"
-        if name in source.columns
+    texts = ",\n".join(
+        f"NULLIF(c{source.columns[name]}, '') AS {cells[name].text}" if name in source.columns
         else f"NULL::VARCHAR AS {cells[name].text}"
-        for name, f in fields.items()
+        for name in fields
     )
     parsed = {name: f.parse(cells[name]) for name, f in fields.items()}
     typed = ",\n".join(f"{p.sql} AS {cells[name].value}" for name, p in parsed.items())
@@ -264,7 +263,10 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
         if not fields[name].future_allowed:
             checks.append(values.not_in_future(cells[name]))
     checks += _row_checks(kind)
-    reason = "NULLIF(concat_ws('; ',\n" + ",\n".join(f"CASE WHEN {c} THEN {m} END" for c, m in checks) + "), '')"
+    # The messages are only put together for rows that fail a check.
+    failed = " OR ".join(f"({c})" for c, _ in checks)
+    messages = ",\n".join(f"CASE WHEN {c} THEN {m} END" for c, m in checks)
+    reason = f"CASE WHEN {failed} THEN concat_ws('; ',\n{messages}) END"
 
     outputs = table_columns(kind)
     output_values = ["coalesce(v_score, scored)" if (kind, c) == ("measures", "score") else f"v_{c}" for c in outputs]
@@ -274,13 +276,13 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     scored = f", {_scored_from_items()} AS scored" if kind == "measures" else ""
     return f"""
         INSERT INTO {kind}_rows (load_id, source_file, source_row, {", ".join(outputs)}, row_hash, reason, raw)
-        SELECT $load_id, $source_file, {source_row}, {", ".join(output_values)}, {row_hash}, reason,
+        SELECT {source.load_id}, {source.source_file}, {source_row}, {", ".join(output_values)}, {row_hash}, reason,
                CASE WHEN reason IS NOT NULL THEN {raw} END
         FROM (
             SELECT p.*, {reason} AS reason
             FROM (
                 SELECT *{scored}
-                FROM (SELECT *, {typed} FROM (SELECT *, {cleaned} FROM {source.relation}))
+                FROM (SELECT *, {typed} FROM (SELECT *, {texts} FROM {source.relation}))
             ) AS p
             {_ROSTER_JOINS.get(kind, "")}
         )

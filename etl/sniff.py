@@ -1,8 +1,9 @@
 """What a file is: its content hash, its format and, for text, its encoding.
 
-One pass over the bytes computes the sha256 (idempotent loads), checks that text is valid UTF-8
-(else it is read as Latin-1) and finds blank lines inside the data (so row numbers stay those a
-spreadsheet shows). Files that cannot be read get an `UnreadableFile` naming the file and the
+One pass over the bytes computes the sha256 (idempotent loads) and finds blank lines inside the
+data (so row numbers stay those a spreadsheet shows). Text is UTF-8 unless its start says
+otherwise (a UTF-16 byte-order mark, or bytes that are not UTF-8, read as Latin-1); DuckDB checks
+the rest as it reads, and a file that turns out not to be UTF-8 is read again as Latin-1. Files that cannot be read get an `UnreadableFile` naming the file and the
 problem, and nothing of them is loaded.
 """
 
@@ -84,18 +85,26 @@ def inspect_file(path: Path, name: str | None = None) -> FileFacts:
         if kind == "xlsx" and not zipfile.is_zipfile(path):
             raise UnreadableFile(f"{name} looks like an .xlsx workbook but is damaged (not a complete zip file)")
         return FileFacts(path, name, size, _sha256(path), kind)
-    encoding = _text_encoding(name, head)
-    digest, utf8_ok, blank_offsets = _scan_text(path, check_utf8=encoding is None)
-    if encoding is None:
-        encoding = "utf-8" if utf8_ok else "latin-1"
-        if not utf8_ok and _looks_binary(head):
-            raise UnreadableFile(f"{name} is not a text file (it contains binary data): export the data as CSV or .xlsx")
+    encoding = _text_encoding(name, head) or _utf8_or_latin1(name, head)
+    digest, blank_offsets = _scan_text(path)
     first = head.decode(encoding if encoding != "utf-8" else "utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     text_format = "jsonl" if first.startswith("{") else "csv"
     if first.startswith("["):
         raise UnreadableFile(f"{name} holds a JSON array: hipline reads JSON Lines (one JSON object per line)")
     blank_lines = _line_numbers(path, blank_offsets) if blank_offsets and not encoding.startswith("utf-16") else []
     return FileFacts(path, name, size, digest, text_format, encoding, blank_lines)
+
+
+def _utf8_or_latin1(name: str, head: bytes) -> str:
+    try:
+        head.decode("utf-8") if len(head) < HEAD else codecs.getincrementaldecoder("utf-8")().decode(head)
+        return "utf-8"
+    except UnicodeDecodeError:
+        if _looks_binary(head):
+            raise UnreadableFile(
+                f"{name} is not a text file (it contains binary data): export the data as CSV or .xlsx"
+            ) from None
+        return "latin-1"
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -111,33 +120,21 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _scan_text(path: Path, check_utf8: bool) -> tuple[str, bool, list[int]]:
-    """sha256, whether the bytes are valid UTF-8, and byte offsets of blank lines before the last data line."""
+def _scan_text(path: Path) -> tuple[str, list[int]]:
+    """sha256, and byte offsets of blank lines before the last data line."""
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")() if check_utf8 else None
-    utf8_ok = True
     blanks: list[int] = []
     offset, tail = 0, b""
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
-            if decoder is not None and utf8_ok and not chunk.isascii():
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8_ok = False
             window = tail + chunk
             if b"\n\n" in window or b"\n\r\n" in window:
                 blanks += [offset - len(tail) + hit.start() + 1 for hit in BLANK_LINE.finditer(window)]
             tail = window[-2:]
             offset += len(chunk)
-    if decoder is not None and utf8_ok:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8_ok = False
     # Blank lines at the very end of a file change no row number; only those inside the data matter.
-    return digest.hexdigest(), utf8_ok, [b for b in sorted(set(blanks)) if not _only_blank_after(path, b)]
+    return digest.hexdigest(), [b for b in sorted(set(blanks)) if not _only_blank_after(path, b)]
 
 
 def _only_blank_after(path: Path, offset: int) -> bool:

@@ -1,10 +1,16 @@
 """How one text cell becomes a typed value, and what is wrong with it when it cannot.
 
-The validation query is built in layers (see `etl.rules`): first every cell is trimmed and blanked
-(`t_<column>`), then parsed once (`v_<column>`), then checked. A parser here returns the SQL that
-parses a `Cell` and the checks that quarantine a row, each a (condition, message) pair of SQL.
-Messages name the column, quote the value and say what is allowed, so the person fixing the file
-knows what to change.
+The validation query is built in layers (see `etl.rules`): each cell's text (`t_<column>`) is
+parsed once (`v_<column>`), then checked. A parser here returns the SQL that parses a `Cell` and
+the checks that quarantine a row, each a (condition, message) pair of SQL. Messages name the
+column, quote the value and say what is allowed, so the person fixing the file knows what to
+change.
+
+Speed: a session log has millions of rows, so each parser tries the common spelling first with
+cheap operations (an exact match, a cast) and only falls back to lower-casing, trimming and
+regular expressions for the rows that need it. DuckDB evaluates CASE branches and AND/OR chains
+only for the rows that reach them, so the slow paths cost nothing on clean rows. Words that mean
+"not recorded" (`n/a`, `-`) are likewise only looked for in cells that failed to parse.
 
 Everything here is a constant of the code: no user input is ever formatted into SQL.
 """
@@ -22,7 +28,7 @@ MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "none", "-", "--", "?", "not r
 
 @dataclass(frozen=True)
 class Cell:
-    """One column of a row: its name, its trimmed text, and its parsed value (layer columns)."""
+    """One column of a row: its name, its text and its parsed value (columns of the query's layers)."""
 
     name: str
 
@@ -46,29 +52,43 @@ class Parsed:
     checks: list[tuple[str, str]] = field(default_factory=list)
 
 
-def cleaned(source: str, free_text: bool, keep: tuple[str, ...] = ()) -> str:
-    """Trim the cell; empty (and, for coded columns, 'n/a', '-', ...) becomes NULL."""
-    if free_text:
-        return f"NULLIF(trim({source}), '')"
-    tokens = ", ".join(f"'{t}'" for t in MISSING_TOKENS if t not in keep)
-    return f"CASE WHEN lower(trim({source})) IN ({tokens}) THEN NULL ELSE trim({source}) END"
+def _words(words: tuple[str, ...] | list[str]) -> str:
+    return ", ".join("'" + w.replace("'", "''") + "'" for w in words)
 
 
-def text(cell: Cell) -> Parsed:
-    return Parsed(cell.text)
+def is_missing(text: str, keep: tuple[str, ...] = ()) -> str:
+    tokens = tuple(t for t in MISSING_TOKENS if t not in keep)
+    return f"lower(trim({text})) IN ({_words(tokens)})"
+
+
+def _unparsed(cell: Cell, what: str) -> tuple[str, str]:
+    """The cell has text that did not parse (and is not a "not recorded" word)."""
+    return (
+        f"{cell.text} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(cell.text)}",
+        f"'{cell.name} ' || {cell.shown} || ' {what}'",
+    )
 
 
 def required(cell: Cell) -> tuple[str, str]:
-    return (f"{cell.text} IS NULL", f"'{cell.name} is missing'")
+    return (f"{cell.value} IS NULL AND ({cell.text} IS NULL OR {is_missing(cell.text)})", f"'{cell.name} is missing'")
+
+
+def free_text(cell: Cell) -> Parsed:
+    """Notes, names, goals: kept as written (trimmed); formula-like text stays text."""
+    return Parsed(f"NULLIF(trim({cell.text}), '')")
+
+
+def identifier(cell: Cell) -> Parsed:
+    """An id that must match the roster; 'n/a' and '-' mean none was given."""
+    return Parsed(f"CASE WHEN {is_missing(cell.text)} THEN NULL ELSE trim({cell.text}) END")
 
 
 def date_formats(order: DateOrder) -> list[str]:
-    """Accepted date spellings. Slashed dates follow one configured order for the whole load:
+    """Other accepted spellings. Slashed dates follow one configured order for the whole load:
     03/04/2025 is 3 April (day-first, the default) or 4 March (month-first), never guessed row by row."""
     day_month = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
     slashed = day_month if order == "dmy" else [f.replace("%d", "#").replace("%m", "%d").replace("#", "%m") for f in day_month]
-    iso = ["%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
-           "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f"]
+    iso = ["%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
     return iso + slashed + ["%d.%m.%Y"]  # dotted dates are day-first everywhere they are used
 
 
@@ -78,13 +98,19 @@ _TIME_ZONE = "'([T ]\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?) ?(?:Z|[+-]\\d{2}(?:
 
 
 def date(cell: Cell, order: DateOrder) -> Parsed:
-    formats = ", ".join(f"'{f}'" for f in date_formats(order))
-    hint = "YYYY-MM-DD or day/month/year" if order == "dmy" else "YYYY-MM-DD or month/day/year"
-    local = f"regexp_replace({cell.text}, {_TIME_ZONE}, '\\1')"
-    return Parsed(
-        f"CAST(try_strptime({local}, [{formats}]) AS DATE)",
-        [(f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not a date (use {hint})'")],
+    """The two common spellings are parsed straight away: dd/mm/yyyy (or mm/dd/yyyy) with one format,
+    ISO (with or without a time) with DuckDB's strict date cast. Only other spellings pay for the
+    list of formats."""
+    t = cell.text
+    slashed = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
+    common = (
+        f"CASE WHEN substr({t}, 3, 1) = '/' THEN CAST(try_strptime({t}, '{slashed}') AS DATE) "
+        f"ELSE TRY_CAST({t} AS DATE) END"
     )
+    formats = ", ".join(f"'{f}'" for f in date_formats(order))
+    general = f"CAST(try_strptime(regexp_replace(trim({t}), {_TIME_ZONE}, '\\1'), [{formats}]) AS DATE)"
+    hint = "YYYY-MM-DD or day/month/year" if order == "dmy" else "YYYY-MM-DD or month/day/year"
+    return Parsed(f"coalesce({common}, {general})", [_unparsed(cell, f"is not a date (use {hint})")])
 
 
 def iso(value: str) -> str:
@@ -98,58 +124,49 @@ def not_in_future(cell: Cell) -> tuple[str, str]:
     )
 
 
-def decimal(text_sql: str) -> str:
+def decimal(text: str) -> str:
     """A decimal number; a decimal comma (3,5) is read as a decimal point."""
-    return f"TRY_CAST(replace({text_sql}, ',', '.') AS DOUBLE)"
+    return f"CASE WHEN contains({text}, ',') THEN TRY_CAST(replace({text}, ',', '.') AS DOUBLE) ELSE TRY_CAST({text} AS DOUBLE) END"
 
 
-def _not_a_number(cell: Cell) -> tuple[str, str]:
-    return (f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not a number'")
-
-
-def _decimal_value(cell: Cell) -> str:
-    """The parsed value as a double, also when the column itself is stored as an integer."""
-    return decimal(cell.text)
+def _shown_value(cell: Cell) -> str:
+    return f"'{cell.name}=' || trim({cell.text}) || '"
 
 
 def amount(cell: Cell, high: float, whole: bool, unit: str = "") -> Parsed:
-    """A count or duration: never negative, and not beyond what a person could do."""
-    v = _decimal_value(cell)
-    shown = f"'{cell.name}=' || {cell.text} || '"
+    """A count or a duration: never negative, and not beyond what a person could do."""
+    v, shown = cell.value, _shown_value(cell)
     checks = [
-        _not_a_number(cell),
+        _unparsed(cell, "is not a number"),
         (f"{v} < 0", f"{shown} is negative'"),
         (f"{v} > {high}", f"{shown} is more than {high:g}{unit}, which cannot be right'"),
     ]
     if whole:
         checks.append((f"{v} <> floor({v})", f"{shown} is not a whole number'"))
-        return Parsed(f"CAST(floor({decimal(cell.text)}) AS INTEGER)", checks)
     return Parsed(decimal(cell.text), checks)
 
 
 def whole_between(cell: Cell, low: int, high: int) -> Parsed:
-    v = _decimal_value(cell)
-    shown = f"'{cell.name}=' || {cell.text} || '"
+    v, shown = cell.value, _shown_value(cell)
     return Parsed(
-        f"CAST(floor({decimal(cell.text)}) AS INTEGER)",
+        decimal(cell.text),
         [
-            _not_a_number(cell),
+            _unparsed(cell, "is not a number"),
             (f"{v} NOT BETWEEN {low} AND {high}", f"{shown} is outside {low}–{high}'"),
-            (f"{v} BETWEEN {low} AND {high} AND {v} <> floor({v})", f"{shown} is not a whole number'"),
+            (f"{v} <> floor({v})", f"{shown} is not a whole number'"),
         ],
     )
 
 
 def pain(cell: Cell) -> Parsed:
     """NPRS 0-10 in whole or half points (SPEC §1)."""
-    v = cell.value
-    shown = f"'{cell.name}=' || {cell.text} || '"
+    v, shown = cell.value, _shown_value(cell)
     return Parsed(
         decimal(cell.text),
         [
-            _not_a_number(cell),
+            _unparsed(cell, "is not a number"),
             (f"{v} NOT BETWEEN 0 AND 10", f"{shown} is outside 0–10'"),
-            (f"{v} BETWEEN 0 AND 10 AND {v} * 2 <> floor({v} * 2)", f"{shown} is not a whole or half point on the 0–10 scale'"),
+            (f"{v} * 2 <> floor({v} * 2)", f"{shown} is not a whole or half point on the 0–10 scale'"),
         ],
     )
 
@@ -158,7 +175,7 @@ def rating(cell: Cell) -> Parsed:
     """Borg CR-10 effort: 0-10, decimals allowed."""
     return Parsed(
         decimal(cell.text),
-        [_not_a_number(cell), (f"{cell.value} NOT BETWEEN 0 AND 10", f"'{cell.name}=' || {cell.text} || ' is outside 0–10'")],
+        [_unparsed(cell, "is not a number"), (f"{cell.value} NOT BETWEEN 0 AND 10", f"{_shown_value(cell)} is outside 0–10'")],
     )
 
 
@@ -166,26 +183,31 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1", "attended", "present", "x", "came")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "missed", "absent", "dna", "did not attend", "cancelled", "no show")
 
 
-def _words(words: tuple[str, ...]) -> str:
-    return ", ".join(f"'{w}'" for w in words)
-
-
 def yes_no(cell: Cell) -> Parsed:
+    t = cell.text
+    common = " ".join(
+        f"WHEN '{form}' THEN {'TRUE' if word in TRUE_WORDS else 'FALSE'}"
+        for word in ("yes", "no", "true", "false", "y", "n", "1", "0")
+        for form in dict.fromkeys((word, word.capitalize(), word.upper()))
+    )
     return Parsed(
-        f"CASE WHEN lower({cell.text}) IN ({_words(TRUE_WORDS)}) THEN TRUE "
-        f"WHEN lower({cell.text}) IN ({_words(FALSE_WORDS)}) THEN FALSE END",
-        [(f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not yes/no'")],
+        f"""CASE {t} {common}
+                 ELSE CASE WHEN lower(trim({t})) IN ({_words(TRUE_WORDS)}) THEN TRUE
+                           WHEN lower(trim({t})) IN ({_words(FALSE_WORDS)}) THEN FALSE END END""",
+        [_unparsed(cell, "is not yes/no")],
     )
 
 
 def choice(cell: Cell, synonyms: dict[str, tuple[str, ...]]) -> Parsed:
     """One of a fixed set of words; listed synonyms are mapped, case and punctuation ignored."""
-    key = f"trim(regexp_replace(lower({cell.text}), '[^a-z0-9:]+', ' ', 'g'))"
-    whens = " ".join(f"WHEN {key} IN ({_words((canonical, *words))}) THEN '{canonical}'" for canonical, words in synonyms.items())
-    allowed = ", ".join(synonyms)
+    t = cell.text
+    key = f"trim(regexp_replace(lower({t}), '[^a-z0-9:]+', ' ', 'g'))"
+    whens = " ".join(
+        f"WHEN {key} IN ({_words((canonical.lower(), *words))}) THEN '{canonical}'" for canonical, words in synonyms.items()
+    )
     return Parsed(
-        f"CASE {whens} END",
-        [(f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not one of {allowed}'")],
+        f"CASE WHEN {t} IN ({_words(list(synonyms))}) THEN {t} {whens} END",
+        [_unparsed(cell, f"is not one of {', '.join(synonyms)}")],
     )
 
 
@@ -199,11 +221,13 @@ def _band_strength(words: str) -> str:
 
 
 NO_RESISTANCE = ("none", "no", "nil", "bodyweight", "body weight", "bw", "unloaded", "no band", "no resistance")
+RESISTANCES = tuple(f"{kind}_{strength}" for kind in ("band", "spring") for strength in ("light", "medium", "heavy"))
 
 
 def resistance(cell: Cell) -> Parsed:
     """Free text normalised to none, band_*, spring_* or weight_<kg> (SPEC §1)."""
-    words = f"trim(regexp_replace(lower({cell.text}), '[^a-z0-9.]+', ' ', 'g'))"
+    t = cell.text
+    words = f"trim(regexp_replace(lower({t}), '[^a-z0-9.]+', ' ', 'g'))"
     kg = (
         f"NULLIF(regexp_extract({words}, '^(?:weight |dumbbell |db |ankle weight |kettlebell |kb )?"
         f"(\\d+(?:\\.\\d+)?) ?(?:kg|kgs|kilo|kilos)?(?: weight| dumbbell| db)?$', 1), '')"
@@ -211,8 +235,8 @@ def resistance(cell: Cell) -> Parsed:
     has_unit = f"regexp_matches({words}, '(kg|kgs|kilo|kilos)$|^weight ')"
     strength = _band_strength(words)
     sql = f"""CASE
-        WHEN {cell.text} IS NULL THEN NULL
-        WHEN {words} IN ('', {_words(NO_RESISTANCE)}) THEN 'none'
+        WHEN {t} IN ('none', {_words(RESISTANCES)}) THEN {t}
+        WHEN {words} IN ({_words(NO_RESISTANCE)}) OR trim({t}) IN ('-', '--') THEN 'none'
         WHEN regexp_matches({words}, '^(band|spring) (light|medium|heavy)$') THEN replace({words}, ' ', '_')
         WHEN {kg} IS NOT NULL AND {has_unit}
             THEN 'weight_' || regexp_replace(CAST(CAST({kg} AS DOUBLE) AS VARCHAR), '\\.0$', '')
@@ -222,22 +246,22 @@ def resistance(cell: Cell) -> Parsed:
     END"""
     return Parsed(
         sql,
-        [
-            (
-                f"{cell.text} IS NOT NULL AND {cell.value} IS NULL",
-                f"'{cell.name} ' || {cell.shown} || ' is not recognised (use none, band_light, band_medium, band_heavy, "
-                "spring_light, spring_medium, spring_heavy or a weight in kg such as 2 kg)'",
-            )
-        ],
+        [(
+            f"{t} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(t, keep=('none', '-', '--'))}",
+            f"'{cell.name} ' || {cell.shown} || ' is not recognised (use none, band_light, band_medium, band_heavy, "
+            "spring_light, spring_medium, spring_heavy or a weight in kg such as 2 kg)'",
+        )],
     )
 
 
 def level_number(cell: Cell) -> Parsed:
     """A level on the family's ladder: 2, '2.0', 'L2' and 'level 2' all mean level 2."""
+    t = cell.text
+    spelled = f"TRY_CAST(regexp_extract(lower(trim({t})), '^(?:level|lvl|l)? ?(\\d+)(?:\\.0+)?$', 1) AS INTEGER)"
     return Parsed(
-        f"TRY_CAST(regexp_extract(lower({cell.text}), '^(?:level|lvl|l)? ?(\\d+)(?:\\.0+)?$', 1) AS INTEGER)",
+        f"coalesce(TRY_CAST({t} AS INTEGER), {spelled})",
         [
-            (f"{cell.text} IS NOT NULL AND {cell.value} IS NULL", f"'{cell.name} ' || {cell.shown} || ' is not a level number'"),
-            (f"{cell.value} NOT BETWEEN 1 AND 20", f"'{cell.name}=' || {cell.text} || ' is outside 1–20'"),
+            _unparsed(cell, "is not a level number"),
+            (f"{cell.value} NOT BETWEEN 1 AND 20", f"{_shown_value(cell)} is outside 1–20'"),
         ],
     )
