@@ -274,13 +274,6 @@ def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progre
         for target in batch:
             _finish_file(con, target, ids[target.name], started, seconds)
         con.execute("COMMIT")
-    except _NotUtf8 as e:
-        con.execute("ROLLBACK")
-        for target in batch:
-            if str(target.prepared.read_path) in e.paths:
-                target.prepared.facts.encoding = "latin-1"
-        for part in _batches(batch):
-            _load_batch(con, part, today, order, None)
     except duckdb.Error as e:
         con.execute("ROLLBACK")
         if len(batch) > 1:  # find the file at fault: load them one at a time
@@ -335,7 +328,7 @@ def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, or
         rejects = f"rejects_{min(ids.values())}"
         files = {str(t.prepared.read_path): (ids[t.name], t.name) for t in batch}
         insert(read.csv_relation(first, files, rejects))
-        _quarantine_rejected_lines(con, kind, first.facts.encoding, files, rejects)
+        _quarantine_rejected_lines(con, kind, files, rejects)
         for target in batch:
             _number_csv_rows(con, target.prepared, kind, ids[target.name])
         return
@@ -364,22 +357,8 @@ REJECT_REASONS = {
 }
 
 
-class _NotUtf8(Exception):
-    """Files whose start looked like UTF-8 but whose later bytes are not: they are read as Latin-1."""
-
-    def __init__(self, paths: set[str]):
-        super().__init__(", ".join(sorted(paths)))
-        self.paths = paths
-
-
-def _quarantine_rejected_lines(con, kind: str, encoding: str, files: dict[str, tuple[int, str]], rejects: str) -> None:
+def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]], rejects: str) -> None:
     """Lines DuckDB could not split into the header's columns go to the quarantine as they were."""
-    not_utf8 = {path for (path,) in con.execute(
-        f"""SELECT DISTINCT s.file_path FROM {rejects} AS e JOIN {rejects}_scan AS s USING (scan_id, file_id)
-            WHERE e.error_type = 'INVALID UNICODE'"""
-    ).fetchall()}
-    if not_utf8 and encoding == "utf-8":
-        raise _NotUtf8(not_utf8)
     bad = con.execute(
         f"""SELECT s.file_path, e.line, first(e.error_type), first(e.csv_line), first(e.error_message)
             FROM {rejects} AS e JOIN {rejects}_scan AS s USING (scan_id, file_id)

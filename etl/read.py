@@ -232,13 +232,14 @@ def _prepare_jsonl(facts: FileFacts, forced_kind: str | None) -> Prepared:
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
     try:
         con.register("lines", lines)
+        # CASE guards: DuckDB may evaluate json_type and json_keys before a filter removes invalid lines.
         con.execute(
             "CREATE TEMP TABLE objects AS SELECT source_row, line, "
-            "json_valid(line) AND json_type(line) = 'OBJECT' AS is_object FROM lines"
+            "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object FROM lines"
         )
         keys = [k for (k,) in con.execute(
-            "SELECT key FROM (SELECT source_row, unnest(json_keys(line)) AS key FROM objects WHERE is_object) "
-            "GROUP BY key ORDER BY min(source_row)"
+            "SELECT key FROM (SELECT source_row, unnest(CASE WHEN is_object THEN json_keys(line) END) AS key "
+            "FROM objects) GROUP BY key ORDER BY min(source_row)"
         ).fetchall()]
         malformed = [
             (n, "line is not valid JSON" if not valid else "line is a JSON value but not an object", line)
@@ -251,7 +252,10 @@ def _prepare_jsonl(facts: FileFacts, forced_kind: str | None) -> Prepared:
         extract = ", ".join(
             f"json_extract_string(line, {literal('$.' + json.dumps(k))}) AS c{i}" for i, k in enumerate(keys)
         )
-        frame = con.execute(f"SELECT source_row, {extract} FROM objects WHERE is_object ORDER BY source_row").df()
+        frame = con.execute(
+            f"SELECT source_row, {extract} FROM (SELECT source_row, CASE WHEN is_object THEN line END AS line "
+            "FROM objects) WHERE line IS NOT NULL ORDER BY source_row"
+        ).df()
     finally:
         con.close()
     return Prepared(facts, kind, headers, columns, ignored, frame=frame, malformed=malformed)

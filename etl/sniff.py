@@ -1,9 +1,9 @@
 """What a file is: its content hash, its format and, for text, its encoding.
 
-One pass over the bytes computes the sha256 (idempotent loads) and finds blank lines inside the
-data (so row numbers stay those a spreadsheet shows). Text is UTF-8 unless its start says
-otherwise (a UTF-16 byte-order mark, or bytes that are not UTF-8, read as Latin-1); DuckDB checks
-the rest as it reads, and a file that turns out not to be UTF-8 is read again as Latin-1. Files that cannot be read get an `UnreadableFile` naming the file and the
+One pass over the bytes computes the sha256 (idempotent loads), checks that text is valid UTF-8
+(else it is read as Latin-1: DuckDB's reader does not check this itself) and finds blank lines
+inside the data (so row numbers stay those a spreadsheet shows). A UTF-16 byte-order mark, or the
+zero bytes of UTF-16 text, make it UTF-16. Files that cannot be read get an `UnreadableFile` naming the file and the
 problem, and nothing of them is loaded.
 """
 
@@ -86,7 +86,9 @@ def inspect_file(path: Path, name: str | None = None) -> FileFacts:
             raise UnreadableFile(f"{name} looks like an .xlsx workbook but is damaged (not a complete zip file)")
         return FileFacts(path, name, size, _sha256(path), kind)
     encoding = _text_encoding(name, head) or _utf8_or_latin1(name, head)
-    digest, blank_offsets = _scan_text(path)
+    digest, blank_offsets, utf8 = _scan_text(path, check_utf8=encoding == "utf-8")
+    if encoding == "utf-8" and not utf8:
+        encoding = "latin-1"
     first = head.decode(encoding if encoding != "utf-8" else "utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     text_format = "jsonl" if first.startswith("{") else "csv"
     if first.startswith("["):
@@ -120,21 +122,33 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _scan_text(path: Path) -> tuple[str, list[int]]:
-    """sha256, and byte offsets of blank lines before the last data line."""
+def _scan_text(path: Path, check_utf8: bool) -> tuple[str, list[int], bool]:
+    """sha256, byte offsets of blank lines before the last data line, and whether the bytes are UTF-8."""
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = check_utf8
     blanks: list[int] = []
     offset, tail = 0, b""
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
+            if utf8 and not chunk.isascii():  # pure ASCII is UTF-8: only other chunks need decoding
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
             window = tail + chunk
             if b"\n\n" in window or b"\n\r\n" in window:
                 blanks += [offset - len(tail) + hit.start() + 1 for hit in BLANK_LINE.finditer(window)]
             tail = window[-2:]
             offset += len(chunk)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
     # Blank lines at the very end of a file change no row number; only those inside the data matter.
-    return digest.hexdigest(), [b for b in sorted(set(blanks)) if not _only_blank_after(path, b)]
+    return digest.hexdigest(), [b for b in sorted(set(blanks)) if not _only_blank_after(path, b)], utf8
 
 
 def _only_blank_after(path: Path, offset: int) -> bool:

@@ -1,0 +1,103 @@
+"""Shared fixtures: a small roster, file writers and a loader with a fixed "today"."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.load import LoadReport, load
+
+TODAY = date(2026, 6, 30)
+
+STAFF_CSV = """staff_id,name,role,email
+S-1,Ana Costa,physio,ana@clinic.example
+S-2,Ben Okafor,instructor,ben@clinic.example
+S-3,Cara Lee,admin,
+"""
+COHORTS_CSV = """cohort_id,name,instructor_id,start_date,weeks,schedule
+G-1,Hip strong Mar,S-2,2026-03-02,12,Mon 18:00
+"""
+CLIENTS_CSV = """client_id,display_name,start_date,region,sessions_per_week,clinician_id,cohort_id,end_date
+C-1,Zoë Ahmed,2026-03-02,hip,3,S-1,G-1,
+C-2,José Byrne,2026-04-06,low_back,2,S-1,,
+C-3,Mei Chen,2026-05-04,knee,4,S-1,,2026-06-14
+"""
+SESSION_HEADER = (
+    "client_id,session_date,attended,session_type,exercise,level,sets,reps,hold_s,resistance,side,"
+    "pain_before,pain_during,pain_after,pain_next_day,rpe,form,notes,staff_id"
+)
+
+
+def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def load_files(db: Path, *paths: Path, **options) -> LoadReport:
+    options.setdefault("today", TODAY)
+    return load(db, list(paths), **options)
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def only(report: LoadReport):
+    assert len(report.files) == 1, report.files
+    return report.files[0]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse" / "hipline.duckdb"
+
+
+@pytest.fixture
+def roster(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "roster"
+    return [write(folder, "staff.csv", STAFF_CSV), write(folder, "cohorts.csv", COHORTS_CSV),
+            write(folder, "clients.csv", CLIENTS_CSV)]
+
+
+@pytest.fixture
+def loaded_roster(db: Path, roster: list[Path]) -> Path:
+    report = load_files(db, *roster)
+    assert report.all_readable and all(f.rows_quarantined == 0 for f in report.files), report.files
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory) -> Path:
+    """The demo data set for 120 clients, generated once per test session."""
+    from hipline.demo_data import generate_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate_demo(folder, clients=120, seed=11)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_files: Path, tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("demo-warehouse") / "hipline.duckdb"
+    report = load(db, [demo_files])
+    assert report.all_readable, [f.error for f in report.files if f.error]
+    return db
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
