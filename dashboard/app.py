@@ -17,9 +17,16 @@ VIEW_LABELS = {
 }
 
 
+def _cell(value: object) -> html.Td:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return html.Td(f"{value:,}", className="num")
+    return html.Td("" if pd.isna(value) else str(value))
+
+
 def _table(frame: pd.DataFrame, table_id: str) -> html.Table:
-    header = html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in frame.columns]))
-    body = html.Tbody([html.Tr([html.Td("" if pd.isna(v) else str(v)) for v in row]) for row in frame.itertuples(index=False)])
+    numeric = {c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])}
+    header = html.Thead(html.Tr([html.Th(c.replace("_", " "), className="num" if c in numeric else None) for c in frame.columns]))
+    body = html.Tbody([html.Tr([_cell(v) for v in row]) for row in frame.astype(object).itertuples(index=False)])
     return html.Table([header, body], id=table_id, className="data-table")
 
 

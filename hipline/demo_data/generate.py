@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -96,7 +96,7 @@ def _write_files(out_dir, roster: Roster, sessions: pd.DataFrame, measures, libr
     files = [
         _write_staff(out_dir, roster.staff),
         _write_cohorts(out_dir, roster.cohorts),
-        _write_clients(out_dir, roster.clients),
+        _write_clients(out_dir, roster.clients, end),
     ]
     _register_lookups(con, roster, library, codes)
     con.register("raw_sessions", sessions)
@@ -120,7 +120,7 @@ def _write_cohorts(out_dir: Path, cohorts: pd.DataFrame) -> Path:
     return path
 
 
-def _write_clients(out_dir: Path, clients: pd.DataFrame) -> Path:
+def _write_clients(out_dir: Path, clients: pd.DataFrame, end: date) -> Path:
     path = out_dir / "clients.xlsx"
     friendly = pd.DataFrame(
         {
@@ -137,6 +137,7 @@ def _write_clients(out_dir: Path, clients: pd.DataFrame) -> Path:
         }
     )
     with pd.ExcelWriter(path, engine="xlsxwriter", datetime_format="dd/mm/yyyy", date_format="dd/mm/yyyy") as xl:
+        xl.book.set_properties({"created": datetime.combine(end, datetime.min.time())})  # same seed, same bytes
         friendly.to_excel(xl, sheet_name="Clients", index=False)
         xl.sheets["Clients"].set_column(0, 9, 16)
     return path

@@ -1,0 +1,78 @@
+"""The `hipline` command: machine-readable load reports and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hipline.cli import main
+from hipline.settings import Settings, documented_settings
+from tests.conftest import SESSION_HEADER, write
+
+
+def _hipline(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hipline.cli", *args], capture_output=True, text=True, env=env)
+
+
+def test_load_json_reports_every_file_and_exits_0_when_all_could_be_read(roster, db):
+    result = _hipline("load", "--db", str(db), "--json", *map(str, roster))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["file"] for f in report["files"]] == ["staff.csv", "cohorts.csv", "clients.csv"]
+    for f in report["files"]:
+        assert set(f) >= {"path", "kind", "rows_read", "rows_loaded", "rows_quarantined", "error"}
+        assert f["error"] is None and f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"]
+
+
+def test_load_exits_1_when_a_file_cannot_be_read_but_loads_the_others(roster, db, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    result = _hipline("load", "--db", str(db), "--json", *map(str, roster), str(empty))
+    assert result.returncode == 1
+    files = {f["file"]: f for f in json.loads(result.stdout)["files"]}
+    assert files["empty.csv"]["error"] == "empty.csv is empty (0 bytes)"
+    assert files["clients.csv"]["rows_loaded"] == 3
+
+
+def test_the_warehouse_path_comes_from_hipline_db(roster, tmp_path):
+    import os
+
+    db = tmp_path / "from_env.duckdb"
+    result = _hipline("load", "--json", *map(str, roster), env={**os.environ, "HIPLINE_DB": str(db)})
+    assert result.returncode == 0 and db.exists()
+
+
+def test_quarantine_lists_rows_and_reasons(loaded_roster, tmp_path, capsys):
+    path = write(tmp_path, "s.csv", SESSION_HEADER + "\nC-1,2026-06-01,yes,home,bridge,2,2,,10,,both,3,11,2,3,5,,,\n")
+    assert main(["load", "--db", str(loaded_roster), "--today", "2026-06-30", str(path)]) == 0
+    assert main(["quarantine", "--db", str(loaded_roster)]) == 0
+    out = capsys.readouterr().out
+    assert "pain_during=11 is outside 0–10" in out
+
+
+def test_generate_writes_the_demo_files(tmp_path, capsys):
+    assert main(["generate", "--clients", "15", "--seed", "2", "--out", str(tmp_path / "d")]) == 0
+    assert (tmp_path / "d" / "clients.xlsx").exists()
+
+
+def test_a_bad_date_argument_is_explained(capsys):
+    with pytest.raises(SystemExit):
+        main(["load", "--today", "31/12/2026", "x.csv"])
+    assert "'31/12/2026' is not a date (use YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for variable, _default, _meaning in documented_settings():
+        assert f"`{variable}`" in readme, f"{variable} is missing from the README's settings table"
+
+
+def test_settings_come_from_the_environment():
+    settings = Settings.from_env({"HIPLINE_DB": "/x/y.duckdb", "HIPLINE_DATE_ORDER": "mdy"})
+    assert settings.db == Path("/x/y.duckdb") and settings.date_order == "mdy"
+    with pytest.raises(ValueError, match="HIPLINE_DATE_ORDER must be dmy or mdy"):
+        Settings.from_env({"HIPLINE_DATE_ORDER": "ymd"})
