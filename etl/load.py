@@ -11,8 +11,10 @@ others.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -26,6 +28,7 @@ from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.read import Prepared
 from etl.rules import validation_insert
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
+from etl.warehouse import scalar
 from etl.values import DateOrder
 
 REFERENCE_KINDS = ("staff", "cohorts", "clients")
@@ -118,9 +121,9 @@ def load(
     started = time.perf_counter()
     today = today or date.today()
     targets = [_Target(p, n, FileReport(str(p), n)) for p, n in find_files(paths)]
-    with read.new_workdir() as workdir:
-        for target in targets:
-            _prepare(target, kind, Path(workdir))
+    with read.new_workdir() as workdir, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        # Hashing and sniffing run in parallel: hashlib releases the GIL while it reads.
+        list(pool.map(lambda target: _prepare(target, kind, Path(workdir)), targets))
         targets.sort(key=lambda t: (LOAD_ORDER.get(t.report.kind or "", 99), t.name))
         with warehouse.exclusive_writer(db, on_wait):
             to_load = _decide(db, targets)
@@ -157,16 +160,16 @@ def _decide(db: Path, targets: list[_Target]) -> list[_Target]:
     if db.exists():
         con = warehouse.connect_read_only(db)
         try:
-            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'").fetchone()[0]:
+            if scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'"):
                 for name, *fields in con.execute(
                     "SELECT source_file, load_id, content_hash, rows_read, rows_loaded, rows_quarantined, "
                     "roster_version, finished FROM loads WHERE status = 'loaded'"
                 ).fetchall():
                     history[name] = _Loaded(*fields)
                     by_hash[history[name].content_hash] = name
-                roster_version = con.execute(
-                    "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
-                ).fetchone()[0]
+                roster_version = scalar(
+                    con, "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
+                )
         finally:
             con.close()
     to_load: list[_Target] = []
@@ -204,11 +207,17 @@ def _unchanged(target: _Target, loaded: _Loaded, note: str) -> None:
 
 def _record_error(con: duckdb.DuckDBPyConnection, target: _Target) -> None:
     now = datetime.now()
-    con.execute(
+    _run(con, 
         "INSERT INTO loads (load_id, source_file, path, content_hash, kind, status, error, started, finished) "
         "VALUES ((SELECT coalesce(max(load_id), 0) + 1 FROM loads), ?, ?, ?, ?, 'error', ?, ?, ?)",
         [target.name, str(target.path), None, target.report.kind, target.report.error, now, now],
     )
+
+
+def _run(con, sql: str, params=None) -> None:
+    """Run a statement to completion: DuckDB 2.0 keeps a statement's result open until it is fetched,
+    and refuses other work on the connection meanwhile."""
+    con.execute(sql, params if params is not None else []).fetchall()
 
 
 class _Watcher:
@@ -255,27 +264,28 @@ def _batches(targets: list[_Target]) -> list[list[_Target]]:
 
 
 def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progress: Progress | None) -> None:
+    """Load a batch of files. The statements commit one by one: the swap at the end of the load is
+    what makes it all-or-nothing, and an UPDATE of rows appended in the same transaction would make
+    DuckDB rewrite them at commit. A batch that fails is deleted again by its load ids."""
     begun, started = time.perf_counter(), datetime.now()
     kind = batch[0].prepared.kind
-    first_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0]
+    first_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
     ids = {target.name: first_id + i for i, target in enumerate(batch)}
+    replaced = [t.previous.load_id for t in batch if t.previous]
     if progress:
         progress.file_started(batch[0].name if len(batch) == 1 else f"{len(batch)} files of {kind}",
                               sum(t.prepared.facts.size for t in batch))
-    con.execute("BEGIN TRANSACTION")
     try:
-        for target in batch:
-            if target.previous:
-                _remove_previous_version(con, target.name)
         with _Watcher(con, progress):
             _insert_rows(con, batch, ids, today, order)
-        _mark_duplicates(con, kind, list(ids.values()))
+        _mark_duplicates(con, kind, list(ids.values()), ignore=replaced)
         seconds = (time.perf_counter() - begun) / len(batch)
         for target in batch:
+            if target.previous:  # only now: a corrected file that fails to load leaves the earlier one
+                _remove_previous_version(con, target.name, ids[target.name])
             _finish_file(con, target, ids[target.name], started, seconds)
-        con.execute("COMMIT")
     except duckdb.Error as e:
-        con.execute("ROLLBACK")
+        _discard(con, kind, list(ids.values()))
         if len(batch) > 1:  # find the file at fault: load them one at a time
             for target in batch:
                 _load_batch(con, [target], today, order, None)
@@ -291,6 +301,16 @@ def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progre
             progress.file_done()
 
 
+def _discard(con, kind: str, load_ids: list[int]) -> None:
+    span = {"first": min(load_ids), "last": max(load_ids)}
+    for table in (f"{kind}_rows", "malformed_rows", "loads"):
+        _run(con, f"DELETE FROM {table} WHERE load_id BETWEEN $first AND $last", span)
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'rejects_%'"
+    ).fetchall():
+        _run(con, f"DROP TABLE {table}")
+
+
 def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds: float) -> None:
     """Duplicates, counts and the load's row in the history, for one file of a batch."""
     prepared, report = target.prepared, target.report
@@ -298,21 +318,21 @@ def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds:
     report.rows_read, report.rows_loaded, report.rows_quarantined = loaded + quarantined, loaded, quarantined
     report.status = "replaced" if target.previous else "loaded"
     report.seconds = seconds
-    roster = load_id if prepared.kind in REFERENCE_KINDS else con.execute(
-        "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
-    ).fetchone()[0]
-    con.execute(
+    roster = load_id if prepared.kind in REFERENCE_KINDS else scalar(
+        con, "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
+    )
+    _run(con, 
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, ?, NULL, ?, ?, ?, ?)",
         [load_id, target.name, str(target.path), prepared.facts.sha256, prepared.kind, report.rows_read,
          loaded, quarantined, report.note, started, datetime.now(), roster],
     )
 
 
-def _remove_previous_version(con, name: str) -> None:
+def _remove_previous_version(con, name: str, new_load_id: int) -> None:
     for kind in RECORD_KINDS:
-        con.execute(f"DELETE FROM {kind}_rows WHERE source_file = ?", [name])
-    con.execute("DELETE FROM malformed_rows WHERE source_file = ?", [name])
-    con.execute("UPDATE loads SET status = 'superseded' WHERE source_file = ? AND status = 'loaded'", [name])
+        _run(con, f"DELETE FROM {kind}_rows WHERE source_file = ? AND load_id <> ?", [name, new_load_id])
+    _run(con, "DELETE FROM malformed_rows WHERE source_file = ? AND load_id <> ?", [name, new_load_id])
+    _run(con, "UPDATE loads SET status = 'superseded' WHERE source_file = ? AND status = 'loaded'", [name])
 
 
 def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, order: DateOrder) -> None:
@@ -322,7 +342,7 @@ def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, or
     def insert(source) -> None:
         sql = validation_insert(kind, source, order)
         params = {"today": today} if "$today" in sql else {}  # only event dates are checked against today
-        con.execute(sql, params)
+        _run(con, sql, params)
 
     if first.facts.format == "csv":
         rejects = f"rejects_{min(ids.values())}"
@@ -370,8 +390,8 @@ def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]]
             [(*files[path], line, kind, REJECT_REASONS.get(error, message.splitlines()[0]), raw)
              for path, line, error, raw, message in bad],
         )
-    con.execute(f"DROP TABLE IF EXISTS {rejects}")
-    con.execute(f"DROP TABLE IF EXISTS {rejects}_scan")
+    _run(con, f"DROP TABLE IF EXISTS {rejects}")
+    _run(con, f"DROP TABLE IF EXISTS {rejects}_scan")
 
 
 def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
@@ -388,14 +408,14 @@ def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
     table = f"{kind}_rows"
     first_rowid = f"(SELECT min(rowid) FROM {table} WHERE load_id = $load_id)"
     if not gaps:
-        con.execute(
+        _run(con, 
             f"UPDATE {table} SET source_row = rowid - {first_rowid} + {first_data_line} WHERE load_id = $load_id",
             {"load_id": load_id},
         )
         return
     # The k-th row inserted (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
     thresholds = [gap - j - first_data_line + 1 for j, gap in enumerate(gaps, 1)]
-    con.execute(
+    _run(con, 
         f"""UPDATE {table} SET source_row = k + {first_data_line} + len(list_filter($thresholds, lambda t: t <= k))
             FROM (SELECT rowid AS id, rowid - {first_rowid} AS k FROM {table} WHERE load_id = $load_id) AS numbered
             WHERE {table}.rowid = numbered.id""",
@@ -407,7 +427,7 @@ def _typed_raw(kind: str) -> str:
     return "json_object(" + ", ".join(f"'{c.name}', {c.name}" for c in RECORD_KINDS[kind].columns) + ")"
 
 
-def _mark_duplicates(con, kind: str, load_ids: list[int]) -> None:
+def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> None:
     """Quarantine exact duplicates: of an earlier row of the same file, or, for sessions and measures,
     of a row already loaded from another file (the earlier row stays). For reference records a
     second row for the same id in one file is quarantined too; across files the newest load wins.
@@ -415,13 +435,15 @@ def _mark_duplicates(con, kind: str, load_ids: list[int]) -> None:
     Duplicates are rare: the hashes that occur twice are found first, on one column, and only their
     rows are looked at again."""
     table, raw = f"{kind}_rows", _typed_raw(kind)
-    batch = {"first": min(load_ids), "last": max(load_ids)}  # a batch's load ids are consecutive
+    # A batch's load ids are consecutive; `ignore` are the loads the batch replaces.
+    batch = {"first": min(load_ids), "last": max(load_ids), "ignore": ignore or [-1]}
     in_batch = "load_id BETWEEN $first AND $last"
     if kind in warehouse.REFERENCE_KEYS:
+        del batch["ignore"]  # reference ids are only checked within a file
         key = warehouse.REFERENCE_KEYS[kind]
         already = f"'{key} ' || '''' || {table}.{key} || '''' || ' already appears in row ' || d.first_row || ' of this file'"
         for column, message in (("row_hash", "'exact duplicate of row ' || d.first_row"), (key, already)):
-            con.execute(
+            _run(con, 
                 f"""UPDATE {table} SET reason = {message}, raw = {raw}
                     FROM (SELECT load_id, {column} AS value, min(source_row) AS first_row FROM {table}
                           WHERE {in_batch} AND reason IS NULL
@@ -432,7 +454,7 @@ def _mark_duplicates(con, kind: str, load_ids: list[int]) -> None:
             )
         return
     first = "{'load_id': load_id, 'source_row': source_row, 'source_file': source_file}"
-    con.execute(
+    _run(con, 
         f"""UPDATE {table} SET reason = CASE WHEN d.first.load_id = {table}.load_id
                 THEN 'exact duplicate of row ' || d.first.source_row
                 ELSE 'exact duplicate of row ' || d.first.source_row || ' of ' || d.first.source_file
@@ -440,12 +462,13 @@ def _mark_duplicates(con, kind: str, load_ids: list[int]) -> None:
             raw = {raw}
             FROM (
                 SELECT row_hash, min({first}) AS first FROM {table}
-                WHERE reason IS NULL AND row_hash IN (
+                WHERE reason IS NULL AND NOT list_contains($ignore, load_id) AND row_hash IN (
                     SELECT row_hash FROM {table} WHERE {in_batch} AND reason IS NULL
                     GROUP BY row_hash HAVING count(*) > 1
                     UNION
                     SELECT old.row_hash FROM {table} AS old JOIN {table} AS new USING (row_hash)
                     WHERE old.load_id NOT BETWEEN $first AND $last AND old.reason IS NULL
+                      AND NOT list_contains($ignore, old.load_id)
                       AND new.load_id BETWEEN $first AND $last AND new.reason IS NULL)
                 GROUP BY row_hash
             ) AS d
@@ -461,6 +484,6 @@ def _counts(con, kind: str, load_id: int) -> tuple[int, int]:
         f"SELECT count(*) FILTER (WHERE reason IS NULL), count(*) FILTER (WHERE reason IS NOT NULL) "
         f"FROM {kind}_rows WHERE load_id = ?",
         [load_id],
-    ).fetchone()
-    malformed = con.execute("SELECT count(*) FROM malformed_rows WHERE load_id = ?", [load_id]).fetchone()[0]
+    ).fetchall()[0]
+    malformed = scalar(con, "SELECT count(*) FROM malformed_rows WHERE load_id = ?", [load_id])
     return loaded, quarantined + malformed

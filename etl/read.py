@@ -109,7 +109,7 @@ def _prepare_csv(facts: FileFacts, forced_kind: str | None, workdir: Path) -> Pr
     read_path = facts.path
     if facts.encoding and facts.encoding.startswith("utf-16"):
         # DuckDB reads UTF-16 only with a byte-order mark; a UTF-8 copy reads every UTF-16 file the same way.
-        read_path = workdir / f"{len(list(workdir.iterdir()))}.csv"
+        read_path = workdir / f"{facts.sha256}.csv"  # unique per content, safe when files are prepared in parallel
         with open(facts.path, encoding="utf-16" if facts.encoding == "utf-16" else facts.encoding, newline="") as src:
             read_path.write_text(src.read().lstrip("\ufeff"), encoding="utf-8", newline="")
         recoded = inspect_file(read_path, facts.name)
@@ -268,7 +268,7 @@ def _prepare_parquet(facts: FileFacts, forced_kind: str | None) -> Prepared:
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(facts.path))})").fetchall()
-        rows = con.execute(f"SELECT count(*) FROM read_parquet({literal(str(facts.path))})").fetchone()[0]
+        rows = con.execute(f"SELECT count(*) FROM read_parquet({literal(str(facts.path))})").fetchall()[0][0]
     except duckdb.Error as e:
         raise UnreadableFile(f"{facts.name} is not a valid Parquet file ({str(e).splitlines()[0]})") from e
     finally:

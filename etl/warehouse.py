@@ -102,10 +102,16 @@ SCHEMA = [
 ]
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
+    """The one value a query returns. (fetchall, not fetchone: DuckDB keeps a result that was fetched
+    with fetchone open, and with it the transaction, until a later fetch finds no more rows.)"""
+    return con.execute(sql, params if params is not None else []).fetchall()[0][0]
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in SCHEMA:
         con.execute(statement)
-    if con.execute("SELECT count(*) FROM instruments").fetchone()[0] == 0:
+    if scalar(con, "SELECT count(*) FROM instruments") == 0:
         con.executemany(
             "INSERT INTO instruments VALUES (?, ?, ?, ?, ?)",
             [(i.code, i.label, i.low, i.high, i.higher_is_better) for i in INSTRUMENTS],

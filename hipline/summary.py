@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.warehouse import connect_read_only
+from etl.warehouse import connect_read_only, scalar
 
 PUBLIC_VIEWS = ("staff", "cohorts", "clients", "session_log", "measures", "quarantine")
 
@@ -22,7 +22,7 @@ class WarehouseSummary:
 def warehouse_summary(db: Path, quarantine_limit: int = 200) -> WarehouseSummary:
     con = connect_read_only(db)
     try:
-        counts = {view: con.execute(f"SELECT count(*) FROM {view}").fetchone()[0] for view in PUBLIC_VIEWS}
+        counts = {view: scalar(con, f"SELECT count(*) FROM {view}") for view in PUBLIC_VIEWS}
         history = con.execute(
             "SELECT file, kind, status, rows_read, rows_loaded, rows_quarantined, coalesce(error, note, '') AS note, "
             "finished FROM load_history ORDER BY load_id DESC"

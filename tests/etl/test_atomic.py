@@ -73,13 +73,13 @@ def test_a_reader_querying_while_a_load_runs_sees_the_old_or_the_new_warehouse(l
     while process.poll() is None:
         try:
             con = duckdb.connect(str(loaded_roster), read_only=True)
-            seen.add(con.execute("SELECT (SELECT count(*) FROM session_log), (SELECT count(*) FROM loads)").fetchone())
+            seen.add(con.execute("SELECT (SELECT count(*) FROM session_log), (SELECT count(*) FROM loads)").fetchall()[0])
             con.close()
         except duckdb.Error as e:  # any error is a failure: collect it to show them all
             errors.append(str(e))
     assert process.returncode == 0, process.stderr.read().decode()
     final = duckdb.connect(str(loaded_roster), read_only=True)
-    seen.add(final.execute("SELECT (SELECT count(*) FROM session_log), (SELECT count(*) FROM loads)").fetchone())
+    seen.add(final.execute("SELECT (SELECT count(*) FROM session_log), (SELECT count(*) FROM loads)").fetchall()[0])
     final.close()
     assert errors == []
     assert seen <= {old, new}, f"half-loaded states seen: {seen - {old, new}}"
