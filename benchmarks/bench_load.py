@@ -99,8 +99,12 @@ def step_everything(data: Path, work: Path) -> dict:
     db.unlink(missing_ok=True)
     started = time.perf_counter()
     report = load(db, [data])
-    return {"seconds": time.perf_counter() - started, "rows": sum(f.rows_read for f in report.files),
-            "files": len(report.files), "warehouse_mb": db.stat().st_size / 1e6}
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": sum(f.rows_read for f in report.files),
+        "files": len(report.files),
+        "warehouse_mb": db.stat().st_size / 1e6,
+    }
 
 
 def step_one_day(data: Path, work: Path) -> dict:
@@ -111,8 +115,11 @@ def step_one_day(data: Path, work: Path) -> dict:
     day = work / "new_day"
     started = time.perf_counter()
     report = load(db, sorted(day.iterdir()))
-    return {"seconds": time.perf_counter() - started, "rows": sum(f.rows_read for f in report.files),
-            "statuses": sorted({f.status for f in report.files})}
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": sum(f.rows_read for f in report.files),
+        "statuses": sorted({f.status for f in report.files}),
+    }
 
 
 def step_roster(data: Path, work: Path) -> dict:
@@ -124,8 +131,14 @@ def step_roster(data: Path, work: Path) -> dict:
     return {"seconds": 0.0}
 
 
-STEPS = {"roster": step_roster, "floor": step_floor, "hipline": step_hipline, "pandas": step_pandas,
-         "everything": step_everything, "one_day": step_one_day}
+STEPS = {
+    "roster": step_roster,
+    "floor": step_floor,
+    "hipline": step_hipline,
+    "pandas": step_pandas,
+    "everything": step_everything,
+    "one_day": step_one_day,
+}
 
 
 def _split_off_newest_day(source: Path, data: Path, day_folder: Path) -> str:
@@ -142,13 +155,19 @@ def _split_off_newest_day(source: Path, data: Path, day_folder: Path) -> str:
         shutil.rmtree(day_folder)
     day_folder.mkdir()
     name = f"sessions_{last[6:]}-{last[3:5]}-{last[:2]}.csv"
-    (day_folder / name).write_text(header + "".join(line for line in lines if line.split(";", 2)[1] == last), encoding="utf-8")
+    (day_folder / name).write_text(
+        header + "".join(line for line in lines if line.split(";", 2)[1] == last), encoding="utf-8"
+    )
     return last
 
 
 def _run(step: str, data: Path, work: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--step", step, "--data", str(data), "--work", str(work)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", step, "--data", str(data), "--work", str(work)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -172,7 +191,9 @@ def main() -> None:
         from hipline.demo_data import generate_demo
 
         summary = generate_demo(source, args.clients, args.seed)
-        print(f"generated {summary.session_rows:,} session rows for {args.clients:,} clients in {summary.seconds:.0f} s")
+        print(
+            f"generated {summary.session_rows:,} session rows for {args.clients:,} clients in {summary.seconds:.0f} s"
+        )
     data = work / "data"
     day = _split_off_newest_day(source, data, work / "new_day")
     megabytes = sum(p.stat().st_size for p in _session_files(data)) / 1e6
@@ -184,13 +205,18 @@ def main() -> None:
     for _ in range(REPEATS):
         for name in ("floor", "hipline", "everything", "one_day"):
             runs.setdefault(name, []).append(_run(name, data, work))
-    results = {name: min(r, key=lambda x: x["seconds"]) | {"all_seconds": [round(x["seconds"], 2) for x in r]}
-               for name, r in runs.items()}
+    results = {
+        name: min(r, key=lambda x: x["seconds"]) | {"all_seconds": [round(x["seconds"], 2) for x in r]}
+        for name, r in runs.items()
+    }
     results["pandas"] = _run("pandas", data, work)
     floor, ours, peer = results["floor"], results["hipline"], results["pandas"]
     summary = {
-        "clients": args.clients, "session_rows": ours["rows"], "session_csv_mb": round(megabytes),
-        "new_day": day, "new_day_rows": results["one_day"]["rows"],
+        "clients": args.clients,
+        "session_rows": ours["rows"],
+        "session_csv_mb": round(megabytes),
+        "new_day": day,
+        "new_day_rows": results["one_day"]["rows"],
         "throughput_vs_floor": round(floor["seconds"] / ours["seconds"], 2),
         "speed_vs_pandas_sqlite": round(peer["seconds"] / ours["seconds"], 1),
         "one_day_vs_full_load": round(results["one_day"]["seconds"] / results["everything"]["seconds"], 3),
@@ -205,7 +231,9 @@ def main() -> None:
     print(f"\nhipline throughput vs bare DuckDB read: {summary['throughput_vs_floor']}x   (target >= 0.5x, aim 1x)")
     print(f"hipline vs pandas + SQLite peer:        {summary['speed_vs_pandas_sqlite']}x faster   (target >= 5x)")
     print(f"one new day ({day}) vs full load:      {summary['one_day_vs_full_load']:.1%}   (target <= 10 %)")
-    print(f"peak memory of any step:               {max(r['peak_mb'] for r in results.values())} MB   (target < 2048 MB)")
+    print(
+        f"peak memory of any step:               {max(r['peak_mb'] for r in results.values())} MB   (target < 2048 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,12 @@ from hipline.summary import WarehouseSummary, warehouse_summary
 ASSETS = Path(__file__).parent / "assets"
 
 VIEW_LABELS = {
-    "clients": "Clients", "session_log": "Session-log rows", "measures": "Outcome measures",
-    "cohorts": "Cohorts", "staff": "Staff", "quarantine": "Quarantined rows",
+    "clients": "Clients",
+    "session_log": "Session-log rows",
+    "measures": "Outcome measures",
+    "cohorts": "Cohorts",
+    "staff": "Staff",
+    "quarantine": "Quarantined rows",
 }
 
 
@@ -25,7 +29,9 @@ def _cell(value: object) -> html.Td:
 
 def _table(frame: pd.DataFrame, table_id: str) -> html.Table:
     numeric = {c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])}
-    header = html.Thead(html.Tr([html.Th(c.replace("_", " "), className="num" if c in numeric else None) for c in frame.columns]))
+    header = html.Thead(
+        html.Tr([html.Th(c.replace("_", " "), className="num" if c in numeric else None) for c in frame.columns])
+    )
     body = html.Tbody([html.Tr([_cell(v) for v in row]) for row in frame.astype(object).itertuples(index=False)])
     return html.Table([header, body], id=table_id, className="data-table")
 
@@ -33,9 +39,14 @@ def _table(frame: pd.DataFrame, table_id: str) -> html.Table:
 def _counts(summary: WarehouseSummary) -> html.Div:
     return html.Div(
         [
-            html.Div([html.Div(f"{summary.counts[view]:,}", className="count-value"), html.Div(label, className="count-label")],
-                     className="count-card" + (" count-card--warn" if view == "quarantine" and summary.counts[view] else ""),
-                     id=f"count-{view}")
+            html.Div(
+                [
+                    html.Div(f"{summary.counts[view]:,}", className="count-value"),
+                    html.Div(label, className="count-label"),
+                ],
+                className="count-card" + (" count-card--warn" if view == "quarantine" and summary.counts[view] else ""),
+                id=f"count-{view}",
+            )
             for view, label in VIEW_LABELS.items()
         ],
         className="counts",
@@ -47,10 +58,20 @@ def overview(db: Path) -> html.Div:
         summary = warehouse_summary(db)
     except FileNotFoundError:
         return html.Div(
-            [html.H2("No data loaded yet"),
-             html.P(["Load your clinic's files with ", html.Code("hipline load --db " + str(db) + " FOLDER"),
-                     ", or try the demo data with ", html.Code("make demo"), "."])],
-            className="empty-state", id="empty-state",
+            [
+                html.H2("No data loaded yet"),
+                html.P(
+                    [
+                        "Load your clinic's files with ",
+                        html.Code("hipline load --db " + str(db) + " FOLDER"),
+                        ", or try the demo data with ",
+                        html.Code("make demo"),
+                        ".",
+                    ]
+                ),
+            ],
+            className="empty-state",
+            id="empty-state",
         )
     history = summary.load_history.assign(finished=summary.load_history["finished"].dt.strftime("%Y-%m-%d %H:%M"))
     return html.Div(

@@ -73,14 +73,26 @@ CLIENTS = RecordKind(
     "clients",
     "a client's episode of care",
     (
-        Column("client_id", True, ("patient_id", "client", "patient", "clientid", "client_no", "patient_no", "client_number")),
+        Column(
+            "client_id",
+            True,
+            ("patient_id", "client", "patient", "clientid", "client_no", "patient_no", "client_number"),
+        ),
         Column("start_date", True, ("start", "episode_start", "referral_date", "first_session", "start_day")),
         Column("region", True, ("body_region", "area", "problem_area", "condition_region")),
         Column(
             "sessions_per_week",
             True,
-            ("target_sessions_per_week", "sessions_week", "sessions_a_week", "sessions_wk", "sessions_per_wk",
-             "frequency", "target_per_week", "weekly_target"),
+            (
+                "target_sessions_per_week",
+                "sessions_week",
+                "sessions_a_week",
+                "sessions_wk",
+                "sessions_per_wk",
+                "frequency",
+                "target_per_week",
+                "weekly_target",
+            ),
         ),
         Column("display_name", False, ("name", "client_name", "patient_name", "full_name")),
         Column("birth_year", False, ("year_of_birth", "yob", "born")),
@@ -103,7 +115,11 @@ SESSION_LOG = RecordKind(
         Column("level", False, ("progression_level", "stage", "exercise_level")),
         Column("sets", False, ("no_sets", "number_of_sets", "set_count")),
         Column("reps", False, ("repetitions", "no_reps", "number_of_reps", "rep_count")),
-        Column("hold_s", False, ("hold", "hold_seconds", "hold_sec", "hold_secs", "hold_time", "hold_time_s", "seconds")),
+        Column(
+            "hold_s",
+            False,
+            ("hold", "hold_seconds", "hold_sec", "hold_secs", "hold_time", "hold_time_s", "seconds"),
+        ),
         Column("resistance", False, ("load", "band", "spring", "equipment")),
         Column("side", False, ("leg", "limb")),
         Column("pain_before", False, ("pain_pre", "pre_pain", "pain_start")),
@@ -122,7 +138,11 @@ MEASURES = RecordKind(
     "one outcome score on a date",
     (
         Column("client_id", True, CLIENTS.columns[0].aliases),
-        Column("measured_on", True, ("date", "measure_date", "assessment_date", "measured", "date_measured", "taken_on")),
+        Column(
+            "measured_on",
+            True,
+            ("date", "measure_date", "assessment_date", "measured", "date_measured", "taken_on"),
+        ),
         Column("instrument", True, ("measure", "outcome", "outcome_measure", "test", "questionnaire", "scale")),
         # A score may be left out when item responses are given to score it from (ODI, LEFS, PSFS).
         Column("score", False, ("value", "result", "total", "total_score")),

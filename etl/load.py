@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,10 +28,12 @@ from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.read import Prepared
 from etl.rules import validation_insert
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
-from etl.warehouse import scalar
 from etl.values import DateOrder
+from etl.warehouse import scalar
 
 REFERENCE_KINDS = ("staff", "cohorts", "clients")
+# The roster's version: the newest load of staff, cohorts or clients that is in the warehouse now.
+ROSTER_VERSION = "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
 
 
 @dataclass
@@ -60,7 +62,11 @@ class LoadReport:
         return all(f.error is None for f in self.files)
 
     def as_dict(self) -> dict:
-        return {"warehouse": self.warehouse, "seconds": round(self.seconds, 3), "files": [asdict(f) for f in self.files]}
+        return {
+            "warehouse": self.warehouse,
+            "seconds": round(self.seconds, 3),
+            "files": [asdict(f) for f in self.files],
+        }
 
 
 class Progress(Protocol):
@@ -167,9 +173,7 @@ def _decide(db: Path, targets: list[_Target]) -> list[_Target]:
                 ).fetchall():
                     history[name] = _Loaded(*fields)
                     by_hash[history[name].content_hash] = name
-                roster_version = scalar(
-                    con, "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
-                )
+                roster_version = scalar(con, ROSTER_VERSION)
         finally:
             con.close()
     to_load: list[_Target] = []
@@ -201,13 +205,18 @@ def _unchanged(target: _Target, loaded: _Loaded, note: str) -> None:
     """Nothing to do: the report repeats the counts of the load that is already in the warehouse."""
     report = target.report
     report.status, report.note = "unchanged", note
-    report.rows_read, report.rows_loaded, report.rows_quarantined = loaded.rows_read, loaded.rows_loaded, loaded.rows_quarantined
+    report.rows_read, report.rows_loaded, report.rows_quarantined = (
+        loaded.rows_read,
+        loaded.rows_loaded,
+        loaded.rows_quarantined,
+    )
     target.prepared = None
 
 
 def _record_error(con: duckdb.DuckDBPyConnection, target: _Target) -> None:
     now = datetime.now()
-    _run(con, 
+    _run(
+        con,
         "INSERT INTO loads (load_id, source_file, path, content_hash, kind, status, error, started, finished) "
         "VALUES ((SELECT coalesce(max(load_id), 0) + 1 FROM loads), ?, ?, ?, ?, 'error', ?, ?, ?)",
         [target.name, str(target.path), None, target.report.kind, target.report.error, now, now],
@@ -253,7 +262,9 @@ def _batches(targets: list[_Target]) -> list[list[_Target]]:
         layout = (p.kind, p.delimiter, p.facts.encoding, p.skip, tuple(p.headers)) if p.facts.format == "csv" else None
         last = batches[-1][0].prepared if batches else None
         same = (
-            layout is not None and last is not None and last.facts.format == "csv"
+            layout is not None
+            and last is not None
+            and last.facts.format == "csv"
             and layout == (last.kind, last.delimiter, last.facts.encoding, last.skip, tuple(last.headers))
         )
         if same:
@@ -273,8 +284,10 @@ def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progre
     ids = {target.name: first_id + i for i, target in enumerate(batch)}
     replaced = [t.previous.load_id for t in batch if t.previous]
     if progress:
-        progress.file_started(batch[0].name if len(batch) == 1 else f"{len(batch)} files of {kind}",
-                              sum(t.prepared.facts.size for t in batch))
+        progress.file_started(
+            batch[0].name if len(batch) == 1 else f"{len(batch)} files of {kind}",
+            sum(t.prepared.facts.size for t in batch),
+        )
     try:
         with _Watcher(con, progress):
             _insert_rows(con, batch, ids, today, order)
@@ -318,13 +331,24 @@ def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds:
     report.rows_read, report.rows_loaded, report.rows_quarantined = loaded + quarantined, loaded, quarantined
     report.status = "replaced" if target.previous else "loaded"
     report.seconds = seconds
-    roster = load_id if prepared.kind in REFERENCE_KINDS else scalar(
-        con, "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
-    )
-    _run(con, 
+    roster = load_id if prepared.kind in REFERENCE_KINDS else scalar(con, ROSTER_VERSION)
+    _run(
+        con,
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, ?, NULL, ?, ?, ?, ?)",
-        [load_id, target.name, str(target.path), prepared.facts.sha256, prepared.kind, report.rows_read,
-         loaded, quarantined, report.note, started, datetime.now(), roster],
+        [
+            load_id,
+            target.name,
+            str(target.path),
+            prepared.facts.sha256,
+            prepared.kind,
+            report.rows_read,
+            loaded,
+            quarantined,
+            report.note,
+            started,
+            datetime.now(),
+            roster,
+        ],
     )
 
 
@@ -387,8 +411,10 @@ def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]]
     if bad:
         con.executemany(
             "INSERT INTO malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
-            [(*files[path], line, kind, REJECT_REASONS.get(error, message.splitlines()[0]), raw)
-             for path, line, error, raw, message in bad],
+            [
+                (*files[path], line, kind, REJECT_REASONS.get(error, message.splitlines()[0]), raw)
+                for path, line, error, raw, message in bad
+            ],
         )
     _run(con, f"DROP TABLE IF EXISTS {rejects}")
     _run(con, f"DROP TABLE IF EXISTS {rejects}_scan")
@@ -401,21 +427,26 @@ def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
     inserted for a file is the n-th of its rows that was not rejected; blank lines and rejected lines
     are the gaps in that numbering."""
     first_data_line = prepared.skip + 2
-    rejected = [line for (line,) in con.execute(
-        "SELECT source_row FROM malformed_rows WHERE load_id = ? ORDER BY source_row", [load_id]
-    ).fetchall()]
+    rejected = [
+        line
+        for (line,) in con.execute(
+            "SELECT source_row FROM malformed_rows WHERE load_id = ? ORDER BY source_row", [load_id]
+        ).fetchall()
+    ]
     gaps = sorted(set(rejected) | {b for b in prepared.facts.blank_lines if b >= first_data_line})
     table = f"{kind}_rows"
     first_rowid = f"(SELECT min(rowid) FROM {table} WHERE load_id = $load_id)"
     if not gaps:
-        _run(con, 
+        _run(
+            con,
             f"UPDATE {table} SET source_row = rowid - {first_rowid} + {first_data_line} WHERE load_id = $load_id",
             {"load_id": load_id},
         )
         return
     # The k-th row inserted (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
     thresholds = [gap - j - first_data_line + 1 for j, gap in enumerate(gaps, 1)]
-    _run(con, 
+    _run(
+        con,
         f"""UPDATE {table} SET source_row = k + {first_data_line} + len(list_filter($thresholds, lambda t: t <= k))
             FROM (SELECT rowid AS id, rowid - {first_rowid} AS k FROM {table} WHERE load_id = $load_id) AS numbered
             WHERE {table}.rowid = numbered.id""",
@@ -441,9 +472,12 @@ def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> 
     if kind in warehouse.REFERENCE_KEYS:
         del batch["ignore"]  # reference ids are only checked within a file
         key = warehouse.REFERENCE_KEYS[kind]
-        already = f"'{key} ' || '''' || {table}.{key} || '''' || ' already appears in row ' || d.first_row || ' of this file'"
+        already = (
+            f"'{key} ' || '''' || {table}.{key} || '''' || ' already appears in row ' || d.first_row || ' of this file'"
+        )
         for column, message in (("row_hash", "'exact duplicate of row ' || d.first_row"), (key, already)):
-            _run(con, 
+            _run(
+                con,
                 f"""UPDATE {table} SET reason = {message}, raw = {raw}
                     FROM (SELECT load_id, {column} AS value, min(source_row) AS first_row FROM {table}
                           WHERE {in_batch} AND reason IS NULL
@@ -454,7 +488,8 @@ def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> 
             )
         return
     first = "{'load_id': load_id, 'source_row': source_row, 'source_file': source_file}"
-    _run(con, 
+    _run(
+        con,
         f"""UPDATE {table} SET reason = CASE WHEN d.first.load_id = {table}.load_id
                 THEN 'exact duplicate of row ' || d.first.source_row
                 ELSE 'exact duplicate of row ' || d.first.source_row || ' of ' || d.first.source_file

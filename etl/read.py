@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -24,8 +23,13 @@ from etl.rules import Source, literal
 from etl.sniff import HEAD, FileFacts, UnreadableFile, inspect_file
 
 DELIMITERS = [",", ";", "\t", "|"]
-KIND_WORDS = {"staff": "a staff list", "cohorts": "a cohort list", "clients": "a client roster",
-              "session_log": "a session log", "measures": "a measures file"}
+KIND_WORDS = {
+    "staff": "a staff list",
+    "cohorts": "a cohort list",
+    "clients": "a client roster",
+    "session_log": "a session log",
+    "measures": "a measures file",
+}
 
 
 @dataclass
@@ -72,8 +76,7 @@ def detect_kind(name: str, headers: list[str], forced: str | None = None) -> tup
     kind, _, missing = nearest
     if forced or len(RECORD_KINDS[kind].required) - len(missing) >= 2:
         raise UnreadableFile(
-            f"{name} looks like {KIND_WORDS[kind]} but has no {', '.join(missing)} column "
-            f"(columns found: {found})"
+            f"{name} looks like {KIND_WORDS[kind]} but has no {', '.join(missing)} column (columns found: {found})"
         )
     raise UnreadableFile(
         f"cannot tell what {name} holds: its columns are {found}. hipline reads staff lists, cohort lists, "
@@ -150,14 +153,22 @@ def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects:
     """One read of CSV files that share `prepared`'s layout; `files` maps each path to (load id, name)."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(prepared.headers))) + "}"
     paths = "[" + ", ".join(literal(path) for path in files) + "]"
-    relation = (
-        f"read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
+    relation = (  # file_index is a virtual column: SELECT * leaves it out, so it is named
+        f"(SELECT *, file_index FROM read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
         f"skip={prepared.skip}, auto_detect=false, columns={columns}, quote='\"', escape='\"', "
-        f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, filename=true, "
-        f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, max_line_size=4000000)"
+        f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, "
+        f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, max_line_size=4000000))"
     )
-    load_id = "CASE filename " + " ".join(f"WHEN {literal(p)} THEN {i}" for p, (i, _) in files.items()) + " END"
-    name = "CASE filename " + " ".join(f"WHEN {literal(p)} THEN {literal(n)}" for p, (_, n) in files.items()) + " END"
+    # file_index numbers the files in the order they are listed: no per-row comparison of file names.
+    ids = [i for i, _ in files.values()]
+    load_id = (
+        f"{ids[0]} + file_index"
+        if ids == list(range(ids[0], ids[0] + len(ids)))
+        else ("CASE file_index " + " ".join(f"WHEN {k} THEN {i}" for k, i in enumerate(ids)) + " END")
+    )
+    name = (
+        "CASE file_index " + " ".join(f"WHEN {k} THEN {literal(n)}" for k, (_, n) in enumerate(files.values())) + " END"
+    )
     return Source(relation, prepared.headers, prepared.columns, False, load_id, name)
 
 
@@ -237,10 +248,13 @@ def _prepare_jsonl(facts: FileFacts, forced_kind: str | None) -> Prepared:
             "CREATE TEMP TABLE objects AS SELECT source_row, line, "
             "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object FROM lines"
         )
-        keys = [k for (k,) in con.execute(
-            "SELECT key FROM (SELECT source_row, unnest(CASE WHEN is_object THEN json_keys(line) END) AS key "
-            "FROM objects) GROUP BY key ORDER BY min(source_row)"
-        ).fetchall()]
+        keys = [
+            k
+            for (k,) in con.execute(
+                "SELECT key FROM (SELECT source_row, unnest(CASE WHEN is_object THEN json_keys(line) END) AS key "
+                "FROM objects) GROUP BY key ORDER BY min(source_row)"
+            ).fetchall()
+        ]
         malformed = [
             (n, "line is not valid JSON" if not valid else "line is a JSON value but not an object", line)
             for n, line, valid in con.execute(
@@ -281,9 +295,7 @@ def _prepare_parquet(facts: FileFacts, forced_kind: str | None) -> Prepared:
 
 
 def parquet_relation(prepared: Prepared, identity: tuple[int, str]) -> Source:
-    cast = ", ".join(
-        f"CAST({_quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(prepared.headers)
-    )
+    cast = ", ".join(f"CAST({_quote_ident(h)} AS VARCHAR) AS c{i}" for i, h in enumerate(prepared.headers))
     relation = (
         f"(SELECT file_row_number + 1 AS source_row, {cast} "
         f"FROM read_parquet({literal(str(prepared.read_path))}, file_row_number=true))"
@@ -303,4 +315,12 @@ def new_workdir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="hipline-load-")
 
 
-__all__ = ["Prepared", "csv_relation", "detect_kind", "frame_relation", "new_workdir", "parquet_relation", "prepare"]
+__all__ = [
+    "Prepared",
+    "csv_relation",
+    "detect_kind",
+    "frame_relation",
+    "new_workdir",
+    "parquet_relation",
+    "prepare",
+]

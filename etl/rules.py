@@ -59,41 +59,76 @@ REGIONS = {
 
 
 def _fields(kind: str, order: DateOrder) -> dict[str, Field]:
-    """How each column of a kind is parsed (SPEC §1)."""
+    """How each column of a kind is parsed (SPEC §1). Columns that refer to the roster are only
+    trimmed here: the join to the roster checks them (see `Reference`)."""
+    fields = _parsers(kind, order)
+    for ref in REFERENCES.get(kind, []):
+        fields[ref.column] = Field(lambda c: Parsed(f"trim({c.text})"))
+    return fields
+
+
+def _parsers(kind: str, order: DateOrder) -> dict[str, Field]:
     date = Field(lambda c: values.date(c, order), future_allowed=False)
     planned_date = Field(lambda c: values.date(c, order))  # a class or episode may start next week
     text = Field(values.free_text)
     code = Field(values.identifier)
     if kind == "staff":
-        return {"staff_id": code, "name": text, "role": Field(lambda c: values.choice(c, ROLES)), "email": text}
+        return {
+            "staff_id": code,
+            "name": text,
+            "role": Field(lambda c: values.choice(c, ROLES)),
+            "email": text,
+        }
     if kind == "cohorts":
         return {
-            "cohort_id": code, "name": text, "instructor_id": code, "start_date": planned_date,
-            "weeks": Field(lambda c: values.whole_between(c, 1, 104)), "schedule": text,
+            "cohort_id": code,
+            "name": text,
+            "instructor_id": code,
+            "start_date": planned_date,
+            "weeks": Field(lambda c: values.whole_between(c, 1, 104)),
+            "schedule": text,
         }
     if kind == "clients":
         return {
-            "client_id": code, "start_date": planned_date, "region": Field(lambda c: values.choice(c, REGIONS)),
-            "sessions_per_week": Field(lambda c: values.whole_between(c, 1, 7)), "display_name": text,
-            "birth_year": Field(lambda c: values.whole_between(c, 1900, 2030)), "clinician_id": code,
-            "cohort_id": code, "end_date": planned_date, "goals": text,
+            "client_id": code,
+            "start_date": planned_date,
+            "region": Field(lambda c: values.choice(c, REGIONS)),
+            "sessions_per_week": Field(lambda c: values.whole_between(c, 1, 7)),
+            "display_name": text,
+            "birth_year": Field(lambda c: values.whole_between(c, 1900, 2030)),
+            "clinician_id": code,
+            "cohort_id": code,
+            "end_date": planned_date,
+            "goals": text,
         }
     if kind == "session_log":
         return {
-            "client_id": code, "session_date": date, "attended": Field(values.yes_no),
-            "session_type": Field(lambda c: values.choice(c, SESSION_TYPES)), "exercise": text,
-            "level": Field(values.level_number), "sets": Field(lambda c: values.amount(c, 20, whole=True)),
+            "client_id": code,
+            "session_date": date,
+            "attended": Field(values.yes_no),
+            "session_type": Field(lambda c: values.choice(c, SESSION_TYPES)),
+            "exercise": text,
+            "level": Field(values.level_number),
+            "sets": Field(lambda c: values.amount(c, 20, whole=True)),
             "reps": Field(lambda c: values.amount(c, 500, whole=True)),
             "hold_s": Field(lambda c: values.amount(c, 3600, whole=False, unit=" s")),
             "resistance": Field(values.resistance),
-            "side": Field(lambda c: values.choice(c, SIDES)), "pain_before": Field(values.pain),
-            "pain_during": Field(values.pain), "pain_after": Field(values.pain), "pain_next_day": Field(values.pain),
-            "rpe": Field(values.rating), "form": Field(lambda c: values.choice(c, FORMS)), "notes": text,
+            "side": Field(lambda c: values.choice(c, SIDES)),
+            "pain_before": Field(values.pain),
+            "pain_during": Field(values.pain),
+            "pain_after": Field(values.pain),
+            "pain_next_day": Field(values.pain),
+            "rpe": Field(values.rating),
+            "form": Field(lambda c: values.choice(c, FORMS)),
+            "notes": text,
             "staff_id": code,
         }
     return {
-        "client_id": code, "measured_on": date, "instrument": Field(_instrument),
-        "score": Field(_score), "items": Field(_items),
+        "client_id": code,
+        "measured_on": date,
+        "instrument": Field(_instrument),
+        "score": Field(_score),
+        "items": Field(_items),
     }
 
 
@@ -119,10 +154,12 @@ def _items(cell: Cell) -> Parsed:
     blank = "lower(trim(x)) IN ('', 'null', 'none', 'na', 'n/a', '-')"
     return Parsed(
         f"list_transform({parts}, lambda x: CASE WHEN {blank} THEN NULL ELSE TRY_CAST(trim(x) AS DOUBLE) END)",
-        [(
-            f"len(list_filter({parts}, lambda x: NOT ({blank}) AND TRY_CAST(trim(x) AS DOUBLE) IS NULL)) > 0",
-            f"'items ' || {cell.shown} || ' are not all numbers'",
-        )],
+        [
+            (
+                f"len(list_filter({parts}, lambda x: NOT ({blank}) AND TRY_CAST(trim(x) AS DOUBLE) IS NULL)) > 0",
+                f"'items ' || {cell.shown} || ' are not all numbers'",
+            )
+        ],
     )
 
 
@@ -147,46 +184,83 @@ def literal(text: str) -> str:
 
 
 # Joins and checks that look beyond the row's own cells.
-_ROSTER_JOINS = {
-    "cohorts": "LEFT JOIN staff AS ref_staff ON ref_staff.staff_id = p.v_instructor_id",
-    "clients": """LEFT JOIN staff AS ref_staff ON ref_staff.staff_id = p.v_clinician_id
-                  LEFT JOIN cohorts AS ref_cohort ON ref_cohort.cohort_id = p.v_cohort_id""",
-    "session_log": """LEFT JOIN clients AS ref_client ON ref_client.client_id = p.v_client_id
-                      LEFT JOIN staff AS ref_staff ON ref_staff.staff_id = p.v_staff_id""",
-    "measures": """LEFT JOIN clients AS ref_client ON ref_client.client_id = p.v_client_id
-                   LEFT JOIN instruments AS ref_instrument ON ref_instrument.code = p.v_instrument""",
+@dataclass(frozen=True)
+class Reference:
+    """A column that must name a record of the roster: checked by a join to the roster's view."""
+
+    column: str
+    view: str
+    alias: str
+    key: str
+    roster: str  # how a message calls it
+
+    @property
+    def join(self) -> str:
+        return f"LEFT JOIN {self.view} AS {self.alias} ON {self.alias}.{self.key} = p.v_{self.column}"
+
+    @property
+    def found(self) -> str:
+        return f"{self.alias}.{self.key}"
+
+    def checks(self, required: bool) -> list[tuple[str, str]]:
+        # 'n/a' or '-' in an id column means none was given; they are only looked for when the
+        # roster lookup fails, so clean rows never pay for it.
+        not_given = f"({self.found} IS NULL AND {values.is_missing(f'p.t_{self.column}')})"
+        checks = [
+            (
+                f"p.v_{self.column} IS NOT NULL AND {self.found} IS NULL "
+                f"AND NOT {values.is_missing(f'p.t_{self.column}')}",
+                f"'{self.column} ' || {values.quoted(f'p.v_{self.column}')} || ' is not in the {self.roster}'",
+            )
+        ]
+        if required:
+            checks.insert(0, (f"p.v_{self.column} IS NULL OR {not_given}", f"'{self.column} is missing'"))
+        return checks
+
+    def output(self) -> str:
+        not_given = f"r_{self.column} IS NULL AND {values.is_missing(f't_{self.column}')}"
+        return f"CASE WHEN {not_given} THEN NULL ELSE v_{self.column} END"
+
+
+def _staff(column: str) -> Reference:
+    return Reference(column, "staff", "ref_staff", "staff_id", "staff list")
+
+
+_CLIENT = Reference("client_id", "clients", "ref_client", "client_id", "client roster")
+REFERENCES: dict[str, list[Reference]] = {
+    "cohorts": [_staff("instructor_id")],
+    "clients": [
+        _staff("clinician_id"),
+        Reference("cohort_id", "cohorts", "ref_cohort", "cohort_id", "cohort list"),
+    ],
+    "session_log": [_CLIENT, _staff("staff_id")],
+    "measures": [_CLIENT],
 }
-
-
-def _in_roster(value: str, ref: str, name: str, roster: str) -> tuple[str, str]:
-    return (f"{value} IS NOT NULL AND {ref} IS NULL", f"'{name} ' || '''' || {value} || '''' || ' is not in the {roster}'")
+_OTHER_JOINS = {"measures": "LEFT JOIN instruments AS ref_instrument ON ref_instrument.code = p.v_instrument"}
 
 
 def _row_checks(kind: str) -> list[tuple[str, str]]:
-    if kind == "cohorts":
-        return [_in_roster("p.v_instructor_id", "ref_staff.staff_id", "instructor_id", "staff list")]
+    required = set(RECORD_KINDS[kind].required)
+    checks = [c for ref in REFERENCES.get(kind, []) for c in ref.checks(ref.column in required)]
     if kind == "clients":
-        return [
-            _in_roster("p.v_clinician_id", "ref_staff.staff_id", "clinician_id", "staff list"),
-            _in_roster("p.v_cohort_id", "ref_cohort.cohort_id", "cohort_id", "cohort list"),
+        checks.append(
             (
                 "p.v_end_date < p.v_start_date",
-                f"'end_date ' || {values.iso('p.v_end_date')} || ' is before start_date ' || {values.iso('p.v_start_date')}",
-            ),
-        ]
+                f"'end_date ' || {values.iso('p.v_end_date')} || ' is before start_date ' || "
+                f"{values.iso('p.v_start_date')}",
+            )
+        )
     if kind == "session_log":
-        return [
-            _in_roster("p.v_client_id", "ref_client.client_id", "client_id", "client roster"),
-            _in_roster("p.v_staff_id", "ref_staff.staff_id", "staff_id", "staff list"),
+        checks.append(
             (
                 "p.v_session_date < ref_client.start_date",
                 f"'session_date ' || {values.iso('p.v_session_date')} || ' is before the client''s start date ' || "
                 f"{values.iso('ref_client.start_date')}",
-            ),
-        ]
+            )
+        )
     if kind == "measures":
-        return _measure_checks()
-    return []
+        checks += _measure_checks()
+    return checks
 
 
 def _scored_from_items() -> str:
@@ -213,27 +287,50 @@ def _measure_checks() -> list[tuple[str, str]]:
 
     return [
         ("p.v_score IS NULL AND p.v_items IS NULL AND p.t_score IS NULL", "'score is missing'"),
-        _in_roster("p.v_client_id", "ref_client.client_id", "client_id", "client roster"),
-        (f"p.v_instrument = 'ODI' AND len(p.v_items) <> {ODI_SECTIONS}",
-         f"'ODI needs {ODI_SECTIONS} section scores, got ' || len(p.v_items)"),
-        (f"p.v_instrument = 'ODI' AND {out_of(ODI_SECTION_MAX)}", f"'ODI section scores must be 0–{ODI_SECTION_MAX}'"),
-        (f"p.v_instrument = 'ODI' AND len(p.v_items) = {ODI_SECTIONS} AND {unanswered} > 1",
-         f"'ODI has ' || {unanswered} || ' unanswered sections; at most 1 may be missing'"),
-        (f"p.v_instrument = 'LEFS' AND len(p.v_items) <> {LEFS_ITEMS}",
-         f"'LEFS needs {LEFS_ITEMS} item scores, got ' || len(p.v_items)"),
-        (f"p.v_instrument = 'LEFS' AND {out_of(LEFS_ITEM_MAX)}", f"'LEFS item scores must be 0–{LEFS_ITEM_MAX}'"),
-        (f"p.v_instrument = 'LEFS' AND len(p.v_items) = {LEFS_ITEMS} AND {unanswered} > 0",
-         f"'LEFS has ' || {unanswered} || ' unanswered items; all {LEFS_ITEMS} are needed'"),
-        (f"p.v_instrument = 'PSFS' AND p.v_items IS NOT NULL AND NOT ({answered} BETWEEN {PSFS_MIN_ACTIVITIES} "
-         f"AND {PSFS_MAX_ACTIVITIES} AND len(p.v_items) = {answered})",
-         f"'PSFS needs {PSFS_MIN_ACTIVITIES}–{PSFS_MAX_ACTIVITIES} activity ratings, got ' || {answered}"),
+        (
+            f"p.v_instrument = 'ODI' AND len(p.v_items) <> {ODI_SECTIONS}",
+            f"'ODI needs {ODI_SECTIONS} section scores, got ' || len(p.v_items)",
+        ),
+        (
+            f"p.v_instrument = 'ODI' AND {out_of(ODI_SECTION_MAX)}",
+            f"'ODI section scores must be 0–{ODI_SECTION_MAX}'",
+        ),
+        (
+            f"p.v_instrument = 'ODI' AND len(p.v_items) = {ODI_SECTIONS} AND {unanswered} > 1",
+            f"'ODI has ' || {unanswered} || ' unanswered sections; at most 1 may be missing'",
+        ),
+        (
+            f"p.v_instrument = 'LEFS' AND len(p.v_items) <> {LEFS_ITEMS}",
+            f"'LEFS needs {LEFS_ITEMS} item scores, got ' || len(p.v_items)",
+        ),
+        (
+            f"p.v_instrument = 'LEFS' AND {out_of(LEFS_ITEM_MAX)}",
+            f"'LEFS item scores must be 0–{LEFS_ITEM_MAX}'",
+        ),
+        (
+            f"p.v_instrument = 'LEFS' AND len(p.v_items) = {LEFS_ITEMS} AND {unanswered} > 0",
+            f"'LEFS has ' || {unanswered} || ' unanswered items; all {LEFS_ITEMS} are needed'",
+        ),
+        (
+            f"p.v_instrument = 'PSFS' AND p.v_items IS NOT NULL AND NOT ({answered} BETWEEN {PSFS_MIN_ACTIVITIES} "
+            f"AND {PSFS_MAX_ACTIVITIES} AND len(p.v_items) = {answered})",
+            f"'PSFS needs {PSFS_MIN_ACTIVITIES}–{PSFS_MAX_ACTIVITIES} activity ratings, got ' || {answered}",
+        ),
         ("p.v_instrument = 'PSFS' AND " + out_of(10), "'PSFS activity ratings must be 0–10'"),
-        ("p.v_score IS NULL AND p.v_items IS NOT NULL AND scored IS NULL AND p.v_instrument NOT IN ('ODI', 'LEFS', 'PSFS')",
-         "p.v_instrument || ' is not scored from items: give its score'"),
-        ("p.v_score IS NOT NULL AND scored IS NOT NULL AND abs(p.v_score - scored) > 0.1",
-         "'score ' || p.t_score || ' does not match its items (they score ' || scored || ')'"),
-        (f"{score} NOT BETWEEN ref_instrument.low AND ref_instrument.high",
-         f"p.v_instrument || ' score ' || {score} || ' is outside ' || ref_instrument.low || '–' || ref_instrument.high"),
+        (
+            "p.v_score IS NULL AND p.v_items IS NOT NULL AND scored IS NULL "
+            "AND p.v_instrument NOT IN ('ODI', 'LEFS', 'PSFS')",
+            "p.v_instrument || ' is not scored from items: give its score'",
+        ),
+        (
+            "p.v_score IS NOT NULL AND scored IS NOT NULL AND abs(p.v_score - scored) > 0.1",
+            "'score ' || p.t_score || ' does not match its items (they score ' || scored || ')'",
+        ),
+        (
+            f"{score} NOT BETWEEN ref_instrument.low AND ref_instrument.high",
+            f"p.v_instrument || ' score ' || {score} || ' is outside ' "
+            "|| ref_instrument.low || '–' || ref_instrument.high",
+        ),
     ]
 
 
@@ -250,14 +347,16 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     fields = _fields(kind, order)
     cells = {name: Cell(name) for name in fields}
     texts = ",\n".join(
-        f"NULLIF(c{source.columns[name]}, '') AS {cells[name].text}" if name in source.columns
+        f"NULLIF(c{source.columns[name]}, '') AS {cells[name].text}"
+        if name in source.columns
         else f"NULL::VARCHAR AS {cells[name].text}"
         for name in fields
     )
     parsed = {name: f.parse(cells[name]) for name, f in fields.items()}
     typed = ",\n".join(f"{p.sql} AS {cells[name].value}" for name, p in parsed.items())
 
-    checks = [values.required(cells[name]) for name in RECORD_KINDS[kind].required]
+    referenced = {ref.column: ref for ref in REFERENCES.get(kind, [])}
+    checks = [values.required(cells[name]) for name in RECORD_KINDS[kind].required if name not in referenced]
     for name, p in parsed.items():
         checks += p.checks
         if not fields[name].future_allowed:
@@ -269,21 +368,30 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     reason = f"CASE WHEN {failed} THEN concat_ws('; ',\n{messages}) END"
 
     outputs = table_columns(kind)
-    output_values = ["coalesce(v_score, scored)" if (kind, c) == ("measures", "score") else f"v_{c}" for c in outputs]
+    output_values = [
+        "coalesce(v_score, scored)"
+        if (kind, c) == ("measures", "score")
+        else referenced[c].output()
+        if c in referenced
+        else f"v_{c}"
+        for c in outputs
+    ]
     raw = "json_object(" + ", ".join(f"{literal(h)}, c{i}" for i, h in enumerate(source.headers)) + ")"
     row_hash = "hash(" + ", ".join(output_values) + ")"
     source_row = "source_row" if source.has_source_row else "NULL"
+    found = "".join(f", {ref.found} AS r_{ref.column}" for ref in referenced.values())
+    joins = "\n".join([ref.join for ref in referenced.values()] + [_OTHER_JOINS.get(kind, "")])
     scored = f", {_scored_from_items()} AS scored" if kind == "measures" else ""
     return f"""
         INSERT INTO {kind}_rows (load_id, source_file, source_row, {", ".join(outputs)}, row_hash, reason, raw)
         SELECT {source.load_id}, {source.source_file}, {source_row}, {", ".join(output_values)}, {row_hash}, reason,
                CASE WHEN reason IS NOT NULL THEN {raw} END
         FROM (
-            SELECT p.*, {reason} AS reason
+            SELECT p.*{found}, {reason} AS reason
             FROM (
                 SELECT *{scored}
                 FROM (SELECT *, {typed} FROM (SELECT *, {texts} FROM {source.relation}))
             ) AS p
-            {_ROSTER_JOINS.get(kind, "")}
+            {joins}
         )
     """

@@ -43,7 +43,12 @@ class Cell:
     @property
     def shown(self) -> str:
         """The cell as a message quotes it: 'value'."""
-        return f"'''' || {self.text} || ''''"
+        return quoted(self.text)
+
+
+def quoted(expression: str) -> str:
+    """SQL for the expression's text between single quotes, as messages show values."""
+    return f"'''' || {expression} || ''''"
 
 
 @dataclass
@@ -70,7 +75,10 @@ def _unparsed(cell: Cell, what: str) -> tuple[str, str]:
 
 
 def required(cell: Cell) -> tuple[str, str]:
-    return (f"{cell.value} IS NULL AND ({cell.text} IS NULL OR {is_missing(cell.text)})", f"'{cell.name} is missing'")
+    return (
+        f"{cell.value} IS NULL AND ({cell.text} IS NULL OR {is_missing(cell.text)})",
+        f"'{cell.name} is missing'",
+    )
 
 
 def free_text(cell: Cell) -> Parsed:
@@ -87,8 +95,19 @@ def date_formats(order: DateOrder) -> list[str]:
     """Other accepted spellings. Slashed dates follow one configured order for the whole load:
     03/04/2025 is 3 April (day-first, the default) or 4 March (month-first), never guessed row by row."""
     day_month = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
-    slashed = day_month if order == "dmy" else [f.replace("%d", "#").replace("%m", "%d").replace("#", "%m") for f in day_month]
-    iso = ["%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+    slashed = (
+        day_month
+        if order == "dmy"
+        else [f.replace("%d", "#").replace("%m", "%d").replace("#", "%m") for f in day_month]
+    )
+    iso = [
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
     return iso + slashed + ["%d.%m.%Y"]  # dotted dates are day-first everywhere they are used
 
 
@@ -126,7 +145,8 @@ def not_in_future(cell: Cell) -> tuple[str, str]:
 
 def decimal(text: str) -> str:
     """A decimal number; a decimal comma (3,5) is read as a decimal point."""
-    return f"CASE WHEN contains({text}, ',') THEN TRY_CAST(replace({text}, ',', '.') AS DOUBLE) ELSE TRY_CAST({text} AS DOUBLE) END"
+    comma = f"TRY_CAST(replace({text}, ',', '.') AS DOUBLE)"
+    return f"CASE WHEN contains({text}, ',') THEN {comma} ELSE TRY_CAST({text} AS DOUBLE) END"
 
 
 def _shown_value(cell: Cell) -> str:
@@ -175,12 +195,27 @@ def rating(cell: Cell) -> Parsed:
     """Borg CR-10 effort: 0-10, decimals allowed."""
     return Parsed(
         decimal(cell.text),
-        [_unparsed(cell, "is not a number"), (f"{cell.value} NOT BETWEEN 0 AND 10", f"{_shown_value(cell)} is outside 0–10'")],
+        [
+            _unparsed(cell, "is not a number"),
+            (f"{cell.value} NOT BETWEEN 0 AND 10", f"{_shown_value(cell)} is outside 0–10'"),
+        ],
     )
 
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "attended", "present", "x", "came")
-FALSE_WORDS = ("false", "f", "no", "n", "0", "missed", "absent", "dna", "did not attend", "cancelled", "no show")
+FALSE_WORDS = (
+    "false",
+    "f",
+    "no",
+    "n",
+    "0",
+    "missed",
+    "absent",
+    "dna",
+    "did not attend",
+    "cancelled",
+    "no show",
+)
 
 
 def yes_no(cell: Cell) -> Parsed:
@@ -203,7 +238,8 @@ def choice(cell: Cell, synonyms: dict[str, tuple[str, ...]]) -> Parsed:
     t = cell.text
     key = f"trim(regexp_replace(lower({t}), '[^a-z0-9:]+', ' ', 'g'))"
     whens = " ".join(
-        f"WHEN {key} IN ({_words((canonical.lower(), *words))}) THEN '{canonical}'" for canonical, words in synonyms.items()
+        f"WHEN {key} IN ({_words((canonical.lower(), *words))}) THEN '{canonical}'"
+        for canonical, words in synonyms.items()
     )
     return Parsed(
         f"CASE WHEN {t} IN ({_words(list(synonyms))}) THEN {t} {whens} END",
@@ -220,7 +256,17 @@ def _band_strength(words: str) -> str:
     END"""
 
 
-NO_RESISTANCE = ("none", "no", "nil", "bodyweight", "body weight", "bw", "unloaded", "no band", "no resistance")
+NO_RESISTANCE = (
+    "none",
+    "no",
+    "nil",
+    "bodyweight",
+    "body weight",
+    "bw",
+    "unloaded",
+    "no band",
+    "no resistance",
+)
 RESISTANCES = tuple(f"{kind}_{strength}" for kind in ("band", "spring") for strength in ("light", "medium", "heavy"))
 
 
@@ -246,11 +292,14 @@ def resistance(cell: Cell) -> Parsed:
     END"""
     return Parsed(
         sql,
-        [(
-            f"{t} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(t, keep=('none', '-', '--'))}",
-            f"'{cell.name} ' || {cell.shown} || ' is not recognised (use none, band_light, band_medium, band_heavy, "
-            "spring_light, spring_medium, spring_heavy or a weight in kg such as 2 kg)'",
-        )],
+        [
+            (
+                f"{t} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(t, keep=('none', '-', '--'))}",
+                f"'{cell.name} ' || {cell.shown} || ' is not recognised "
+                "(use none, band_light, band_medium, band_heavy, "
+                "spring_light, spring_medium, spring_heavy or a weight in kg such as 2 kg)'",
+            )
+        ],
     )
 
 

@@ -30,11 +30,25 @@ from etl.instruments import INSTRUMENTS
 CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 COLUMN_TYPES = {
-    "start_date": "DATE", "end_date": "DATE", "session_date": "DATE", "measured_on": "DATE",
-    "weeks": "INTEGER", "sessions_per_week": "INTEGER", "birth_year": "INTEGER", "attended": "BOOLEAN",
-    "level": "INTEGER", "sets": "INTEGER", "reps": "INTEGER", "hold_s": "DOUBLE", "pain_before": "DOUBLE",
-    "pain_during": "DOUBLE", "pain_after": "DOUBLE", "pain_next_day": "DOUBLE", "rpe": "DOUBLE",
-    "score": "DOUBLE", "items": "DOUBLE[]",
+    "start_date": "DATE",
+    "end_date": "DATE",
+    "session_date": "DATE",
+    "measured_on": "DATE",
+    "weeks": "INTEGER",
+    "sessions_per_week": "INTEGER",
+    "birth_year": "INTEGER",
+    "attended": "BOOLEAN",
+    "level": "INTEGER",
+    "sets": "INTEGER",
+    "reps": "INTEGER",
+    "hold_s": "DOUBLE",
+    "pain_before": "DOUBLE",
+    "pain_during": "DOUBLE",
+    "pain_after": "DOUBLE",
+    "pain_next_day": "DOUBLE",
+    "rpe": "DOUBLE",
+    "score": "DOUBLE",
+    "items": "DOUBLE[]",
 }
 
 # Reference records: when several files define the same id, the most recently loaded version wins.
@@ -58,7 +72,8 @@ def _public_view(kind: str) -> str:
     columns = ", ".join(c.name for c in RECORD_KINDS[kind].columns)
     latest = ""
     if kind in REFERENCE_KEYS:
-        latest = f"QUALIFY row_number() OVER (PARTITION BY {REFERENCE_KEYS[kind]} ORDER BY load_id DESC, source_row DESC) = 1"
+        newest_first = "ORDER BY load_id DESC, source_row DESC"
+        latest = f"QUALIFY row_number() OVER (PARTITION BY {REFERENCE_KEYS[kind]} {newest_first}) = 1"
     return f"""CREATE OR REPLACE VIEW {kind} AS
         SELECT {columns}, source_file, source_row FROM {kind}_rows WHERE reason IS NULL {latest}"""
 
@@ -90,10 +105,13 @@ SCHEMA = [
     )""",
     *(_public_view(kind) for kind in RECORD_KINDS),
     f"""CREATE OR REPLACE VIEW quarantine AS
-        {" UNION ALL ".join(
-            f"SELECT load_id, source_file, source_row, '{kind}' AS kind, reason, raw FROM {kind}_rows WHERE reason IS NOT NULL"
+        {
+        " UNION ALL ".join(
+            f"SELECT load_id, source_file, source_row, '{kind}' AS kind, reason, raw "
+            f"FROM {kind}_rows WHERE reason IS NOT NULL"
             for kind in RECORD_KINDS
-        )}
+        )
+    }
         UNION ALL SELECT load_id, source_file, source_row, kind, reason, raw FROM malformed_rows""",
     """CREATE OR REPLACE VIEW load_history AS
         SELECT load_id, source_file AS file, path, content_hash, kind, status, rows_read, rows_loaded,

@@ -33,10 +33,17 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     load.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files, or folders to search for data files")
     load.add_argument("--db", type=Path, default=settings.db, help=db_help)
     load.add_argument("--json", action="store_true", help="print a machine-readable report")
-    load.add_argument("--kind", choices=["staff", "cohorts", "clients", "session_log", "measures"],
-                      help="what the files hold, when their columns do not say")
-    load.add_argument("--date-order", choices=["dmy", "mdy"], default=settings.date_order,
-                      help="how to read 03/04/2025: dmy = 3 April (default), mdy = 4 March")
+    load.add_argument(
+        "--kind",
+        choices=["staff", "cohorts", "clients", "session_log", "measures"],
+        help="what the files hold, when their columns do not say",
+    )
+    load.add_argument(
+        "--date-order",
+        choices=["dmy", "mdy"],
+        default=settings.date_order,
+        help="how to read 03/04/2025: dmy = 3 April (default), mdy = 4 March",
+    )
     load.add_argument("--today", type=_date, help="reject dates after this day (default: the real today)")
 
     quarantine = commands.add_parser("quarantine", help="list quarantined rows and why")
@@ -47,7 +54,10 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
     columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
-    for name, text in (("serve", "serve the dashboard on a warehouse"), ("demo", "generate, load and serve demo data")):
+    for name, text in (
+        ("serve", "serve the dashboard on a warehouse"),
+        ("demo", "generate, load and serve demo data"),
+    ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--db", type=Path, default=settings.db, help=db_help)
         command.add_argument("--host", default="127.0.0.1")
@@ -64,8 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     args = _parser(settings).parse_args(argv)
     command = {
-        "generate": _generate, "load": _load, "quarantine": _quarantine, "columns": _columns,
-        "serve": _serve, "demo": _demo,
+        "generate": _generate,
+        "load": _load,
+        "quarantine": _quarantine,
+        "columns": _columns,
+        "serve": _serve,
+        "demo": _demo,
     }[args.command]
     return command(args, settings) or 0
 
@@ -91,7 +105,12 @@ def _load(args, settings: Settings) -> int:
 
     with LoadProgressBar(enabled=not args.json) as bar:
         report = load(
-            args.db, args.paths, today=args.today, date_order=args.date_order, kind=args.kind, progress=bar,
+            args.db,
+            args.paths,
+            today=args.today,
+            date_order=args.date_order,
+            kind=args.kind,
+            progress=bar,
             memory_limit=settings.memory_limit,
             on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
         )

@@ -6,7 +6,14 @@ import contextlib
 from collections.abc import Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from etl.columns import RECORD_KINDS
@@ -18,8 +25,14 @@ out = Console()
 
 @contextlib.contextmanager
 def simulation_progress() -> Iterator:
-    with Progress(TextColumn("Simulating clients"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("Simulating clients"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("clients", total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
@@ -28,8 +41,15 @@ class LoadProgressBar:
     """A bar over the bytes of the files being loaded; inside a big file it follows DuckDB's own progress."""
 
     def __init__(self, enabled: bool = True):
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                            console=console, transient=True, disable=not enabled or not console.is_terminal)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not enabled or not console.is_terminal,
+        )
         self.task = None
         self.done_bytes = 0
         self.current = 0
@@ -57,16 +77,30 @@ class LoadProgressBar:
 
 def print_load_report(report: LoadReport) -> None:
     table = Table(title=f"Load into {report.warehouse} ({report.seconds:.1f} s)", title_justify="left")
-    for column, justify in (("file", "left"), ("kind", "left"), ("status", "left"), ("read", "right"),
-                            ("loaded", "right"), ("quarantined", "right"), ("note", "left")):
+    for column, justify in (
+        ("file", "left"),
+        ("kind", "left"),
+        ("status", "left"),
+        ("read", "right"),
+        ("loaded", "right"),
+        ("quarantined", "right"),
+        ("note", "left"),
+    ):
         table.add_column(column, justify=justify)
     for f in report.files:
         note = f.error or f.note or ""
         if f.ignored_columns:
             note = (note + "; " if note else "") + "ignored columns: " + ", ".join(f.ignored_columns)
         status = f"[red]{f.status}[/red]" if f.error else f.status
-        table.add_row(f.file, f.kind or "", status, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
-                      f"{f.rows_quarantined:,}", note)
+        table.add_row(
+            f.file,
+            f.kind or "",
+            status,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_quarantined:,}",
+            note,
+        )
     out.print(table)
     quarantined = sum(f.rows_quarantined for f in report.files if f.status != "unchanged")
     if quarantined:
@@ -83,12 +117,12 @@ def print_quarantine(rows: list[tuple]) -> None:
 
 
 def print_columns(markdown: bool) -> None:
-    if markdown:
+    if markdown:  # plain print: Markdown must not be wrapped to the terminal's width
         for record in RECORD_KINDS.values():
-            out.print(f"\n### {record.kind}: {record.description}\n", markup=False)
-            out.print("| column | required | also accepted |\n|---|---|---|", markup=False)
+            print(f"\n### {record.kind}: {record.description}\n")
+            print("| column | required | also accepted |\n|---|---|---|")
             for c in record.columns:
-                out.print(f"| `{c.name}` | {'yes' if c.required else ''} | {', '.join(c.aliases)} |", markup=False)
+                print(f"| `{c.name}` | {'yes' if c.required else ''} | {', '.join(c.aliases)} |")
         return
     for record in RECORD_KINDS.values():
         table = Table(title=f"{record.kind}: {record.description}", title_justify="left")

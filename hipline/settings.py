@@ -17,13 +17,17 @@ class Settings:
     db: Path = field(default=Path("data/hipline.duckdb"), metadata={"env": "HIPLINE_DB", "doc": "the warehouse file"})
     date_order: str = field(
         default="dmy",
-        metadata={"env": "HIPLINE_DATE_ORDER", "doc": "how slashed dates are read: dmy (03/04 = 3 April) or mdy"},
+        metadata={
+            "env": "HIPLINE_DATE_ORDER",
+            "doc": "how slashed dates are read: dmy (03/04 = 3 April) or mdy",
+        },
     )
     memory_limit: str = field(
         default="1500MB", metadata={"env": "HIPLINE_MEMORY_LIMIT", "doc": "DuckDB memory limit while loading"}
     )
     demo_dir: Path = field(
-        default=Path("data/demo"), metadata={"env": "HIPLINE_DEMO_DIR", "doc": "where `hipline demo` keeps its files"}
+        default=Path("data/demo"),
+        metadata={"env": "HIPLINE_DEMO_DIR", "doc": "where `hipline demo` keeps its files"},
     )
 
     @classmethod

@@ -66,8 +66,11 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def roster(tmp_path: Path) -> list[Path]:
     folder = tmp_path / "roster"
-    return [write(folder, "staff.csv", STAFF_CSV), write(folder, "cohorts.csv", COHORTS_CSV),
-            write(folder, "clients.csv", CLIENTS_CSV)]
+    return [
+        write(folder, "staff.csv", STAFF_CSV),
+        write(folder, "cohorts.csv", COHORTS_CSV),
+        write(folder, "clients.csv", CLIENTS_CSV),
+    ]
 
 
 @pytest.fixture

@@ -76,3 +76,43 @@ def test_settings_come_from_the_environment():
     assert settings.db == Path("/x/y.duckdb") and settings.date_order == "mdy"
     with pytest.raises(ValueError, match="HIPLINE_DATE_ORDER must be dmy or mdy"):
         Settings.from_env({"HIPLINE_DATE_ORDER": "ymd"})
+
+
+def test_demo_generates_once_loads_and_can_stop_before_serving(tmp_path):
+    args = [
+        "demo",
+        "--clients",
+        "20",
+        "--seed",
+        "5",
+        "--data-dir",
+        str(tmp_path / "demo"),
+        "--db",
+        str(tmp_path / "demo.duckdb"),
+        "--no-serve",
+    ]
+    assert main(args) == 0
+    files = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert (tmp_path / "demo.duckdb").exists()
+    assert main(args) == 0, "a second run reuses the files and the warehouse"
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == files
+
+
+def test_a_load_reports_its_progress(loaded_roster, tmp_path):
+    from etl.load import load
+
+    events = []
+
+    class Recorder:
+        def file_started(self, name, size):
+            events.append(("started", name, size))
+
+        def file_progress(self, fraction):
+            events.append(("progress", fraction))
+
+        def file_done(self):
+            events.append(("done",))
+
+    path = write(tmp_path, "s.csv", SESSION_HEADER + "\nC-1,2026-06-01,yes,home,,,,,,,,,,,,,,,\n")
+    load(loaded_roster, [path], progress=Recorder())
+    assert events[0] == ("started", "s.csv", path.stat().st_size) and events[-1] == ("done",)

@@ -25,8 +25,15 @@ def test_the_same_seed_gives_the_same_files(tmp_path):
 
 def test_the_demo_writes_several_formats_and_one_bad_file(demo_files):
     names = {p.name for p in demo_files.iterdir()}
-    assert {"staff.txt", "cohorts.csv", "clients.xlsx", "measures.jsonl", "performance_tests.parquet",
-            "clinic_legacy_sessions.csv", "needs_review_sessions.csv"} <= names
+    assert {
+        "staff.txt",
+        "cohorts.csv",
+        "clients.xlsx",
+        "measures.jsonl",
+        "performance_tests.parquet",
+        "clinic_legacy_sessions.csv",
+        "needs_review_sessions.csv",
+    } <= names
     assert any(n.startswith("sessions_") for n in names)
     assert (demo_files / "staff.txt").read_bytes()[:2] == b"\xff\xfe", "UTF-16 with a byte-order mark"
     assert b";" in (demo_files / sorted(n for n in names if n.startswith("sessions_"))[0]).read_bytes()[:200]
@@ -52,24 +59,34 @@ def test_every_quarantined_demo_row_comes_from_the_file_made_to_show_it(demo_war
 
 def test_adherence_patterns_differ_between_clients(demo_warehouse):
     # Share of scheduled sessions attended, first half of each client's episode vs second half.
-    halves = query(demo_warehouse, """
+    halves = query(
+        demo_warehouse,
+        """
         WITH s AS (SELECT DISTINCT client_id, session_date, session_type, attended FROM session_log),
         span AS (SELECT client_id, min(session_date) AS a, max(session_date) AS b FROM s GROUP BY 1)
         SELECT avg(attended::INT) FILTER (WHERE session_date <= a + CAST((b - a) // 2 AS INTEGER)),
                avg(attended::INT) FILTER (WHERE session_date > a + CAST((b - a) // 2 AS INTEGER))
-        FROM s JOIN span USING (client_id) GROUP BY client_id, a, b HAVING b - a > 40""")
+        FROM s JOIN span USING (client_id) GROUP BY client_id, a, b HAVING b - a > 40""",
+    )
     declining = [1 for early, late in halves if early is not None and late is not None and early - late > 0.3]
     steady = [1 for early, late in halves if early and late and early > 0.8 and late > 0.8]
     assert declining and steady
 
 
 def test_pain_improves_for_some_clients_and_worsens_for_others(demo_warehouse):
-    changes = [c for (c,) in query(demo_warehouse, """
+    changes = [
+        c
+        for (c,) in query(
+            demo_warehouse,
+            """
         WITH p AS (SELECT s.client_id, s.session_date - c.start_date AS day, s.pain_during
                    FROM session_log s JOIN clients c USING (client_id) WHERE s.pain_during IS NOT NULL)
         SELECT avg(pain_during) FILTER (WHERE day >= max_day - 13) - avg(pain_during) FILTER (WHERE day <= 13)
         FROM (SELECT *, max(day) OVER (PARTITION BY client_id) AS max_day FROM p)
-        GROUP BY client_id HAVING max(day) >= 42""") if c is not None]
+        GROUP BY client_id HAVING max(day) >= 42""",
+        )
+        if c is not None
+    ]
     assert any(c <= -2 for c in changes), "some clients improve by a clinically important amount"
     assert any(c >= 1.5 for c in changes), "some clients get worse"
 
@@ -81,28 +98,49 @@ def test_exercises_follow_the_library_ladders_and_doses_progress(demo_warehouse)
     done = {e for (e,) in query(demo_warehouse, "SELECT DISTINCT exercise FROM session_log WHERE exercise IS NOT NULL")}
     assert done & names and done & aliases, "exercises are logged by name and by alias"
     assert done - names - aliases == {"foam roller release"}, "one warm-up is not in the library"
-    progressed = query(demo_warehouse, """
+    progressed = query(
+        demo_warehouse,
+        """
         SELECT count(*) FROM (SELECT client_id, min(level) AS low, max(level) AS high, min(sets) AS s0, max(sets) AS s1
                               FROM session_log WHERE exercise = 'clamshell' OR exercise LIKE 'bridge%'
-                              GROUP BY client_id) WHERE high > low AND s1 > s0""")[0][0]
+                              GROUP BY client_id) WHERE high > low AND s1 > s0""",
+    )[0][0]
     assert progressed > 0, "some clients moved up a dose and a level"
 
 
 def test_measures_fit_the_region_every_four_weeks(demo_warehouse):
-    by_region = dict(query(demo_warehouse, """
+    by_region = dict(
+        query(
+            demo_warehouse,
+            """
         SELECT c.region, list(DISTINCT m.instrument ORDER BY m.instrument)
-        FROM measures m JOIN clients c USING (client_id) GROUP BY c.region"""))
+        FROM measures m JOIN clients c USING (client_id) GROUP BY c.region""",
+        )
+    )
     assert "ODI" in by_region["low_back"] and "ODI" not in by_region["knee"]
     assert {"LEFS", "KOOS_JR"} & set(by_region["knee"]) and {"HOOS_JR", "LEFS"} & set(by_region["hip"])
     assert all("PSFS" in v and "NPRS" in v for v in by_region.values())
-    gaps = [g for (g,) in query(demo_warehouse, """
+    gaps = [
+        g
+        for (g,) in query(
+            demo_warehouse,
+            """
         SELECT measured_on - lag(measured_on) OVER (PARTITION BY client_id ORDER BY measured_on)
-        FROM (SELECT DISTINCT client_id, measured_on FROM measures WHERE instrument = 'NPRS')""") if g is not None]
+        FROM (SELECT DISTINCT client_id, measured_on FROM measures WHERE instrument = 'NPRS')""",
+        )
+        if g is not None
+    ]
     assert gaps and 25 <= sorted(gaps)[len(gaps) // 2] <= 32
-    assert query(demo_warehouse, "SELECT count(*) > 0 FROM clients WHERE client_id NOT IN (SELECT client_id FROM measures)") == [(True,)]
+    assert query(
+        demo_warehouse,
+        "SELECT count(*) > 0 FROM clients WHERE client_id NOT IN (SELECT client_id FROM measures)",
+    ) == [(True,)]
 
 
 def test_some_notes_carry_red_flags(demo_warehouse):
-    flagged = query(demo_warehouse, """SELECT count(*) FROM session_log
-        WHERE regexp_matches(lower(notes), 'swelling|gave way|unstable|numbness|tingling|night pain|fall')""")[0][0]
+    flagged = query(
+        demo_warehouse,
+        """SELECT count(*) FROM session_log
+        WHERE regexp_matches(lower(notes), 'swelling|gave way|unstable|numbness|tingling|night pain|fall')""",
+    )[0][0]
     assert flagged > 0

@@ -35,7 +35,6 @@ from hipline.demo_data.sessions import (
     NOTES,
     SESSION_TYPES,
     SIDES,
-    UNKNOWN_EXERCISE,
     SessionRows,
     exercise_codes,
     simulate_client,
@@ -86,7 +85,13 @@ def generate_demo(
     session_frame = rows.frame()
     files = _write_files(out_dir, roster, session_frame, measures, library, codes, end)
     return DemoSummary(
-        out_dir, len(roster.staff), len(roster.cohorts), clients, len(session_frame), len(measures), files,
+        out_dir,
+        len(roster.staff),
+        len(roster.cohorts),
+        clients,
+        len(session_frame),
+        len(measures),
+        files,
         time.perf_counter() - started,
     )
 
@@ -235,9 +240,12 @@ LEGACY_COLUMNS = """client_id AS "Patient ID", strftime(session_date, '%Y-%m-%d'
 
 def _write_sessions(con, out_dir: Path) -> list[Path]:
     con.execute(f"CREATE TEMP TABLE session_export AS {SESSION_ROWS_SQL} ORDER BY session_date, client_id")
-    months = [m for (m,) in con.execute(
-        "SELECT DISTINCT strftime(session_date, '%Y-%m') FROM session_export WHERE NOT legacy ORDER BY 1"
-    ).fetchall()]
+    months = [
+        m
+        for (m,) in con.execute(
+            "SELECT DISTINCT strftime(session_date, '%Y-%m') FROM session_export WHERE NOT legacy ORDER BY 1"
+        ).fetchall()
+    ]
     paths = []
     for month in months:
         path = out_dir / f"sessions_{month}.csv"

@@ -33,7 +33,7 @@ class Measure:
 
 def odi_items(rng: np.random.Generator, score: float) -> list[float | None]:
     """Ten sections 0-5 whose ODI is close to `score`; sometimes one section is left blank."""
-    total = int(round(score / 2))
+    total = round(score / 2)
     items = np.zeros(10, dtype=int)
     for _ in range(min(total, 50)):
         open_sections = np.flatnonzero(items < 5)
@@ -45,7 +45,7 @@ def odi_items(rng: np.random.Generator, score: float) -> list[float | None]:
 
 
 def lefs_items(rng: np.random.Generator, score: float) -> list[float | None]:
-    total = int(round(score))
+    total = round(score)
     items = np.zeros(20, dtype=int)
     for _ in range(min(total, 80)):
         items[rng.choice(np.flatnonzero(items < 4))] += 1
@@ -67,18 +67,37 @@ def client_measures(
     tests = PERFORMANCE_TESTS[region][int(rng.integers(len(PERFORMANCE_TESTS[region])))]
     baseline_pain = max(pain[0], 0.5)
     base = {
-        "ODI": rng.uniform(22, 50), "LEFS": rng.uniform(28, 52), "KOOS_JR": rng.uniform(45, 65),
-        "HOOS_JR": rng.uniform(45, 65), "PSFS": rng.uniform(2.5, 5), "CST30": rng.uniform(7, 12),
-        "TUG_S": rng.uniform(9, 14), "SLS_S_L": rng.uniform(4, 18), "SLS_S_R": rng.uniform(6, 22),
+        "ODI": rng.uniform(22, 50),
+        "LEFS": rng.uniform(28, 52),
+        "KOOS_JR": rng.uniform(45, 65),
+        "HOOS_JR": rng.uniform(45, 65),
+        "PSFS": rng.uniform(2.5, 5),
+        "CST30": rng.uniform(7, 12),
+        "TUG_S": rng.uniform(9, 14),
+        "SLS_S_L": rng.uniform(4, 18),
+        "SLS_S_R": rng.uniform(6, 22),
     }
     gain = {
-        "ODI": -rng.uniform(10, 26), "LEFS": rng.uniform(8, 22), "KOOS_JR": rng.uniform(10, 26),
-        "HOOS_JR": rng.uniform(12, 30), "PSFS": rng.uniform(1.5, 4), "CST30": rng.uniform(1, 6),
-        "TUG_S": -rng.uniform(0.5, 3), "SLS_S_L": rng.uniform(2, 20), "SLS_S_R": rng.uniform(2, 20),
+        "ODI": -rng.uniform(10, 26),
+        "LEFS": rng.uniform(8, 22),
+        "KOOS_JR": rng.uniform(10, 26),
+        "HOOS_JR": rng.uniform(12, 30),
+        "PSFS": rng.uniform(1.5, 4),
+        "CST30": rng.uniform(1, 6),
+        "TUG_S": -rng.uniform(0.5, 3),
+        "SLS_S_L": rng.uniform(2, 20),
+        "SLS_S_R": rng.uniform(2, 20),
     }
     ranges = {
-        "ODI": (0, 100), "LEFS": (0, 80), "KOOS_JR": (0, 100), "HOOS_JR": (0, 100), "PSFS": (0, 10),
-        "CST30": (0, 40), "TUG_S": (4, 60), "SLS_S_L": (0, 60), "SLS_S_R": (0, 60),
+        "ODI": (0, 100),
+        "LEFS": (0, 80),
+        "KOOS_JR": (0, 100),
+        "HOOS_JR": (0, 100),
+        "PSFS": (0, 10),
+        "CST30": (0, 40),
+        "TUG_S": (4, 60),
+        "SLS_S_L": (0, 60),
+        "SLS_S_R": (0, 60),
     }
     out: list[Measure] = []
     last = min(n_days, engaged_days)

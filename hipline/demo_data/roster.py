@@ -35,9 +35,9 @@ def _name(rng: np.random.Generator) -> str:
 
 def _staff(rng: np.random.Generator, n_physios: int, n_instructors: int) -> pd.DataFrame:
     rows = []
-    for i in range(n_physios):
+    for _ in range(n_physios):
         rows.append((f"S-{len(rows) + 1:03d}", _name(rng), "physio"))
-    for i in range(n_instructors):
+    for _ in range(n_instructors):
         rows.append((f"S-{len(rows) + 1:03d}", _name(rng), "instructor"))
     rows.append((f"S-{len(rows) + 1:03d}", _name(rng), "admin"))
     staff = pd.DataFrame(rows, columns=["staff_id", "name", "role"])
@@ -53,7 +53,14 @@ def _cohorts(rng: np.random.Generator, n: int, instructors: list[str], end: date
     first_monday -= timedelta(days=first_monday.weekday())
     n_mondays = HISTORY_DAYS // 7
     schedules = ["Mon 18:00", "Tue 10:00", "Wed 19:00", "Thu 12:30", "Sat 09:00", "Fri 17:30"]
-    kinds = ["Hip strong", "Knee confidence", "Back care", "Balance & gait", "Core foundations", "Return to run"]
+    kinds = [
+        "Hip strong",
+        "Knee confidence",
+        "Back care",
+        "Balance & gait",
+        "Core foundations",
+        "Return to run",
+    ]
     rows = []
     for i in range(n):
         start = first_monday + timedelta(weeks=int(rng.integers(0, n_mondays)))

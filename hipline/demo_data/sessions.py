@@ -25,10 +25,34 @@ PAIN_PATTERNS = np.array(["improving", "plateau", "flare_ups", "worsening"])
 PAIN_SHARE = [0.45, 0.25, 0.18, 0.12]
 
 FAMILIES_BY_REGION = {
-    "hip": ["bridge", "clamshell", "single_leg_stance", "hip_mobility", "gait", "trunk_control", "hinge_lift"],
-    "knee": ["bridge", "clamshell", "single_leg_stance", "hinge_lift", "gait", "hip_mobility", "trunk_control"],
+    "hip": [
+        "bridge",
+        "clamshell",
+        "single_leg_stance",
+        "hip_mobility",
+        "gait",
+        "trunk_control",
+        "hinge_lift",
+    ],
+    "knee": [
+        "bridge",
+        "clamshell",
+        "single_leg_stance",
+        "hinge_lift",
+        "gait",
+        "hip_mobility",
+        "trunk_control",
+    ],
     "low_back": ["trunk_control", "bridge", "hinge_lift", "rotation", "hip_mobility", "clamshell", "gait"],
-    "other": ["bridge", "clamshell", "single_leg_stance", "trunk_control", "gait", "rotation", "hip_mobility"],
+    "other": [
+        "bridge",
+        "clamshell",
+        "single_leg_stance",
+        "trunk_control",
+        "gait",
+        "rotation",
+        "hip_mobility",
+    ],
 }
 STRETCHES_BY_REGION = {
     "hip": ["hip-flexor stretch", "glute release"],
@@ -47,10 +71,22 @@ NOTES = EVERYDAY_NOTES + RED_FLAG_NOTES
 UNKNOWN_EXERCISE = "foam roller release"  # not in the library: the loader keeps it and reports it
 
 COLUMNS = {
-    "client": np.int32, "day": np.int16, "session_type": np.int8, "attended": np.bool_,
-    "exercise": np.int16, "sets": np.float32, "reps": np.float32, "hold_s": np.float32,
-    "side": np.int8, "pain_before": np.float32, "pain_during": np.float32, "pain_after": np.float32,
-    "pain_next_day": np.float32, "rpe": np.float32, "form": np.int8, "note": np.int16,
+    "client": np.int32,
+    "day": np.int16,
+    "session_type": np.int8,
+    "attended": np.bool_,
+    "exercise": np.int16,
+    "sets": np.float32,
+    "reps": np.float32,
+    "hold_s": np.float32,
+    "side": np.int8,
+    "pain_before": np.float32,
+    "pain_during": np.float32,
+    "pain_after": np.float32,
+    "pain_next_day": np.float32,
+    "rpe": np.float32,
+    "form": np.int8,
+    "note": np.int16,
 }
 
 
@@ -210,7 +246,10 @@ def simulate_client(
     pain, flare_day = pain_curve(rng, pain_pattern, all_days)
 
     days, kinds, attended = schedule(
-        rng, n_days, int(client["sessions_per_week"]), adherence_by_week(rng, adherence_pattern, n_weeks),
+        rng,
+        n_days,
+        int(client["sessions_per_week"]),
+        adherence_by_week(rng, adherence_pattern, n_weeks),
         client["cohort_id"] is not None,
     )
     n = len(days)
@@ -218,9 +257,7 @@ def simulate_client(
         return pain_pattern, pain, 0
     before = round_pain(rng, pain[days] + rng.normal(0, 0.6, n))
     session_flare = flare_day[days] | (rng.random(n) < 0.02)
-    next_day = np.where(
-        session_flare, before + rng.uniform(2, 3, n), before + rng.normal(-0.2, 0.5, n)
-    )
+    next_day = np.where(session_flare, before + rng.uniform(2, 3, n), before + rng.normal(-0.2, 0.5, n))
     next_day = np.where(rng.random(n) < 0.35, np.nan, round_pain(rng, next_day))
     supervised = kinds != HOME
 
@@ -237,9 +274,22 @@ def simulate_client(
         nan = np.full(int(missed.sum()), np.nan)
         none = np.full(nan.size, -1)
         rows.add(
-            client=np.full(nan.size, client_index), day=days[missed], session_type=kinds[missed],
-            attended=np.zeros(nan.size, dtype=bool), exercise=none, sets=nan, reps=nan, hold_s=nan, side=none,
-            pain_before=nan, pain_during=nan, pain_after=nan, pain_next_day=nan, rpe=nan, form=none, note=none,
+            client=np.full(nan.size, client_index),
+            day=days[missed],
+            session_type=kinds[missed],
+            attended=np.zeros(nan.size, dtype=bool),
+            exercise=none,
+            sets=nan,
+            reps=nan,
+            hold_s=nan,
+            side=none,
+            pain_before=nan,
+            pain_during=nan,
+            pain_after=nan,
+            pain_next_day=nan,
+            rpe=nan,
+            form=none,
+            note=none,
         )
 
     came = np.flatnonzero(attended)
@@ -282,19 +332,43 @@ def simulate_client(
             else:
                 progression.comfortable = 0
         _add_exercise_rows(
-            rng, rows, client_index, codes, days[does], kinds[does], levels, np.array(sets),
-            np.array(amounts), before[does], pain_during, next_day[does], rpe, form, notes[does],
+            rng,
+            rows,
+            client_index,
+            codes,
+            days[does],
+            kinds[does],
+            levels,
+            np.array(sets),
+            np.array(amounts),
+            before[does],
+            pain_during,
+            next_day[does],
+            rpe,
+            form,
+            notes[does],
         )
         notes[does] = -1  # a session's note is written once, on its first exercise row
     if client_index % 40 == 7:  # a few clients do a warm-up the library does not know
         warm_up = came[supervised[came]]
         nan = np.full(warm_up.size, np.nan)
         rows.add(
-            client=np.full(warm_up.size, client_index), day=days[warm_up], session_type=kinds[warm_up],
-            attended=np.ones(warm_up.size, dtype=bool), exercise=np.full(warm_up.size, codes[("", UNKNOWN_EXERCISE)]),
-            sets=np.ones(warm_up.size), reps=nan, hold_s=np.full(warm_up.size, 60.0), side=np.full(warm_up.size, 2),
-            pain_before=before[warm_up], pain_during=nan, pain_after=nan, pain_next_day=nan, rpe=nan,
-            form=np.full(warm_up.size, -1), note=np.full(warm_up.size, -1),
+            client=np.full(warm_up.size, client_index),
+            day=days[warm_up],
+            session_type=kinds[warm_up],
+            attended=np.ones(warm_up.size, dtype=bool),
+            exercise=np.full(warm_up.size, codes[("", UNKNOWN_EXERCISE)]),
+            sets=np.ones(warm_up.size),
+            reps=nan,
+            hold_s=np.full(warm_up.size, 60.0),
+            side=np.full(warm_up.size, 2),
+            pain_before=before[warm_up],
+            pain_during=nan,
+            pain_after=nan,
+            pain_next_day=nan,
+            rpe=nan,
+            form=np.full(warm_up.size, -1),
+            note=np.full(warm_up.size, -1),
         )
     engaged_days = int(days[attended].max()) + 1 if attended.any() else 0
     return pain_pattern, pain, engaged_days

@@ -23,6 +23,7 @@ def test_the_demo_page_shows_the_counts_and_the_load_report(demo_warehouse, page
         assert "pain_during=11 is outside 0–10" in page.inner_text("#quarantine")
         screenshot(page, "overview")
         assert page.console_errors == []
+        assert page.requests and all(r.startswith(url) for r in page.requests), "no CDN: everything comes from the app"
 
 
 def test_an_empty_warehouse_says_what_to_load(tmp_path, page):

@@ -30,8 +30,20 @@ def _digest(path: Path) -> str:
 
 def _start_load(db: Path, *paths: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "hipline.cli", "load", "--db", str(db), "--today", "2026-06-30", "--json", *map(str, paths)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "hipline.cli",
+            "load",
+            "--db",
+            str(db),
+            "--today",
+            "2026-06-30",
+            "--json",
+            *map(str, paths),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -73,7 +85,9 @@ def test_a_reader_querying_while_a_load_runs_sees_the_old_or_the_new_warehouse(l
     while process.poll() is None:
         try:
             con = duckdb.connect(str(loaded_roster), read_only=True)
-            seen.add(con.execute("SELECT (SELECT count(*) FROM session_log), (SELECT count(*) FROM loads)").fetchall()[0])
+            seen.add(
+                con.execute("SELECT (SELECT count(*) FROM session_log), (SELECT count(*) FROM loads)").fetchall()[0]
+            )
             con.close()
         except duckdb.Error as e:  # any error is a failure: collect it to show them all
             errors.append(str(e))

@@ -39,16 +39,28 @@ def test_the_same_content_under_another_name_is_not_loaded_twice(loaded_roster, 
 
 def test_a_corrected_file_replaces_what_its_earlier_version_contributed(loaded_roster, tmp_path):
     folder_v1, folder_v2 = tmp_path / "v1", tmp_path / "v2"
-    load_files(loaded_roster, _sessions(folder_v1, "june.csv", [ROW.format(day=d, pain=p) for d, p in ((1, 3), (2, 11), (3, 4))]))
+    load_files(
+        loaded_roster,
+        _sessions(folder_v1, "june.csv", [ROW.format(day=d, pain=p) for d, p in ((1, 3), (2, 11), (3, 4))]),
+    )
     assert query(loaded_roster, "SELECT count(*) FROM session_log") == [(2,)]
     assert query(loaded_roster, "SELECT count(*) FROM quarantine") == [(1,)]
-    corrected = only(load_files(loaded_roster, _sessions(folder_v2, "june.csv", [ROW.format(day=d, pain=p) for d, p in ((1, 3), (2, 5))])))
+    corrected = only(
+        load_files(
+            loaded_roster,
+            _sessions(folder_v2, "june.csv", [ROW.format(day=d, pain=p) for d, p in ((1, 3), (2, 5))]),
+        )
+    )
     assert (corrected.status, corrected.rows_loaded, corrected.rows_quarantined) == ("replaced", 2, 0)
     assert query(loaded_roster, "SELECT session_date::VARCHAR, pain_during FROM session_log ORDER BY 1") == [
-        ("2026-06-01", 3.0), ("2026-06-02", 5.0)]
+        ("2026-06-01", 3.0),
+        ("2026-06-02", 5.0),
+    ]
     assert query(loaded_roster, "SELECT count(*) FROM quarantine") == [(0,)]
     assert query(loaded_roster, "SELECT status FROM load_history WHERE file = 'june.csv' ORDER BY load_id") == [
-        ("superseded",), ("loaded",)]
+        ("superseded",),
+        ("loaded",),
+    ]
 
 
 def test_a_corrected_file_that_cannot_be_read_keeps_the_earlier_version(loaded_roster, tmp_path):
@@ -62,8 +74,11 @@ def test_a_corrected_file_that_cannot_be_read_keeps_the_earlier_version(loaded_r
 
 def test_loads_are_incremental(loaded_roster, tmp_path):
     load_files(loaded_roster, _sessions(tmp_path, "day1.csv", [ROW.format(day=1, pain=3)]))
-    report = load_files(loaded_roster, _sessions(tmp_path, "day1.csv", [ROW.format(day=1, pain=3)]),
-                        _sessions(tmp_path, "day2.csv", [ROW.format(day=2, pain=4)]))
+    report = load_files(
+        loaded_roster,
+        _sessions(tmp_path, "day1.csv", [ROW.format(day=1, pain=3)]),
+        _sessions(tmp_path, "day2.csv", [ROW.format(day=2, pain=4)]),
+    )
     assert [(f.file, f.status) for f in report.files] == [("day1.csv", "unchanged"), ("day2.csv", "loaded")]
     assert query(loaded_roster, "SELECT count(*) FROM session_log") == [(2,)]
 
@@ -71,10 +86,14 @@ def test_loads_are_incremental(loaded_roster, tmp_path):
 def test_rows_quarantined_for_an_unknown_client_pass_once_the_roster_has_them(loaded_roster, tmp_path):
     path = _sessions(tmp_path, "new_client.csv", ["C-9,2026-06-10,yes,home,bridge,2,2,,10,,both,3,3,2,3,5,,,"])
     assert only(load_files(loaded_roster, path)).rows_quarantined == 1
-    clients = write(tmp_path, "new_clients.csv", "client_id,start_date,region,sessions_per_week\nC-9,2026-06-01,knee,2\n")
+    clients = write(
+        tmp_path, "new_clients.csv", "client_id,start_date,region,sessions_per_week\nC-9,2026-06-01,knee,2\n"
+    )
     report = load_files(loaded_roster, clients, path)
     assert [(f.file, f.status, f.rows_loaded, f.rows_quarantined) for f in report.files] == [
-        ("new_clients.csv", "loaded", 1, 0), ("new_client.csv", "replaced", 1, 0)]
+        ("new_clients.csv", "loaded", 1, 0),
+        ("new_client.csv", "replaced", 1, 0),
+    ]
     assert report.files[1].note == "re-checked against the updated roster"
     assert query(loaded_roster, "SELECT count(*) FROM quarantine") == [(0,)]
 
@@ -82,19 +101,23 @@ def test_rows_quarantined_for_an_unknown_client_pass_once_the_roster_has_them(lo
 def test_row_numbers_are_those_a_spreadsheet_shows(loaded_roster, tmp_path):
     lines = [
         SESSION_HEADER,
-        ROW.format(day=1, pain=1),                                    # row 2
-        "",                                                            # row 3: blank
-        ROW.format(day=2, pain=2),                                    # row 4
-        ROW.format(day=3, pain=3) + ",one value too many",            # row 5: malformed
+        ROW.format(day=1, pain=1),  # row 2
+        "",  # row 3: blank
+        ROW.format(day=2, pain=2),  # row 4
+        ROW.format(day=3, pain=3) + ",one value too many",  # row 5: malformed
         ROW.format(day=4, pain=4).replace(",,S-2", ',"a note\nover two lines",S-2'),  # row 6
-        ROW.format(day=5, pain=11),                                   # row 7: quarantined
-        ROW.format(day=6, pain=6),                                    # row 8
+        ROW.format(day=5, pain=11),  # row 7: quarantined
+        ROW.format(day=6, pain=6),  # row 8
     ]
     path = write(tmp_path, "numbered.csv", "\n".join(lines) + "\n")
     report = only(load_files(loaded_roster, path))
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (6, 4, 2)
     assert query(loaded_roster, "SELECT source_row, pain_during FROM session_log ORDER BY 1") == [
-        (2, 1.0), (4, 2.0), (6, 4.0), (8, 6.0)]
+        (2, 1.0),
+        (4, 2.0),
+        (6, 4.0),
+        (8, 6.0),
+    ]
     assert query(loaded_roster, "SELECT source_row, reason FROM quarantine ORDER BY 1") == [
         (5, "the row has more values than the header has columns (a delimiter inside an unquoted value?)"),
         (7, "pain_during=11 is outside 0–10"),
@@ -105,14 +128,22 @@ def test_row_numbers_in_a_large_file_read_in_parallel(loaded_roster, tmp_path):
     # Several MB, so DuckDB splits the file between threads; bad rows are scattered through it.
     # Each row's note holds its index, so its spreadsheet row is index + 2.
     bad = {1_000, 48_500, 99_999}
-    rows = [ROW.format(day=1 + i % 28, pain=11 if i + 2 in bad else i % 10).replace(",,S-2", f",{i},S-2")
-            for i in range(120_000)]
+    rows = [
+        ROW.format(day=1 + i % 28, pain=11 if i + 2 in bad else i % 10).replace(",,S-2", f",{i},S-2")
+        for i in range(120_000)
+    ]
     rows[50_000] += ",extra"
     report = only(load_files(loaded_roster, _sessions(tmp_path, "big.csv", rows)))
     assert report.rows_read == 120_000 and report.rows_quarantined == len(bad) + 1
-    assert query(loaded_roster, "SELECT source_row FROM quarantine ORDER BY 1") == [(1_000,), (48_500,), (50_002,), (99_999,)]
-    assert query(loaded_roster, "SELECT count(*), count(*) FILTER (WHERE source_row = notes::INT + 2) FROM session_log") == [
-        (119_996, 119_996)]
+    assert query(loaded_roster, "SELECT source_row FROM quarantine ORDER BY 1") == [
+        (1_000,),
+        (48_500,),
+        (50_002,),
+        (99_999,),
+    ]
+    assert query(
+        loaded_roster, "SELECT count(*), count(*) FILTER (WHERE source_row = notes::INT + 2) FROM session_log"
+    ) == [(119_996, 119_996)]
 
 
 def test_rows_read_equals_loaded_plus_quarantined_for_every_demo_file(demo_warehouse):
@@ -120,9 +151,13 @@ def test_rows_read_equals_loaded_plus_quarantined_for_every_demo_file(demo_wareh
         demo_warehouse, "SELECT file, rows_read, rows_loaded, rows_quarantined FROM load_history"
     ):
         assert read == loaded + quarantined, file
-        in_warehouse = query(demo_warehouse, "SELECT (SELECT count(*) FROM session_log WHERE source_file = ?) "
-                             "+ (SELECT count(*) FROM measures WHERE source_file = ?)"
-                             "+ (SELECT count(*) FROM clients WHERE source_file = ?)", [file, file, file])[0][0]
+        in_warehouse = query(
+            demo_warehouse,
+            "SELECT (SELECT count(*) FROM session_log WHERE source_file = ?) "
+            "+ (SELECT count(*) FROM measures WHERE source_file = ?)"
+            "+ (SELECT count(*) FROM clients WHERE source_file = ?)",
+            [file, file, file],
+        )[0][0]
         assert in_warehouse in (0, loaded) or file.startswith(("staff", "cohorts")), file
 
 

@@ -82,14 +82,18 @@ def test_a_score_that_disagrees_with_its_items_is_rejected(loaded_roster, tmp_pa
 
 
 def test_a_score_that_agrees_with_its_rounded_items_is_kept(loaded_roster, tmp_path):
-    loaded, reason = _one(loaded_roster, tmp_path, instrument="ODI", score=35.6, items=[2, 2, 2, 2, 2, 2, 2, 1, 1, None])
+    loaded, reason = _one(
+        loaded_roster, tmp_path, instrument="ODI", score=35.6, items=[2, 2, 2, 2, 2, 2, 2, 1, 1, None]
+    )
     assert reason is None and loaded[1] == 35.6
 
 
 def test_unknown_instrument(loaded_roster, tmp_path):
     _, reason = _one(loaded_roster, tmp_path, instrument="WOMAC", score=40)
-    assert reason == ("instrument 'WOMAC' is not a known instrument "
-                      "(NPRS, ODI, LEFS, PSFS, HOOS_JR, KOOS_JR, SLS_S, SLS_S_L, SLS_S_R, CST30, TUG_S)")
+    assert reason == (
+        "instrument 'WOMAC' is not a known instrument "
+        "(NPRS, ODI, LEFS, PSFS, HOOS_JR, KOOS_JR, SLS_S, SLS_S_L, SLS_S_R, CST30, TUG_S)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,8 +113,15 @@ def test_scores_outside_the_instruments_range(loaded_roster, tmp_path, instrumen
 
 @pytest.mark.parametrize(
     ("written", "stored"),
-    [("oswestry", "ODI"), ("hoos jr", "HOOS_JR"), ("KOOS-JR", "KOOS_JR"), ("tug", "TUG_S"), ("SLS_L", "SLS_S_L"),
-     ("30s CST", "CST30"), ("nrs", "NPRS")],
+    [
+        ("oswestry", "ODI"),
+        ("hoos jr", "HOOS_JR"),
+        ("KOOS-JR", "KOOS_JR"),
+        ("tug", "TUG_S"),
+        ("SLS_L", "SLS_S_L"),
+        ("30s CST", "CST30"),
+        ("nrs", "NPRS"),
+    ],
 )
 def test_instrument_names_are_normalised(loaded_roster, tmp_path, written, stored):
     loaded, reason = _one(loaded_roster, tmp_path, instrument=written, score=5)
@@ -142,9 +153,13 @@ def test_a_measure_in_the_future_or_of_an_unknown_client(loaded_roster, tmp_path
 
 
 def test_lines_that_are_not_json_objects_are_quarantined_with_their_line_number(loaded_roster, tmp_path):
-    path = write(tmp_path, "m.jsonl", '{"client_id": "C-1", "measured_on": "2026-05-01", "instrument": "NPRS", "score": 4}\n'
-                 "\n{not json\n[1, 2]\n"
-                 '{"client_id": "C-1", "measured_on": "2026-05-02", "instrument": "NPRS", "score": 3}\n')
+    path = write(
+        tmp_path,
+        "m.jsonl",
+        '{"client_id": "C-1", "measured_on": "2026-05-01", "instrument": "NPRS", "score": 4}\n'
+        "\n{not json\n[1, 2]\n"
+        '{"client_id": "C-1", "measured_on": "2026-05-02", "instrument": "NPRS", "score": 3}\n',
+    )
     report = load_files(loaded_roster, path).files[0]
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (4, 2, 2)
     assert query(loaded_roster, "SELECT source_row, reason, raw FROM quarantine ORDER BY source_row") == [

@@ -44,16 +44,23 @@ counter = itertools.count()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=st.lists(LINE, min_size=1, max_size=40), delimiter=st.sampled_from([",", ";", "\t", "|"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]), duplicate_first=st.booleans(),
-       line_end=st.sampled_from(["\n", "\r\n"]))
+@given(
+    lines=st.lists(LINE, min_size=1, max_size=40),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    duplicate_first=st.booleans(),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+)
 def test_rows_read_equal_rows_loaded_plus_rows_quarantined(
     tmp_path_factory, lines, delimiter, encoding, duplicate_first, line_end
 ):
     folder = tmp_path_factory.mktemp(f"messy{next(counter)}")
     db = folder / "hipline.duckdb"
-    roster = [write(folder, "staff.csv", STAFF_CSV), write(folder, "cohorts.csv", COHORTS_CSV),
-              write(folder, "clients.csv", CLIENTS_CSV)]
+    roster = [
+        write(folder, "staff.csv", STAFF_CSV),
+        write(folder, "cohorts.csv", COHORTS_CSV),
+        write(folder, "clients.csv", CLIENTS_CSV),
+    ]
     load_files(db, *roster)
 
     if duplicate_first and lines[0][0] == "row":
@@ -69,7 +76,7 @@ def test_rows_read_equal_rows_loaded_plus_rows_quarantined(
             out.write(line_end)
         else:
             cells = [row[c] for c in COLUMNS]
-            writer.writerow(cells + ["extra"] if kind == "too_many" else cells)
+            writer.writerow([*cells, "extra"] if kind == "too_many" else cells)
     path = write(folder, "messy.csv", out.getvalue(), encoding=encoding)
 
     report = load_files(db, path).files[0]
@@ -92,4 +99,5 @@ def test_the_demo_files_loaded_twice_keep_every_count(demo_files: Path, tmp_path
     second = load_files(db, demo_files)
     assert {f.status for f in second.files} == {"unchanged"}
     assert [(f.rows_read, f.rows_loaded, f.rows_quarantined) for f in first.files] == [
-        (f.rows_read, f.rows_loaded, f.rows_quarantined) for f in second.files]
+        (f.rows_read, f.rows_loaded, f.rows_quarantined) for f in second.files
+    ]

@@ -8,10 +8,17 @@ from tests.conftest import load_files, query, write
 
 
 def test_roster_rows_with_problems_are_quarantined(db, tmp_path):
-    staff = write(tmp_path, "staff.csv", "staff_id,name,role\nS-1,Ana,Physiotherapist\nS-2,Ben,surgeon\nS-3,,physio\n"
-                  "S-1,Ana again,physio\n")
-    cohorts = write(tmp_path, "cohorts.csv", "cohort_id,name,instructor_id,start_date,weeks\nG-1,Hips,S-1,2026-03-02,12\n"
-                    "G-2,Knees,S-9,2026-03-02,12\nG-3,Backs,S-1,2026-03-02,200\n")
+    staff = write(
+        tmp_path,
+        "staff.csv",
+        "staff_id,name,role\nS-1,Ana,Physiotherapist\nS-2,Ben,surgeon\nS-3,,physio\nS-1,Ana again,physio\n",
+    )
+    cohorts = write(
+        tmp_path,
+        "cohorts.csv",
+        "cohort_id,name,instructor_id,start_date,weeks\nG-1,Hips,S-1,2026-03-02,12\n"
+        "G-2,Knees,S-9,2026-03-02,12\nG-3,Backs,S-1,2026-03-02,200\n",
+    )
     clients = write(
         tmp_path,
         "clients.csv",
@@ -27,11 +34,18 @@ def test_roster_rows_with_problems_are_quarantined(db, tmp_path):
     )
     report = load_files(db, staff, cohorts, clients)
     assert [(f.kind, f.rows_read, f.rows_loaded, f.rows_quarantined) for f in report.files] == [
-        ("staff", 4, 1, 3), ("cohorts", 3, 1, 2), ("clients", 8, 1, 7)]
+        ("staff", 4, 1, 3),
+        ("cohorts", 3, 1, 2),
+        ("clients", 8, 1, 7),
+    ]
     assert query(db, "SELECT source_file, source_row, reason FROM quarantine ORDER BY source_file, source_row") == [
         ("clients.csv", 3, "region 'shoulder' is not one of hip, knee, low_back, other"),
         ("clients.csv", 4, "sessions_per_week=9 is outside 1–7"),
-        ("clients.csv", 5, "clinician_id 'S-7' is not in the staff list; cohort_id 'G-9' is not in the cohort list"),
+        (
+            "clients.csv",
+            5,
+            "clinician_id 'S-7' is not in the staff list; cohort_id 'G-9' is not in the cohort list",
+        ),
         ("clients.csv", 6, "end_date 2026-01-01 is before start_date 2026-03-02"),
         ("clients.csv", 7, "sessions_per_week=2.5 is not a whole number"),
         ("clients.csv", 8, "birth_year=1860 is outside 1900–2030"),
@@ -58,19 +72,31 @@ def test_the_newest_roster_file_wins_and_a_bad_update_keeps_the_last_good_versio
     staff = write(tmp_path, "staff.csv", "staff_id,name,role\nS-1,Ana,physio\n")
     first = write(tmp_path, "clients_june.csv", "client_id,start_date,region,sessions_per_week\nC-1,2026-03-02,hip,2\n")
     load_files(db, staff, first)
-    update = write(tmp_path, "clients_july.csv",
-                   "client_id,start_date,region,sessions_per_week\nC-1,2026-03-02,hip,3\nC-2,2026-04-01,knee,9\n")
+    update = write(
+        tmp_path,
+        "clients_july.csv",
+        "client_id,start_date,region,sessions_per_week\nC-1,2026-03-02,hip,3\nC-2,2026-04-01,knee,9\n",
+    )
     load_files(db, update)
-    assert query(db, "SELECT client_id, sessions_per_week, source_file FROM clients") == [("C-1", 3, "clients_july.csv")]
-    bad_update = write(tmp_path, "clients_aug.csv", "client_id,start_date,region,sessions_per_week\nC-1,2026-03-02,hip,12\n")
+    assert query(db, "SELECT client_id, sessions_per_week, source_file FROM clients") == [
+        ("C-1", 3, "clients_july.csv")
+    ]
+    bad_update = write(
+        tmp_path, "clients_aug.csv", "client_id,start_date,region,sessions_per_week\nC-1,2026-03-02,hip,12\n"
+    )
     load_files(db, bad_update)
-    assert query(db, "SELECT client_id, sessions_per_week, source_file FROM clients") == [("C-1", 3, "clients_july.csv")]
+    assert query(db, "SELECT client_id, sessions_per_week, source_file FROM clients") == [
+        ("C-1", 3, "clients_july.csv")
+    ]
 
 
 def test_friendly_headers_and_aliases(db, tmp_path):
     staff = write(tmp_path, "team.csv", "Staff ID;Full name;Job title;E-mail\nS-1;Ana;PT;ana@x\n")
-    clients = write(tmp_path, "patients.csv",
-                    "Patient ID,Name,Start,Body region,Frequency,Physio\nC-1,Zoë,2026-03-02,knee,2,S-1\n")
+    clients = write(
+        tmp_path,
+        "patients.csv",
+        "Patient ID,Name,Start,Body region,Frequency,Physio\nC-1,Zoë,2026-03-02,knee,2,S-1\n",
+    )
     report = load_files(db, staff, clients)
     assert [(f.kind, f.rows_loaded) for f in report.files] == [("staff", 1), ("clients", 1)]
     assert query(db, "SELECT staff_id, name, role, email FROM staff") == [("S-1", "Ana", "physio", "ana@x")]

@@ -1,0 +1,25 @@
+"""The documentation says what the code does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from etl.columns import RECORD_KINDS
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def test_the_input_formats_document_lists_every_column_and_alias():
+    text = (DOCS / "input-formats.md").read_text()
+    for record in RECORD_KINDS.values():
+        assert f"### {record.kind}: {record.description}" in text
+        for column in record.columns:
+            row = f"| `{column.name}` | {'yes' if column.required else ''} | {', '.join(column.aliases)} |"
+            assert row in text, f"docs/input-formats.md is out of date for {record.kind}.{column.name}"
+
+
+def test_the_warehouse_document_lists_every_public_view_with_its_columns():
+    text = (DOCS / "warehouse.md").read_text()
+    for record in RECORD_KINDS.values():
+        columns = ", ".join(c.name for c in record.columns)
+        assert f"| `{record.kind}` |" in text and columns in text, record.kind
