@@ -5,8 +5,8 @@ is known by its name (relative to the folder loaded); loading the same bytes aga
 nothing, loading new bytes under the same name replaces what the earlier version contributed.
 Reference files (staff, cohorts, clients) load first so the rows that point at them can be
 checked. The whole load is published at once (see `etl.warehouse`): a crash leaves the warehouse
-as it was. Each file is its own transaction inside that, so one unreadable file does not stop the
-others.
+as it was. Inside that, a file that fails half-way is taken out again by its load id, so one bad
+file does not stop the others.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.read import Prepared
 from etl.rules import validation_insert
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
-from etl.values import DateOrder
+from etl.values import DateOrder, quoted
 from etl.warehouse import scalar
 
-REFERENCE_KINDS = ("staff", "cohorts", "clients")
-# The roster's version: the newest load of staff, cohorts or clients that is in the warehouse now.
+REFERENCE_KINDS = tuple(warehouse.REFERENCE_KEYS)  # staff, cohorts, clients: the roster
+# The roster's version: the newest load of a roster file that is in the warehouse now.
 ROSTER_VERSION = "SELECT max(load_id) FROM loads WHERE status = 'loaded' AND kind IN ('staff', 'cohorts', 'clients')"
 
 
@@ -463,29 +463,49 @@ def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> 
     of a row already loaded from another file (the earlier row stays). For reference records a
     second row for the same id in one file is quarantined too; across files the newest load wins.
 
-    Duplicates are rare: the hashes that occur twice are found first, on one column, and only their
-    rows are looked at again."""
+    Duplicates are rare: the hashes that occur twice are found first, on one column (the new rows
+    build the join's hash table, the rows already loaded only probe it), and only when there are any
+    are their rows looked at again."""
     table, raw = f"{kind}_rows", _typed_raw(kind)
-    # A batch's load ids are consecutive; `ignore` are the loads the batch replaces.
-    batch = {"first": min(load_ids), "last": max(load_ids), "ignore": ignore or [-1]}
-    in_batch = "load_id BETWEEN $first AND $last"
+    batch = {"first": min(load_ids), "last": max(load_ids)}  # a batch's load ids are consecutive
     if kind in warehouse.REFERENCE_KEYS:
-        del batch["ignore"]  # reference ids are only checked within a file
         key = warehouse.REFERENCE_KEYS[kind]
         already = (
-            f"'{key} ' || '''' || {table}.{key} || '''' || ' already appears in row ' || d.first_row || ' of this file'"
+            f"'{key} ' || {quoted(f'{table}.{key}')} || ' already appears in row ' || d.first_row || ' of this file'"
         )
         for column, message in (("row_hash", "'exact duplicate of row ' || d.first_row"), (key, already)):
             _run(
                 con,
                 f"""UPDATE {table} SET reason = {message}, raw = {raw}
                     FROM (SELECT load_id, {column} AS value, min(source_row) AS first_row FROM {table}
-                          WHERE {in_batch} AND reason IS NULL
+                          WHERE load_id BETWEEN $first AND $last AND reason IS NULL
                           GROUP BY load_id, {column} HAVING count(*) > 1) AS d
                     WHERE {table}.load_id = d.load_id AND {table}.reason IS NULL
                       AND {table}.{column} = d.value AND {table}.source_row > d.first_row""",
                 batch,
             )
+        return
+    # Rows of the loads this batch replaces are about to go: they are nobody's original.
+    others = "(load_id < $first OR load_id > $last)" + (
+        f" AND load_id NOT IN ({', '.join(str(i) for i in ignore)})" if ignore else ""
+    )
+    new_rows = f"SELECT row_hash FROM {table} WHERE load_id BETWEEN $first AND $last AND reason IS NULL"
+    # Exact duplicates share their date: only rows dated within the new rows' dates are looked at,
+    # which lets DuckDB skip most of a big table by its row groups' date ranges.
+    day = "session_date" if kind == "session_log" else "measured_on"
+    low, high = con.execute(
+        f"SELECT min({day}), max({day}) FROM {table} WHERE load_id BETWEEN $first AND $last AND reason IS NULL",
+        batch,
+    ).fetchall()[0]
+    candidates = con.execute(
+        f"""{new_rows} GROUP BY row_hash HAVING count(*) > 1
+            UNION
+            SELECT row_hash FROM {table}
+            WHERE {others} AND {day} BETWEEN $low AND $high AND reason IS NULL AND row_hash IN ({new_rows})""",
+        batch | {"low": low, "high": high},
+    ).fetchall()
+    repeated = [h for (h,) in candidates]
+    if not repeated:
         return
     first = "{'load_id': load_id, 'source_row': source_row, 'source_file': source_file}"
     _run(
@@ -495,22 +515,14 @@ def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> 
                 ELSE 'exact duplicate of row ' || d.first.source_row || ' of ' || d.first.source_file
                      || ', which is already loaded' END,
             raw = {raw}
-            FROM (
-                SELECT row_hash, min({first}) AS first FROM {table}
-                WHERE reason IS NULL AND NOT list_contains($ignore, load_id) AND row_hash IN (
-                    SELECT row_hash FROM {table} WHERE {in_batch} AND reason IS NULL
-                    GROUP BY row_hash HAVING count(*) > 1
-                    UNION
-                    SELECT old.row_hash FROM {table} AS old JOIN {table} AS new USING (row_hash)
-                    WHERE old.load_id NOT BETWEEN $first AND $last AND old.reason IS NULL
-                      AND NOT list_contains($ignore, old.load_id)
-                      AND new.load_id BETWEEN $first AND $last AND new.reason IS NULL)
-                GROUP BY row_hash
-            ) AS d
+            FROM (SELECT row_hash, min({first}) AS first FROM {table}
+                  WHERE reason IS NULL AND ({others} OR load_id BETWEEN $first AND $last)
+                    AND list_contains($repeated, row_hash)
+                  GROUP BY row_hash) AS d
             WHERE {table}.load_id BETWEEN $first AND $last AND {table}.reason IS NULL
               AND {table}.row_hash = d.row_hash
               AND ({table}.load_id, {table}.source_row) <> (d.first.load_id, d.first.source_row)""",
-        batch,
+        batch | {"repeated": repeated},
     )
 
 
