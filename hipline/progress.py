@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -38,10 +39,12 @@ def simulation_progress() -> Iterator:
 
 
 class LoadProgressBar:
-    """A bar over the bytes of the files being loaded; inside a big file it follows DuckDB's own progress."""
+    """A bar over the bytes of the files being loaded; the spinner and the clock show a large file
+    is still being worked on."""
 
     def __init__(self, enabled: bool = True):
         self.bar = Progress(
+            SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(),
@@ -50,29 +53,25 @@ class LoadProgressBar:
             transient=True,
             disable=not enabled or not console.is_terminal,
         )
-        self.task = None
-        self.done_bytes = 0
+        self.task = self.bar.add_task("Reading files", total=None)
         self.current = 0
 
     def __enter__(self) -> LoadProgressBar:
         self.bar.__enter__()
-        self.task = self.bar.add_task("Loading", total=None)
         return self
 
     def __exit__(self, *exc) -> None:
         self.bar.__exit__(*exc)
 
+    def begin(self, total_bytes: int) -> None:
+        self.bar.update(self.task, description="Loading", total=total_bytes, completed=0)
+
     def file_started(self, name: str, size: int) -> None:
         self.current = size
-        task = self.bar.tasks[0]
-        self.bar.update(self.task, description=f"Loading {name}", total=(task.total or 0) + size)
-
-    def file_progress(self, fraction: float) -> None:
-        self.bar.update(self.task, completed=self.done_bytes + fraction * self.current)
+        self.bar.update(self.task, description=f"Loading {name}")
 
     def file_done(self) -> None:
-        self.done_bytes += self.current
-        self.bar.update(self.task, completed=self.done_bytes)
+        self.bar.advance(self.task, self.current)
 
 
 def print_load_report(report: LoadReport) -> None:
