@@ -339,6 +339,16 @@ def table_columns(kind: str) -> list[str]:
     return [c.name for c in RECORD_KINDS[kind].columns]
 
 
+def _stored(kind: str, column: str, referenced: dict[str, Reference]) -> str:
+    """What is stored for a column: its parsed value, the score computed from items when none was
+    given, or NULL for an id written as 'n/a'."""
+    if (kind, column) == ("measures", "score"):
+        return "coalesce(v_score, scored)"
+    if column in referenced:
+        return referenced[column].output()
+    return f"v_{column}"
+
+
 def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     """INSERT every row of a file into `<kind>_rows`, each with the reasons it is quarantined (or NULL).
 
@@ -368,14 +378,7 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     reason = f"CASE WHEN {failed} THEN concat_ws('; ',\n{messages}) END"
 
     outputs = table_columns(kind)
-    output_values = [
-        "coalesce(v_score, scored)"
-        if (kind, c) == ("measures", "score")
-        else referenced[c].output()
-        if c in referenced
-        else f"v_{c}"
-        for c in outputs
-    ]
+    output_values = [_stored(kind, column, referenced) for column in outputs]
     raw = "json_object(" + ", ".join(f"{literal(h)}, c{i}" for i, h in enumerate(source.headers)) + ")"
     row_hash = "hash(" + ", ".join(output_values) + ")"
     source_row = "source_row" if source.has_source_row else "NULL"
