@@ -227,6 +227,24 @@ def schedule(rng: np.random.Generator, n_days: int, per_week: int, attend: np.nd
     return np.array(days, dtype=np.int64), np.array(kinds, dtype=np.int8), np.array(attended, dtype=bool)
 
 
+@dataclass
+class Sessions:
+    """One client's scheduled sessions, one entry per session (attended or missed)."""
+
+    client: int
+    days: np.ndarray  # day of the episode
+    kinds: np.ndarray  # STUDIO, CLINIC or HOME
+    attended: np.ndarray
+    before: np.ndarray  # pain before the session
+    flare: np.ndarray
+    next_day: np.ndarray  # pain the next day (NaN: not recorded)
+    notes: np.ndarray  # note codes; -1: none
+
+    @property
+    def supervised(self) -> np.ndarray:
+        return self.kinds != HOME
+
+
 def simulate_client(
     rng: np.random.Generator,
     client: dict,
@@ -239,159 +257,151 @@ def simulate_client(
     """Append one client's session-log rows; return its pain pattern, daily pain and days engaged."""
     last_day = min(end, client["end_date"] or end)
     n_days = max(1, (last_day - client["start_date"]).days + 1)
-    n_weeks = math.ceil(n_days / 7)
     adherence_pattern = str(rng.choice(ADHERENCE_PATTERNS, p=ADHERENCE_SHARE))
     pain_pattern = str(rng.choice(PAIN_PATTERNS, p=PAIN_SHARE))
-    all_days = np.arange(n_days)
-    pain, flare_day = pain_curve(rng, pain_pattern, all_days)
-
+    pain, flare_day = pain_curve(rng, pain_pattern, np.arange(n_days))
     days, kinds, attended = schedule(
         rng,
         n_days,
         int(client["sessions_per_week"]),
-        adherence_by_week(rng, adherence_pattern, n_weeks),
+        adherence_by_week(rng, adherence_pattern, math.ceil(n_days / 7)),
         client["cohort_id"] is not None,
     )
-    n = len(days)
-    if n == 0:
+    if len(days) == 0:
         return pain_pattern, pain, 0
-    before = round_pain(rng, pain[days] + rng.normal(0, 0.6, n))
-    session_flare = flare_day[days] | (rng.random(n) < 0.02)
-    next_day = np.where(session_flare, before + rng.uniform(2, 3, n), before + rng.normal(-0.2, 0.5, n))
-    next_day = np.where(rng.random(n) < 0.35, np.nan, round_pain(rng, next_day))
-    supervised = kinds != HOME
+    sessions = _how_sessions_felt(rng, client_index, days, kinds, attended, pain, flare_day)
+    _add_missed_sessions(rows, sessions)
+    came = np.flatnonzero(attended)
+    for family_id, start_index in _programme(rng, client["region"], library):
+        family = library[family_id]
+        does = came[sessions.supervised[came] | (rng.random(came.size) < (0.9 if family.stretch else 0.85))]
+        _add_exercise_rows(
+            rng, rows, codes, sessions, does, *_follow_the_clinician(rng, family, start_index, sessions, does)
+        )
+        sessions.notes[does] = -1  # a session's note is written once, on its first exercise row
+    if client_index % 40 == 7:  # a few clients do a warm-up the library does not know
+        _add_warm_up(rows, codes, sessions, came[sessions.supervised[came]])
+    engaged_days = int(days[attended].max()) + 1 if attended.any() else 0
+    return pain_pattern, pain, engaged_days
 
-    red_flag_rate = np.where(session_flare, 0.06, 0.003)
+
+def _how_sessions_felt(rng, client_index, days, kinds, attended, pain, flare_day) -> Sessions:
+    """Pain before and the next day, flares, and the notes written."""
+    n = len(days)
+    before = round_pain(rng, pain[days] + rng.normal(0, 0.6, n))
+    flare = flare_day[days] | (rng.random(n) < 0.02)
+    next_day = np.where(flare, before + rng.uniform(2, 3, n), before + rng.normal(-0.2, 0.5, n))
+    next_day = np.where(rng.random(n) < 0.35, np.nan, round_pain(rng, next_day))
+    # Red-flag words come up more often around a flare.
+    red_flag_rate = np.where(flare, 0.06, 0.003)
     notes = np.full(n, -1, dtype=np.int16)
     roll = rng.random(n)
     red_flag = roll < red_flag_rate
     notes[red_flag] = len(EVERYDAY_NOTES) + rng.integers(0, len(RED_FLAG_NOTES), int(red_flag.sum()))
     everyday = ~red_flag & (roll < red_flag_rate + 0.05)
     notes[everyday] = rng.integers(0, len(EVERYDAY_NOTES), int(everyday.sum()))
+    return Sessions(client_index, days, kinds, attended, before, flare, next_day, notes)
 
-    missed = ~attended
-    if missed.any():
-        nan = np.full(int(missed.sum()), np.nan)
-        none = np.full(nan.size, -1)
-        rows.add(
-            client=np.full(nan.size, client_index),
-            day=days[missed],
-            session_type=kinds[missed],
-            attended=np.zeros(nan.size, dtype=bool),
-            exercise=none,
-            sets=nan,
-            reps=nan,
-            hold_s=nan,
-            side=none,
-            pain_before=nan,
-            pain_during=nan,
-            pain_after=nan,
-            pain_next_day=nan,
-            rpe=nan,
-            form=none,
-            note=none,
-        )
 
-    came = np.flatnonzero(attended)
-    for family_id, start_index in _programme(rng, client["region"], library):
-        family = library[family_id]
-        if family.stretch:  # stretches are never progressed, only dosed
-            progression = Progression(family.levels, start_index, 2, family.levels[start_index].dose.hold_s or 20)
+def _add_missed_sessions(rows: SessionRows, sessions: Sessions) -> None:
+    missed = ~sessions.attended
+    nan, none = np.full(int(missed.sum()), np.nan), np.full(int(missed.sum()), -1)
+    rows.add(
+        client=np.full(nan.size, sessions.client),
+        day=sessions.days[missed],
+        session_type=sessions.kinds[missed],
+        attended=np.zeros(nan.size, dtype=bool),
+        exercise=none,
+        sets=nan,
+        reps=nan,
+        hold_s=nan,
+        side=none,
+        pain_before=nan,
+        pain_during=nan,
+        pain_after=nan,
+        pain_next_day=nan,
+        rpe=nan,
+        form=none,
+        note=none,
+    )
+
+
+def _follow_the_clinician(rng, family: Family, start_index: int, sessions: Sessions, does: np.ndarray):
+    """Level, dose, pain and effort at each exposure of one family, progressed as a clinician would."""
+    if family.stretch:  # stretches are never progressed, only dosed
+        progression = Progression(family.levels, start_index, 2, family.levels[start_index].dose.hold_s or 20)
+    else:
+        progression = Progression.start(family, start_index)
+    supervised = sessions.supervised
+    # Random draws for every exposure up front; the loop below only follows the clinician's logic.
+    noise_during = rng.normal(0.2, 0.6, does.size) + np.where(sessions.flare[does], 2.5, 0.0) + sessions.before[does]
+    whole = rng.random(does.size) < 0.85
+    noise_rpe = rng.normal(4.5, 1.0, does.size) + 0.2 * sessions.before[does]
+    form = np.where(supervised[does], rng.choice(3, size=does.size, p=[0.68, 0.26, 0.06]), -1)
+    unsettled = sessions.next_day[does] >= sessions.before[does] + 2
+    levels, sets, amounts = [], [], []
+    pain_during, rpe = np.empty(does.size), np.empty(does.size)
+    for j, s in enumerate(does):
+        effort = 0.25 * progression.index + (0.6 if progression.comfortable == 0 else 0.0)
+        during = noise_during[j] + 0.15 * effort
+        during = min(10.0, max(0.0, round(during) if whole[j] else round(during * 2) / 2))
+        session_rpe = min(10.0, max(1.0, round(noise_rpe[j] + effort)))
+        levels.append(progression.level)
+        sets.append(progression.sets)
+        amounts.append(progression.amount)
+        pain_during[j], rpe[j] = during, session_rpe
+        if family.stretch:
+            continue
+        if during > 5 or unsettled[j]:
+            progression.comfortable = 0
+            if supervised[s]:
+                progression.step_back()
+        elif during <= 3 and session_rpe <= 7 and form[j] != FORMS.index("poor"):
+            progression.comfortable += 1
+            if supervised[s] and progression.comfortable >= 3:
+                progression.step_up()
+                progression.comfortable = 0
         else:
-            progression = Progression.start(family, start_index)
-        home_share = 0.9 if family.stretch else 0.85
-        does = came[supervised[came] | (rng.random(came.size) < home_share)]
-        # Random draws for every exposure up front; the loop below only follows the clinician's logic.
-        noise_during = rng.normal(0.2, 0.6, does.size) + np.where(session_flare[does], 2.5, 0.0) + before[does]
-        whole = rng.random(does.size) < 0.85
-        noise_rpe = rng.normal(4.5, 1.0, does.size) + 0.2 * before[does]
-        form = np.where(supervised[does], rng.choice(3, size=does.size, p=[0.68, 0.26, 0.06]), -1)
-        unsettled = next_day[does] >= before[does] + 2
-        levels, sets, amounts = [], [], []
-        pain_during, rpe = np.empty(does.size), np.empty(does.size)
-        for j, s in enumerate(does):
-            effort = 0.25 * progression.index + (0.6 if progression.comfortable == 0 else 0.0)
-            during = noise_during[j] + 0.15 * effort
-            during = min(10.0, max(0.0, round(during) if whole[j] else round(during * 2) / 2))
-            session_rpe = min(10.0, max(1.0, round(noise_rpe[j] + effort)))
-            levels.append(progression.level)
-            sets.append(progression.sets)
-            amounts.append(progression.amount)
-            pain_during[j], rpe[j] = during, session_rpe
-            if family.stretch:
-                continue
-            if during > 5 or unsettled[j]:
-                progression.comfortable = 0
-                if supervised[s]:
-                    progression.step_back()
-            elif during <= 3 and session_rpe <= 7 and form[j] != FORMS.index("poor"):
-                progression.comfortable += 1
-                if supervised[s] and progression.comfortable >= 3:
-                    progression.step_up()
-                    progression.comfortable = 0
-            else:
-                progression.comfortable = 0
-        _add_exercise_rows(
-            rng,
-            rows,
-            client_index,
-            codes,
-            days[does],
-            kinds[does],
-            levels,
-            np.array(sets),
-            np.array(amounts),
-            before[does],
-            pain_during,
-            next_day[does],
-            rpe,
-            form,
-            notes[does],
-        )
-        notes[does] = -1  # a session's note is written once, on its first exercise row
-    if client_index % 40 == 7:  # a few clients do a warm-up the library does not know
-        warm_up = came[supervised[came]]
-        nan = np.full(warm_up.size, np.nan)
-        rows.add(
-            client=np.full(warm_up.size, client_index),
-            day=days[warm_up],
-            session_type=kinds[warm_up],
-            attended=np.ones(warm_up.size, dtype=bool),
-            exercise=np.full(warm_up.size, codes[("", UNKNOWN_EXERCISE)]),
-            sets=np.ones(warm_up.size),
-            reps=nan,
-            hold_s=np.full(warm_up.size, 60.0),
-            side=np.full(warm_up.size, 2),
-            pain_before=before[warm_up],
-            pain_during=nan,
-            pain_after=nan,
-            pain_next_day=nan,
-            rpe=nan,
-            form=np.full(warm_up.size, -1),
-            note=np.full(warm_up.size, -1),
-        )
-    engaged_days = int(days[attended].max()) + 1 if attended.any() else 0
-    return pain_pattern, pain, engaged_days
+            progression.comfortable = 0
+    return levels, np.array(sets), np.array(amounts), pain_during, rpe, form
+
+
+def _add_warm_up(rows: SessionRows, codes: dict[tuple[str, str], int], sessions: Sessions, done: np.ndarray) -> None:
+    nan = np.full(done.size, np.nan)
+    rows.add(
+        client=np.full(done.size, sessions.client),
+        day=sessions.days[done],
+        session_type=sessions.kinds[done],
+        attended=np.ones(done.size, dtype=bool),
+        exercise=np.full(done.size, codes[("", UNKNOWN_EXERCISE)]),
+        sets=np.ones(done.size),
+        reps=nan,
+        hold_s=np.full(done.size, 60.0),
+        side=np.full(done.size, 2),
+        pain_before=sessions.before[done],
+        pain_during=nan,
+        pain_after=nan,
+        pain_next_day=nan,
+        rpe=nan,
+        form=np.full(done.size, -1),
+        note=np.full(done.size, -1),
+    )
 
 
 def _add_exercise_rows(
     rng: np.random.Generator,
     rows: SessionRows,
-    client_index: int,
     codes: dict[tuple[str, str], int],
-    days: np.ndarray,
-    kinds: np.ndarray,
+    sessions: Sessions,
+    does: np.ndarray,
     levels: list[Level],
     sets: np.ndarray,
     amounts: np.ndarray,
-    before: np.ndarray,
     during: np.ndarray,
-    next_day: np.ndarray,
     rpe: np.ndarray,
     form: np.ndarray,
-    notes: np.ndarray,
 ) -> None:
-    n = len(days)
+    n = len(does)
     if n == 0:
         return
     exercise = np.array([codes[(lv.family, lv.name)] for lv in levels])
@@ -404,22 +414,23 @@ def _add_exercise_rows(
     during_rows = np.clip(during[expand] + np.where(side == 0, rng.choice([0.0, 0.5, 1.0], expand.size), 0.0), 0, 10)
     after = np.clip(during_rows - rng.choice([0.0, 0.5, 1.0], expand.size), 0, 10)
     after[rng.random(expand.size) < 0.1] = np.nan
-    home = kinds[expand] == HOME
+    session = does[expand]
+    home = sessions.kinds[session] == HOME
     rows.add(
-        client=np.full(expand.size, client_index),
-        day=days[expand],
-        session_type=kinds[expand],
+        client=np.full(expand.size, sessions.client),
+        day=sessions.days[session],
+        session_type=sessions.kinds[session],
         attended=np.ones(expand.size, dtype=bool),
         exercise=exercise[expand],
         sets=sets[expand],
         reps=np.where(holds, np.nan, amounts)[expand],
         hold_s=np.where(holds, amounts, np.nan)[expand],
         side=side,
-        pain_before=before[expand],
+        pain_before=sessions.before[session],
         pain_during=during_rows,
         pain_after=after,
-        pain_next_day=next_day[expand],
+        pain_next_day=sessions.next_day[session],
         rpe=np.where(home & (rng.random(expand.size) < 0.3), np.nan, rpe[expand]),
         form=form[expand],
-        note=np.where(first_row, notes[expand], -1),
+        note=np.where(first_row, sessions.notes[session], -1),
     )
