@@ -174,9 +174,7 @@ def write_then_swap(path: Path, memory_limit: str = "1500MB") -> Iterator[duckdb
         if wal.exists():
             shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
     con = duckdb.connect(str(staging), config={**CONFIG, "memory_limit": memory_limit})
-    # DuckDB tracks a statement's progress (the loader's own bar reads it) but prints nothing itself.
-    con.execute("SET enable_progress_bar = true")
-    con.execute("SET enable_progress_bar_print = false")
+    con.execute("SET enable_progress_bar = false")  # the command line shows its own bar
     # The validation query tests cells against word lists (IN (...)) only on rows that need it;
     # DuckDB's in-clause rewrite would turn each list into a join evaluated on every row.
     con.execute("SET disabled_optimizers = 'in_clause'")
