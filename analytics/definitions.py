@@ -1,0 +1,90 @@
+"""The thresholds of SPEC §2, each with its source. Both the SQL and the pandas reference read them from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from etl.instruments import INSTRUMENTS
+
+# Adherence: "adherent" is >= 80 %, the most common threshold in the exercise-adherence literature
+# (BJSM 2018; Bailey et al.); "low" is < 60 % over the last 4 weeks.
+ADHERENT = 0.80
+LOW_ADHERENCE = 0.60
+RECENT_WEEKS = 4
+
+# Pain baseline: the pain points of days 0-13 of the episode; current pain: the 14 days ending today.
+BASELINE_DAYS = 14
+CURRENT_DAYS = 14
+# Pain trend: OLS slope over the 42 days ending today, needing >= 3 points on >= 2 distinct days.
+TREND_DAYS = 42
+TREND_MIN_POINTS = 3
+TREND_MIN_DAYS = 2
+# A rise of half a point a week or more is worsening for the caseload flag.
+TREND_WORSE_PER_WEEK = 0.5
+
+# Clinically important change in NPRS pain: 2 points or 30 % of baseline (Ostelo 2008 consensus;
+# MCID 2.2 at 1 week and 1.5 at 4 weeks in low-back physiotherapy, Childs 2005).
+PAIN_MCID_POINTS = 2.0
+PAIN_MCID_FRACTION = 0.30
+
+# Flare (pain-monitoring model, Silbernagel 2007): pain during above 5, or pain the next day 2 or more
+# above pain before (it did not settle overnight).
+FLARE_PAIN_DURING = 5.0
+FLARE_NEXT_DAY_RISE = 2.0
+
+# Windows of the caseload flags.
+RED_FLAG_DAYS = 14
+FLARE_DAYS = 14
+LAPSED_DAYS = 14
+PLATEAU_FROM_WEEK = 8
+
+# Scores are means of halves and decimals: two numbers this close are equal, so a change of exactly
+# 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996).
+TOLERANCE = 1e-9
+
+PAIN_STATUSES = ("improved", "worse", "no important change", "not enough data")
+
+# Caseload flags in priority order (SPEC §2): a client shows all that apply, sorted by the highest.
+FLAGS = ("refer", "pain_worse", "low_adherence", "lapsed", "plateau", "ready_to_progress")
+
+FLAG_EXPLANATIONS = {
+    "refer": "a note in the last 14 days mentions a red flag: swelling, instability, numbness, night pain, a fall",
+    "pain_worse": "pain is clinically worse than baseline, or flared in the last 14 days, or rises 0.5 a week or more",
+    "low_adherence": "attended under 60 % of target sessions over the last 4 weeks",
+    "lapsed": "no attended session in the last 14 days",
+    "plateau": "week 8 or later with no clinically important improvement in pain or function",
+    "ready_to_progress": "at least one exercise is recommended to progress",
+}
+
+
+@dataclass(frozen=True)
+class FunctionThreshold:
+    instrument: str
+    points: float  # the change that counts as clinically important
+    kind: str  # MCID, or MDC where no MCID is established
+    source: str
+
+
+# SPEC §2 function-change table. Single-leg stance with a side (SLS_S_L, SLS_S_R) uses SLS_S.
+FUNCTION_THRESHOLDS: dict[str, FunctionThreshold] = {
+    t.instrument: t
+    for t in (
+        FunctionThreshold("ODI", 10, "MCID", "Ostelo 2008"),
+        FunctionThreshold("LEFS", 9, "MCID", "Binkley 1999"),
+        FunctionThreshold("PSFS", 2, "MCID", "Stratford 1995"),
+        FunctionThreshold("HOOS_JR", 18, "MCID", "Hung 2018 (median)"),
+        FunctionThreshold("KOOS_JR", 15, "MCID", "Hung 2018 (median)"),
+        FunctionThreshold("CST30", 2.5, "MDC", "knee OA test-retest study"),
+        FunctionThreshold("TUG_S", 1.1, "MDC", "knee OA test-retest study"),
+        FunctionThreshold("SLS_S", 24, "MDC95", "community-dwelling older adults (poorly responsive)"),
+    )
+}
+
+
+def function_threshold(instrument: str) -> FunctionThreshold:
+    return FUNCTION_THRESHOLDS["SLS_S" if instrument in ("SLS_S_L", "SLS_S_R") else instrument]
+
+
+def function_instruments() -> list[tuple[str, float, bool]]:
+    """(instrument, threshold, higher_is_better) for every instrument of the measures except NPRS (pain)."""
+    return [(i.code, function_threshold(i.code).points, i.higher_is_better) for i in INSTRUMENTS if i.code != "NPRS"]

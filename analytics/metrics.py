@@ -1,0 +1,282 @@
+"""Every number of SPEC §2 for the clients of one scope, on one day, computed in DuckDB SQL.
+
+`Analytics.open(db, scope, today)` opens the warehouse read-only and builds a few temporary tables
+in the connection, each from one file of `analytics/sql/`. The scope is applied once, in three
+temporary views (`scoped_clients`, `scoped_session_log`, `scoped_measures`), and the SQL files read
+only those:
+
+    episodes -> sessions, red_flag_notes -> pain_points -> weekly -> function_change -> client_metrics
+
+The read methods then shape those tables into pandas frames for the pages, the reports and
+`hipline metrics`. Nothing here reads the warehouse outside the scope.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from scipy.stats import t as student_t
+
+from analytics import definitions as d
+from analytics.red_flags import RedFlagWords, load_red_flag_words
+from analytics.scope import Scope
+from etl.warehouse import connect_read_only, scalar
+
+SQL = Path(__file__).parent / "sql"
+BUILD_ORDER = ("episodes", "sessions", "red_flag_notes", "pain_points", "weekly", "function_change", "client_metrics")
+SCOPED_VIEWS = {"scoped_clients": "clients", "scoped_session_log": "session_log", "scoped_measures": "measures"}
+
+CLIENT_METRICS_COLUMNS = [
+    "client_id",
+    "program_week",
+    "adherence_overall",
+    "adherence_last_4_weeks",
+    "pain_baseline",
+    "pain_current",
+    "pain_trend_per_week",
+    "pain_status",
+    "flags",
+]
+CLIENT_WEEKLY_COLUMNS = ["client_id", "program_week", "attended", "target", "adherence", "mean_pain"]
+FUNCTION_CHANGE_COLUMNS = ["client_id", "instrument", "first_score", "latest_score", "change", "threshold", "status"]
+COHORT_WEEKLY_COLUMNS = ["cohort_id", "program_week", "n", "mean_pain", "ci_low", "ci_high"]
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> duckdb.DuckDBPyConnection:
+    """Run `sql` with the `$name` parameters it uses (DuckDB rejects parameters a statement does not use)."""
+    used = set(re.findall(r"\$([a-z_]+)", re.sub(r"--[^\n]*", "", sql)))
+    return con.execute(sql, {name: params[name] for name in used})
+
+
+def newest_session_date(con: duckdb.DuckDBPyConnection) -> date:
+    """The default "today" of SPEC §2: the newest session in the warehouse, so demo data never goes stale.
+
+    It is the same for every viewer (their flags must agree), and it says nothing about any client.
+    """
+    return scalar(con, "SELECT max(session_date) FROM session_log") or date.today()
+
+
+def _parameters(today: date, words: RedFlagWords) -> dict[str, object]:
+    return {
+        "today": today,
+        "recent_weeks": d.RECENT_WEEKS,
+        "baseline_days": d.BASELINE_DAYS,
+        "current_days": d.CURRENT_DAYS,
+        "trend_days": d.TREND_DAYS,
+        "trend_min_points": d.TREND_MIN_POINTS,
+        "trend_min_days": d.TREND_MIN_DAYS,
+        "trend_worse_per_week": d.TREND_WORSE_PER_WEEK,
+        "pain_mcid_points": d.PAIN_MCID_POINTS,
+        "pain_mcid_fraction": d.PAIN_MCID_FRACTION,
+        "flare_pain_during": d.FLARE_PAIN_DURING,
+        "flare_next_day_rise": d.FLARE_NEXT_DAY_RISE,
+        "red_flag_days": d.RED_FLAG_DAYS,
+        "flare_days": d.FLARE_DAYS,
+        "lapsed_days": d.LAPSED_DAYS,
+        "plateau_from_week": d.PLATEAU_FROM_WEEK,
+        "low_adherence": d.LOW_ADHERENCE,
+        "tolerance": d.TOLERANCE,
+        "sign_pattern": words.sign_pattern,
+        "negated_pattern": words.negated_pattern,
+    }
+
+
+class Analytics:
+    """The analytics of one viewer's scope on one day. Open it with `Analytics.open(db, scope, today)`."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        scope: Scope,
+        today: date | None = None,
+        red_flag_words: RedFlagWords | None = None,
+    ) -> None:
+        self.con = con
+        self.scope = scope
+        self.today = today or newest_session_date(con)
+        self.red_flag_words = red_flag_words or load_red_flag_words()
+        self._params = _parameters(self.today, self.red_flag_words)
+        self._build()
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(
+        cls, db: Path, scope: Scope, today: date | None = None, red_flag_words: RedFlagWords | None = None
+    ) -> Iterator[Analytics]:
+        con = connect_read_only(db)
+        try:
+            yield cls(con, scope, today, red_flag_words)
+        finally:
+            con.close()
+
+    def _build(self) -> None:
+        self._register_scope()
+        thresholds = pd.DataFrame(d.function_instruments(), columns=["instrument", "threshold", "higher_is_better"])
+        self.con.register("function_threshold_frame", thresholds)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
+        self.con.unregister("function_threshold_frame")
+        for name in BUILD_ORDER:
+            _run(self.con, _sql(name), self._params).fetchall()
+
+    def _register_scope(self) -> None:
+        if self.scope.is_everyone:
+            for scoped, view in SCOPED_VIEWS.items():
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {scoped} AS SELECT * FROM {view}")
+            return
+        ids = pd.DataFrame({"client_id": sorted(self.scope.client_ids)}, dtype="str")
+        self.con.register("scope_frame", ids)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE viewer_scope AS SELECT DISTINCT client_id FROM scope_frame")
+        self.con.unregister("scope_frame")
+        for scoped, view in SCOPED_VIEWS.items():
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP VIEW {scoped} AS
+                    SELECT * FROM {view} WHERE client_id IN (SELECT client_id FROM viewer_scope)"""
+            )
+
+    def _frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        # Through Arrow: four times faster than .df() for text columns.
+        return self.con.sql(sql, params=params or []).to_arrow_table().to_pandas(date_as_object=False)
+
+    # --- per client -------------------------------------------------------------------------------
+
+    def client_metrics(self) -> pd.DataFrame:
+        """One row per client: `CLIENT_METRICS_COLUMNS` (flags joined by ";" in priority order), then
+        the episode (name, region, clinician, cohort, dates, active) and the counts behind the flags."""
+        return self._frame(
+            f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c != "flags")},
+                       array_to_string(m.flags, ';') AS flags,
+                       e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id,
+                       e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
+                       m.recent_flares, m.recent_red_flags, m.function_improved
+                FROM client_metrics AS m JOIN episodes AS e USING (client_id)
+                ORDER BY client_id"""
+        )
+
+    def client_weekly(self, client_id: str | None = None) -> pd.DataFrame:
+        """Attended sessions against target per program week, with the week's adherence and mean pain."""
+        return self._frame(
+            """SELECT client_id, program_week, attended, target, least(attended, target) / target AS adherence,
+                      mean_pain
+               FROM weekly WHERE ? IS NULL OR client_id = ? ORDER BY client_id, program_week""",
+            [client_id, client_id],
+        )
+
+    def function_change(self, client_id: str | None = None) -> pd.DataFrame:
+        return self._frame(
+            f"""SELECT {", ".join(FUNCTION_CHANGE_COLUMNS)}, scores, first_on, latest_on
+                FROM function_change WHERE ? IS NULL OR client_id = ? ORDER BY client_id, instrument""",
+            [client_id, client_id],
+        )
+
+    def sessions(self, client_id: str) -> pd.DataFrame:
+        """A client's sessions: date, type, program week, attended, session pain, flare, red-flag note."""
+        return self._frame(
+            """SELECT s.session_date, s.session_type, (s.session_date - e.start_date) // 7 + 1 AS program_week,
+                      s.attended, s.session_pain, s.flare,
+                      EXISTS (SELECT 1 FROM red_flag_notes AS r WHERE r.client_id = s.client_id
+                              AND r.session_date = s.session_date
+                              AND r.session_type IS NOT DISTINCT FROM s.session_type) AS red_flag
+               FROM sessions AS s JOIN episodes AS e USING (client_id)
+               WHERE s.client_id = ? ORDER BY s.session_date, s.session_type""",
+            [client_id],
+        )
+
+    def pain_points(self, client_id: str) -> pd.DataFrame:
+        return self._frame(
+            "SELECT pain_on, day, pain, source FROM pain_points WHERE client_id = ? ORDER BY pain_on, source",
+            [client_id],
+        )
+
+    def red_flag_notes(self, client_id: str | None = None) -> pd.DataFrame:
+        """The session notes that are red flags, newest first, with the signs each mentions."""
+        notes = self._frame(
+            """SELECT client_id, session_date, session_type, note FROM red_flag_notes
+               WHERE ? IS NULL OR client_id = ? ORDER BY session_date DESC, client_id, session_type, note""",
+            [client_id, client_id],
+        )
+        return notes.assign(signs=[", ".join(self.red_flag_words.signs_in(n)) for n in notes["note"]])
+
+    # --- caseload ---------------------------------------------------------------------------------
+
+    def caseload(self, staff_id: str, active_only: bool = True) -> pd.DataFrame:
+        """A clinician's clients, most urgent first: by their highest flag, then the next, then name."""
+        clients = self.client_metrics()
+        clients = clients[clients["clinician_id"] == staff_id]
+        if active_only:
+            clients = clients[clients["active"]]
+        priority = clients["flags"].map(flag_priority)
+        sparkline = self._frame(
+            "SELECT client_id, list(mean_pain ORDER BY program_week) AS weekly_pain FROM weekly GROUP BY client_id"
+        )
+        return (
+            clients.assign(priority=priority)
+            .merge(sparkline, on="client_id", how="left")
+            .sort_values(["priority", "display_name", "client_id"], ascending=[False, True, True])
+            .drop(columns="priority")
+            .reset_index(drop=True)
+        )
+
+    # --- cohorts ----------------------------------------------------------------------------------
+
+    def cohort_summary(self) -> pd.DataFrame:
+        """One row per cohort with members in scope: members, adherence median and quartiles, share improved."""
+        return self._frame(
+            f"""SELECT e.cohort_id, c.name, c.instructor_id, count(*) AS members,
+                       median(m.adherence_overall) AS adherence_median,
+                       quantile_cont(m.adherence_overall, 0.25) AS adherence_q1,
+                       quantile_cont(m.adherence_overall, 0.75) AS adherence_q3,
+                       count(*) FILTER (WHERE m.adherence_overall >= {d.ADHERENT}) / count(*) AS share_adherent,
+                       count(*) FILTER (WHERE m.pain_status = 'improved') / count(*) AS share_improved,
+                       count(*) FILTER (WHERE m.pain_status <> 'not enough data') AS members_with_pain_data
+                FROM client_metrics AS m
+                JOIN episodes AS e USING (client_id)
+                LEFT JOIN cohorts AS c ON c.cohort_id = e.cohort_id
+                WHERE e.cohort_id IS NOT NULL
+                GROUP BY ALL ORDER BY e.cohort_id"""
+        )
+
+    def cohort_members(self, cohort_id: str) -> pd.DataFrame:
+        metrics = self.client_metrics()
+        return metrics[metrics["cohort_id"] == cohort_id].reset_index(drop=True)
+
+    def cohort_weekly(self, cohort_id: str | None = None) -> pd.DataFrame:
+        """Mean pain by program week with the t-based 95 % interval (none when n = 1)."""
+        weekly = self._frame(_sql("cohort_weekly"))
+        if cohort_id is not None:
+            weekly = weekly[weekly["cohort_id"] == cohort_id].reset_index(drop=True)
+        weekly["ci_low"], weekly["ci_high"] = t_interval(weekly["mean_pain"], weekly["sd"], weekly["n"])
+        return weekly[COHORT_WEEKLY_COLUMNS]
+
+    def attendance_grid(self, cohort_id: str) -> pd.DataFrame:
+        """Members × program weeks: attended sessions (the cells), for a cohort's attendance grid."""
+        return self._frame(
+            """SELECT w.client_id, e.display_name, w.program_week, w.attended, w.target
+               FROM weekly AS w JOIN episodes AS e USING (client_id)
+               WHERE e.cohort_id = ? ORDER BY e.display_name, w.client_id, w.program_week""",
+            [cohort_id],
+        )
+
+
+def flag_priority(flags: str) -> int:
+    """A number that sorts clients by their highest flag, then their next highest, and so on."""
+    names = set(flags.split(";")) if flags else set()
+    return sum(2 ** (len(d.FLAGS) - rank) for rank, flag in enumerate(d.FLAGS) if flag in names)
+
+
+def t_interval(mean: pd.Series, sd: pd.Series, n: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """mean ± t(0.975, n-1) · sd / √n, with the sample sd; no interval (NaN) for one value."""
+    several = n >= 2
+    half = pd.Series(student_t.ppf(0.975, (n - 1).where(several)), index=n.index) * sd / n.pow(0.5)
+    return (mean - half).where(several), (mean + half).where(several)

@@ -1,0 +1,14 @@
+-- Mean pain by program week for each cohort (SPEC §2): for each week, the mean over members of each
+-- member's mean pain in that week, weeks counted from each member's own start_date; n = members with
+-- a value that week. The t-based interval is added in Python (scipy's t quantile).
+SELECT
+    e.cohort_id,
+    w.program_week,
+    count(*) AS n,
+    avg(w.mean_pain) AS mean_pain,
+    stddev_samp(w.mean_pain) AS sd
+FROM weekly AS w
+JOIN episodes AS e USING (client_id)
+WHERE e.cohort_id IS NOT NULL AND w.mean_pain IS NOT NULL
+GROUP BY ALL
+ORDER BY ALL;
