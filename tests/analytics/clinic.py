@@ -1,0 +1,141 @@
+"""A tiny clinic for hand-worked tests: write a few clients, sessions and measures, load them, read the metrics.
+
+    clinic = Clinic(tmp_path)
+    clinic.client("C-1", start="2026-06-01", sessions_per_week=3)
+    clinic.session("C-1", "2026-06-02", pain_during=4)
+    with clinic.analytics(today="2026-06-24") as a:
+        a.client_metrics()
+
+Files go through the real loader, which must load every row (a test that needs a quarantine says so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from analytics import Analytics, Scope
+from tests.conftest import STAFF_CSV, load_files, write
+
+SESSION_COLUMNS = [
+    "client_id",
+    "session_date",
+    "attended",
+    "session_type",
+    "exercise",
+    "pain_before",
+    "pain_during",
+    "pain_after",
+    "pain_next_day",
+    "notes",
+]
+
+
+def _csv(columns: list[str], rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({c: "" if row.get(c) is None else row[c] for c in columns} for row in rows)
+    return out.getvalue()
+
+
+class Clinic:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.clients: list[dict] = []
+        self.cohorts: list[dict] = []
+        self.sessions: list[dict] = []
+        self.measures: list[dict] = []
+
+    def client(
+        self,
+        client_id: str,
+        start: str,
+        sessions_per_week: int = 3,
+        end: str | None = None,
+        cohort: str | None = None,
+        clinician: str = "S-1",
+        name: str | None = None,
+        region: str = "hip",
+    ) -> None:
+        self.clients.append(
+            {
+                "client_id": client_id,
+                "display_name": name or f"Client {client_id}",
+                "start_date": start,
+                "region": region,
+                "sessions_per_week": sessions_per_week,
+                "clinician_id": clinician,
+                "cohort_id": cohort,
+                "end_date": end,
+            }
+        )
+
+    def cohort(self, cohort_id: str, start: str) -> None:
+        self.cohorts.append(
+            {"cohort_id": cohort_id, "name": f"Class {cohort_id}", "instructor_id": "S-2", "start_date": start}
+        )
+
+    def session(
+        self,
+        client_id: str,
+        day: str,
+        attended: bool = True,
+        session_type: str | None = "studio",
+        exercise: str = "bridge",
+        pain_before: float | None = None,
+        pain_during: float | None = None,
+        pain_after: float | None = None,
+        pain_next_day: float | None = None,
+        notes: str | None = None,
+    ) -> None:
+        self.sessions.append(
+            {
+                "client_id": client_id,
+                "session_date": day,
+                "attended": "yes" if attended else "no",
+                "session_type": session_type,
+                "exercise": exercise if attended else None,
+                "pain_before": pain_before,
+                "pain_during": pain_during,
+                "pain_after": pain_after,
+                "pain_next_day": pain_next_day,
+                "notes": notes,
+            }
+        )
+
+    def measure(self, client_id: str, day: str, instrument: str, score: float) -> None:
+        self.measures.append({"client_id": client_id, "measured_on": day, "instrument": instrument, "score": score})
+
+    def load(self) -> Path:
+        db = self.folder / "hipline.duckdb"
+        files = [write(self.folder, "staff.csv", STAFF_CSV)]
+        if self.cohorts:
+            files.append(write(self.folder, "cohorts.csv", _csv(list(self.cohorts[0]), self.cohorts)))
+        files.append(write(self.folder, "clients.csv", _csv(list(self.clients[0]), self.clients)))
+        if self.sessions:
+            files.append(write(self.folder, "sessions.csv", _csv(SESSION_COLUMNS, self.sessions)))
+        if self.measures:
+            files.append(write(self.folder, "measures.csv", _csv(list(self.measures[0]), self.measures)))
+        dates = [r["session_date"] for r in self.sessions] + [r["measured_on"] for r in self.measures]
+        dates += [r["start_date"] for r in self.clients]
+        report = load_files(db, *files, today=date.fromisoformat(max(dates)))
+        problems = [(f.file, f.error, f.rows_quarantined) for f in report.files if f.error or f.rows_quarantined]
+        assert not problems, problems
+        return db
+
+    @contextlib.contextmanager
+    def analytics(self, today: str | None = None, scope: Scope | None = None) -> Iterator[Analytics]:
+        day = date.fromisoformat(today) if today else None
+        with Analytics.open(self.load(), scope or Scope.everyone(), day) as analytics:
+            yield analytics
+
+    def metrics_of(self, client_id: str, today: str | None = None) -> dict:
+        """The client_metrics row of one client, as a dict."""
+        with self.analytics(today) as a:
+            rows = a.client_metrics()
+        return rows[rows["client_id"] == client_id].iloc[0].to_dict()
