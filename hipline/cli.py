@@ -51,6 +51,11 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     quarantine.add_argument("--file", help="only rows from this file")
     quarantine.add_argument("--limit", type=int, default=50)
 
+    metrics = commands.add_parser("metrics", help="write adherence, pain, function and cohort numbers as CSV")
+    metrics.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    metrics.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
+    metrics.add_argument("--out", type=Path, required=True, help="folder to write the CSV files into")
+
     columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
     columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
@@ -77,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         "generate": _generate,
         "load": _load,
         "quarantine": _quarantine,
+        "metrics": _metrics,
         "columns": _columns,
         "serve": _serve,
         "demo": _demo,
@@ -132,6 +138,24 @@ def _quarantine(args, settings: Settings) -> int:
         console.print(str(e))
         return 1
     print_quarantine(rows)
+    return 0
+
+
+def _metrics(args, settings: Settings) -> int:
+    from analytics import Analytics, Scope
+    from analytics.export import write_metric_tables
+    from hipline.progress import console
+
+    try:
+        with Analytics.open(args.db, Scope.everyone(), args.today) as analytics:
+            written = write_metric_tables(analytics, args.out)
+            today = analytics.today
+    except FileNotFoundError as e:
+        console.print(str(e))
+        return 1
+    console.print(f"Metrics as of {today.isoformat()}:")
+    for path, rows in written.items():
+        console.print(f"  {path}  {rows:,} rows")
     return 0
 
 

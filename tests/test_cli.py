@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,37 @@ def test_a_load_reports_its_progress(loaded_roster, tmp_path):
     size = path.stat().st_size
     load(loaded_roster, [path], progress=Recorder())
     assert events == [("begin", size), ("started", "s.csv", size), ("done",)]
+
+
+def test_metrics_writes_the_csv_files_of_the_analytics_layer(demo_warehouse, tmp_path):
+    import pandas as pd
+
+    from analytics import Analytics, Scope
+
+    out = tmp_path / "metrics"
+    result = _hipline("metrics", "--db", str(demo_warehouse), "--today", "2026-10-15", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Metrics as of 2026-10-15" in result.stderr
+    headers = {
+        "client_metrics.csv": "client_id,program_week,adherence_overall,adherence_last_4_weeks,pain_baseline,"
+        "pain_current,pain_trend_per_week,pain_status,flags",
+        "client_weekly.csv": "client_id,program_week,attended,target,adherence,mean_pain",
+        "function_change.csv": "client_id,instrument,first_score,latest_score,change,threshold,status",
+        "cohort_weekly.csv": "cohort_id,program_week,n,mean_pain,ci_low,ci_high",
+    }
+    for name, header in headers.items():
+        assert (out / name).read_text(encoding="utf-8").splitlines()[0] == header
+    written = pd.read_csv(out / "client_metrics.csv", keep_default_na=False, na_values=[""])
+    with Analytics.open(demo_warehouse, Scope.everyone(), date(2026, 10, 15)) as a:
+        expected = a.client_metrics()
+    assert list(written["client_id"]) == list(expected["client_id"])
+    assert (written["adherence_overall"].between(0, 1)).all()
+    assert written["adherence_last_4_weeks"].tolist() == pytest.approx(expected["adherence_last_4_weeks"].tolist())
+    assert written["flags"].fillna("").tolist() == expected["flags"].tolist()
+    assert set(written["pain_status"]) <= {"improved", "worse", "no important change", "not enough data"}
+
+
+def test_metrics_on_a_missing_warehouse_says_what_to_do(tmp_path):
+    result = _hipline("metrics", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "load some files first" in " ".join(result.stderr.split())  # rich wraps long lines
