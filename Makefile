@@ -17,8 +17,9 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.installed  ## the loader benchmark on 10 000 clients (several minutes)
+bench: $(VENV)/.installed  ## the loader benchmark on 10 000 clients, then the metrics benchmark on 1 000-10 000 (several minutes each)
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_metrics.py
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("hipline needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'

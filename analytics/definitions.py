@@ -18,7 +18,7 @@ CURRENT_DAYS = 14
 # Pain trend: OLS slope over the 42 days ending today, needing >= 3 points on >= 2 distinct days.
 TREND_DAYS = 42
 TREND_MIN_POINTS = 3
-TREND_MIN_DAYS = 2
+TREND_MIN_DAYS = 2  # the SQL reads this as: first day < last day
 # A rise of half a point a week or more is worsening for the caseload flag.
 TREND_WORSE_PER_WEEK = 0.5
 

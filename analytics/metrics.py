@@ -1,9 +1,9 @@
 """Every number of SPEC §2 for the clients of one scope, on one day, computed in DuckDB SQL.
 
 `Analytics.open(db, scope, today)` opens the warehouse read-only and builds a few temporary tables
-in the connection, each from one file of `analytics/sql/`. The scope is applied once, in three
-temporary views (`scoped_clients`, `scoped_session_log`, `scoped_measures`), and the SQL files read
-only those:
+in the connection, each from one file of `analytics/sql/`. The scope is applied once, in
+temporary views (`scoped_clients`, `scoped_session_log`, `scoped_session_summary`, `scoped_measures`),
+and the SQL files read only those:
 
     episodes -> sessions, red_flag_notes -> pain_points -> weekly -> function_change -> client_metrics
 
@@ -27,11 +27,17 @@ from scipy.stats import t as student_t
 from analytics import definitions as d
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.scope import Scope
+from etl.sessions import SESSION_SUMMARY_SELECT
 from etl.warehouse import connect_read_only, scalar
 
 SQL = Path(__file__).parent / "sql"
 BUILD_ORDER = ("episodes", "sessions", "red_flag_notes", "pain_points", "weekly", "function_change", "client_metrics")
-SCOPED_VIEWS = {"scoped_clients": "clients", "scoped_session_log": "session_log", "scoped_measures": "measures"}
+SCOPED_VIEWS = {
+    "scoped_clients": "clients",
+    "scoped_session_log": "session_log",
+    "scoped_session_summary": "session_summary",
+    "scoped_measures": "measures",
+}
 
 CLIENT_METRICS_COLUMNS = [
     "client_id",
@@ -76,7 +82,6 @@ def _parameters(today: date, words: RedFlagWords) -> dict[str, object]:
         "current_days": d.CURRENT_DAYS,
         "trend_days": d.TREND_DAYS,
         "trend_min_points": d.TREND_MIN_POINTS,
-        "trend_min_days": d.TREND_MIN_DAYS,
         "trend_worse_per_week": d.TREND_WORSE_PER_WEEK,
         "pain_mcid_points": d.PAIN_MCID_POINTS,
         "pain_mcid_fraction": d.PAIN_MCID_FRACTION,
@@ -131,18 +136,22 @@ class Analytics:
             _run(self.con, _sql(name), self._params).fetchall()
 
     def _register_scope(self) -> None:
+        sources = dict(SCOPED_VIEWS)
+        if not scalar(self.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'session_summary'"):
+            # A warehouse written before the loader kept session_summary: aggregate the rows here.
+            sources["scoped_session_summary"] = f"({SESSION_SUMMARY_SELECT.format(where='')})"
         if self.scope.is_everyone:
-            for scoped, view in SCOPED_VIEWS.items():
-                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {scoped} AS SELECT * FROM {view}")
+            for scoped, source in sources.items():
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {scoped} AS SELECT * FROM {source}")
             return
         ids = pd.DataFrame({"client_id": sorted(self.scope.client_ids)}, dtype="str")
         self.con.register("scope_frame", ids)
         self.con.execute("CREATE OR REPLACE TEMP TABLE viewer_scope AS SELECT DISTINCT client_id FROM scope_frame")
         self.con.unregister("scope_frame")
-        for scoped, view in SCOPED_VIEWS.items():
+        for scoped, source in sources.items():
             self.con.execute(
                 f"""CREATE OR REPLACE TEMP VIEW {scoped} AS
-                    SELECT * FROM {view} WHERE client_id IN (SELECT client_id FROM viewer_scope)"""
+                    SELECT * FROM {source} WHERE client_id IN (SELECT client_id FROM viewer_scope)"""
             )
 
     def _frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -183,12 +192,12 @@ class Analytics:
     def sessions(self, client_id: str) -> pd.DataFrame:
         """A client's sessions: date, type, program week, attended, session pain, flare, red-flag note."""
         return self._frame(
-            """SELECT s.session_date, s.session_type, (s.session_date - e.start_date) // 7 + 1 AS program_week,
-                      s.attended, s.session_pain, s.flare,
+            """SELECT s.session_date, s.session_type, s.day // 7 + 1 AS program_week, s.attended, s.session_pain,
+                      s.flare,
                       EXISTS (SELECT 1 FROM red_flag_notes AS r WHERE r.client_id = s.client_id
                               AND r.session_date = s.session_date
                               AND r.session_type IS NOT DISTINCT FROM s.session_type) AS red_flag
-               FROM sessions AS s JOIN episodes AS e USING (client_id)
+               FROM sessions AS s
                WHERE s.client_id = ? ORDER BY s.session_date, s.session_type""",
             [client_id],
         )

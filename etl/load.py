@@ -26,6 +26,7 @@ from etl import read, warehouse
 from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.read import Prepared
 from etl.rules import validation_insert
+from etl.sessions import refresh_session_summary, remember_removed
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
 from etl.values import DateOrder, quoted
 from etl.warehouse import scalar
@@ -141,11 +142,13 @@ def load(
                 progress.begin(sum(t.prepared.facts.size for t in to_load))
             if to_load or any(t.report.error for t in targets):
                 with warehouse.write_then_swap(db, memory_limit) as con:
+                    first_new_load_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
                     for batch in _batches(to_load):
                         _load_batch(con, batch, today, date_order, progress)
                     for target in targets:
                         if target.report.error and target.prepared is None:
                             _record_error(con, target)
+                    refresh_session_summary(con, first_new_load_id)
     return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started)
 
 
@@ -334,6 +337,7 @@ def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds:
 
 
 def _remove_previous_version(con, name: str, new_load_id: int) -> None:
+    remember_removed(con, name, new_load_id)
     for kind in RECORD_KINDS:
         _run(con, f"DELETE FROM {kind}_rows WHERE source_file = ? AND load_id <> ?", [name, new_load_id])
     _run(con, "DELETE FROM malformed_rows WHERE source_file = ? AND load_id <> ?", [name, new_load_id])

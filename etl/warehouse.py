@@ -78,6 +78,20 @@ def _public_view(kind: str) -> str:
         SELECT {columns}, source_file, source_row FROM {kind}_rows WHERE reason IS NULL {latest}"""
 
 
+# One row per session, refreshed by each load (etl/sessions.py).
+SESSION_SUMMARY_TABLE = """CREATE TABLE IF NOT EXISTS session_summary (
+    client_id VARCHAR NOT NULL,
+    session_date DATE NOT NULL,
+    session_type VARCHAR,          -- NULL when the log did not say
+    attended BOOLEAN NOT NULL,     -- any row of the session attended
+    exercise_rows INTEGER NOT NULL,
+    pain_during_mean DOUBLE,       -- NULL when no row has the rating
+    pain_after_mean DOUBLE,
+    pain_before_mean DOUBLE,
+    pain_during_max DOUBLE,
+    next_day_rise_max DOUBLE       -- max over rows of pain_next_day - pain_before
+)"""
+
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS loads (
         load_id INTEGER NOT NULL,
@@ -117,6 +131,7 @@ SCHEMA = [
         SELECT load_id, source_file AS file, path, content_hash, kind, status, rows_read, rows_loaded,
                rows_quarantined, error, note, started, finished
         FROM loads""",
+    SESSION_SUMMARY_TABLE,
 ]
 
 

@@ -18,7 +18,9 @@ pain AS (
         avg(pain) FILTER (WHERE pain_on > $today - $current_days) AS pain_current,
         CASE
             WHEN count(*) FILTER (WHERE pain_on > $today - $trend_days) >= $trend_min_points
-                AND count(DISTINCT pain_on) FILTER (WHERE pain_on > $today - $trend_days) >= $trend_min_days
+                -- on 2 days or more
+                AND min(pain_on) FILTER (WHERE pain_on > $today - $trend_days)
+                    < max(pain_on) FILTER (WHERE pain_on > $today - $trend_days)
                 -- OLS slope per day, times 7: points per week
                 THEN regr_slope(pain, day) FILTER (WHERE pain_on > $today - $trend_days) * 7
         END AS pain_trend_per_week

@@ -13,10 +13,9 @@ WITH weeks AS (
     FROM episodes
 ),
 attended AS (
-    SELECT s.client_id, (s.session_date - e.start_date) // 7 + 1 AS program_week, count(*) AS attended
-    FROM sessions AS s
-    JOIN episodes AS e USING (client_id)
-    WHERE s.attended AND s.session_date >= e.start_date
+    SELECT client_id, day // 7 + 1 AS program_week, count(*) AS attended
+    FROM sessions
+    WHERE attended AND day >= 0
     GROUP BY ALL
 ),
 pain AS (
