@@ -144,13 +144,15 @@ def _quarantine(args, settings: Settings) -> int:
 def _metrics(args, settings: Settings) -> int:
     from analytics import Analytics, Scope
     from analytics.export import write_metric_tables
+    from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
     from hipline.progress import console
 
     try:
-        with Analytics.open(args.db, Scope.everyone(), args.today) as analytics:
+        words = load_red_flag_words(settings.red_flags or RED_FLAGS_FILE)
+        with Analytics.open(args.db, Scope.everyone(), args.today, words) as analytics:
             written = write_metric_tables(analytics, args.out)
             today = analytics.today
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         console.print(str(e))
         return 1
     console.print(f"Metrics as of {today.isoformat()}:")

@@ -29,6 +29,13 @@ class Settings:
         default=Path("data/demo"),
         metadata={"env": "HIPLINE_DEMO_DIR", "doc": "where `hipline demo` keeps its files"},
     )
+    red_flags: Path | None = field(
+        default=None,
+        metadata={
+            "env": "HIPLINE_RED_FLAGS",
+            "doc": "a YAML word list of red-flag signs for session notes (default: data/red_flags.yaml)",
+        },
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -36,7 +43,7 @@ class Settings:
         for f in fields(cls):
             raw = env.get(f.metadata["env"])
             if raw:
-                values[f.name] = Path(raw) if f.type in ("Path", Path) else raw
+                values[f.name] = Path(raw) if "Path" in str(f.type) else raw
         settings = cls(**values)
         if settings.date_order not in ("dmy", "mdy"):
             raise ValueError(f"HIPLINE_DATE_ORDER must be dmy or mdy, not {settings.date_order!r}")

@@ -152,3 +152,21 @@ def test_metrics_on_a_missing_warehouse_says_what_to_do(tmp_path):
     result = _hipline("metrics", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "load some files first" in " ".join(result.stderr.split())  # rich wraps long lines
+
+
+def test_metrics_reads_the_red_flag_words_from_hipline_red_flags(demo_warehouse, tmp_path):
+    import os
+
+    import pandas as pd
+
+    def refers(env: dict | None) -> int:
+        out = tmp_path / f"out-{len(env or {})}"
+        result = _hipline("metrics", "--db", str(demo_warehouse), "--out", str(out), env=env)
+        assert result.returncode == 0, result.stderr
+        flags = pd.read_csv(out / "client_metrics.csv", keep_default_na=False)["flags"]
+        return int(flags.str.startswith("refer").sum())
+
+    words = tmp_path / "words.yaml"
+    # Words of the demo's everyday notes ("Good session, moving well", "+1 set added today", ...)
+    words.write_text("signs:\n  everyday: [session, today, light, band, level, progress, programme]\nnegations: []\n")
+    assert refers({**os.environ, "HIPLINE_RED_FLAGS": str(words)}) > refers(None)
