@@ -23,3 +23,13 @@ def test_the_warehouse_document_lists_every_public_view_with_its_columns():
     for record in RECORD_KINDS.values():
         columns = ", ".join(c.name for c in record.columns)
         assert f"| `{record.kind}` |" in text and columns in text, record.kind
+
+
+def test_the_warehouse_document_lists_the_session_summary_columns():
+    import re
+
+    from etl.warehouse import SESSION_SUMMARY_TABLE
+
+    text = (DOCS / "warehouse.md").read_text()
+    for column in re.findall(r"^\s+([a-z_]+) [A-Z]", SESSION_SUMMARY_TABLE, flags=re.MULTILINE):
+        assert f"{column}" in text.split("| `session_summary` |")[1].split("\n")[0], column
