@@ -96,7 +96,13 @@ def reference_metrics(
         weekly, columns=["client_id", "program_week", "attended", "target", "adherence", "mean_pain"]
     )
     return ReferenceMetrics(
-        client_metrics=pd.DataFrame(metrics),
+        client_metrics=pd.DataFrame(
+            metrics,
+            columns=[
+                *("client_id", "program_week", "adherence_overall", "adherence_last_4_weeks", "pain_baseline"),
+                *("pain_current", "pain_trend_per_week", "pain_status", "flags"),
+            ],
+        ),
         client_weekly=client_weekly,
         function_change=pd.DataFrame(
             functions,
