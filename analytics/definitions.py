@@ -42,8 +42,6 @@ PLATEAU_FROM_WEEK = 8
 # 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996).
 TOLERANCE = 1e-9
 
-PAIN_STATUSES = ("improved", "worse", "no important change", "not enough data")
-
 # Caseload flags in priority order (SPEC §2): a client shows all that apply, sorted by the highest.
 FLAGS = ("refer", "pain_worse", "low_adherence", "lapsed", "plateau", "ready_to_progress")
 

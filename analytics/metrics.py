@@ -163,6 +163,9 @@ class Analytics:
     def client_metrics(self) -> pd.DataFrame:
         """One row per client: `CLIENT_METRICS_COLUMNS` (flags joined by ";" in priority order), then
         the episode (name, region, clinician, cohort, dates, active) and the counts behind the flags."""
+        return self._client_rows("TRUE", [])
+
+    def _client_rows(self, where: str, params: list) -> pd.DataFrame:
         return self._frame(
             f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c != "flags")},
                        array_to_string(m.flags, ';') AS flags,
@@ -170,7 +173,9 @@ class Analytics:
                        e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
                        m.recent_flares, m.recent_red_flags, m.function_improved
                 FROM client_metrics AS m JOIN episodes AS e USING (client_id)
-                ORDER BY client_id"""
+                WHERE {where}
+                ORDER BY client_id""",
+            params,
         )
 
     def client_weekly(self, client_id: str | None = None) -> pd.DataFrame:
@@ -221,13 +226,12 @@ class Analytics:
 
     def caseload(self, staff_id: str, active_only: bool = True) -> pd.DataFrame:
         """A clinician's clients, most urgent first: by their highest flag, then the next, then name."""
-        clients = self.client_metrics()
-        clients = clients[clients["clinician_id"] == staff_id]
-        if active_only:
-            clients = clients[clients["active"]]
+        clients = self._client_rows("e.clinician_id = ? AND (m.active OR NOT ?)", [staff_id, active_only])
         priority = clients["flags"].map(flag_priority)
         sparkline = self._frame(
-            "SELECT client_id, list(mean_pain ORDER BY program_week) AS weekly_pain FROM weekly GROUP BY client_id"
+            """SELECT client_id, list(mean_pain ORDER BY program_week) AS weekly_pain FROM weekly
+               WHERE client_id IN (SELECT client_id FROM episodes WHERE clinician_id = ?) GROUP BY client_id""",
+            [staff_id],
         )
         return (
             clients.assign(priority=priority)
@@ -257,8 +261,7 @@ class Analytics:
         )
 
     def cohort_members(self, cohort_id: str) -> pd.DataFrame:
-        metrics = self.client_metrics()
-        return metrics[metrics["cohort_id"] == cohort_id].reset_index(drop=True)
+        return self._client_rows("e.cohort_id = ?", [cohort_id])
 
     def cohort_weekly(self, cohort_id: str | None = None) -> pd.DataFrame:
         """Mean pain by program week with the t-based 95 % interval (none when n = 1)."""
