@@ -38,6 +38,21 @@ FLARE_DAYS = 14
 LAPSED_DAYS = 14
 PLATEAU_FROM_WEEK = 8
 
+# Recommended next progressions (SPEC §3), after the pain-monitoring model (Silbernagel 2007):
+# pain during up to 5 is acceptable while loading, 0-3 is the "safe" zone in which to progress,
+# and pain that has not settled by the next morning means the load was too much.
+EXERCISE_DAYS = 21  # a recommendation for every exercise done in the 21 days ending today
+REGRESS_PAIN_DURING = 5.0  # regress: pain during above 5 in either of the last 2 exposures
+REGRESS_NEXT_DAY_RISE = 2.0  # ... or pain the next day 2 or more above pain before
+HOLD_MIN_EXPOSURES = 3  # hold: fewer than 3 exposures at the current level
+HOLD_PAIN_DURING = 3.0  # hold: pain during above 3 (4-5 is "acceptable", not yet "safe") in the last 3
+HOLD_RPE = 8.0  # hold: RPE 8 or more (Borg CR-10: "very hard") in the last 3
+# Dose steps: sets 2 -> 3, holds +10 s up to 30 s, reps +2 up to the ceiling, then a slower tempo.
+SETS_STEP = 1
+HOLD_STEP_S = 10
+REPS_STEP = 2
+DECISIONS = ("refer", "regress", "hold", "progress")
+
 # Scores are means of halves and decimals: two numbers this close are equal, so a change of exactly
 # 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996).
 TOLERANCE = 1e-9

@@ -5,7 +5,8 @@ in the connection, each from one file of `analytics/sql/`. The scope is applied 
 temporary views (`scoped_clients`, `scoped_session_log`, `scoped_session_summary`, `scoped_measures`),
 and the SQL files read only those:
 
-    episodes -> sessions, red_flag_notes -> pain_points -> weekly -> function_change -> client_metrics
+    episodes -> sessions, red_flag_notes -> pain_points -> weekly -> function_change
+             -> exposures -> recommendations (SPEC §3, analytics/progressions.py) -> client_metrics
 
 The read methods then shape those tables into pandas frames for the pages, the reports and
 `hipline metrics`. Nothing here reads the warehouse outside the scope.
@@ -25,13 +26,25 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from analytics import definitions as d
+from analytics.decisions import read_decisions
+from analytics.progressions import MACROS, RECOMMEND_COLUMNS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.scope import Scope
 from etl.sessions import SESSION_SUMMARY_SELECT
 from etl.warehouse import connect_read_only, scalar
 
 SQL = Path(__file__).parent / "sql"
-BUILD_ORDER = ("episodes", "sessions", "red_flag_notes", "pain_points", "weekly", "function_change", "client_metrics")
+BUILD_ORDER = (
+    "episodes",
+    "sessions",
+    "red_flag_notes",
+    "pain_points",
+    "weekly",
+    "function_change",
+    "exposures",
+    "recommendations",
+    "client_metrics",
+)
 SCOPED_VIEWS = {
     "scoped_clients": "clients",
     "scoped_session_log": "session_log",
@@ -93,6 +106,16 @@ def _parameters(today: date, words: RedFlagWords) -> dict[str, object]:
         "plateau_from_week": d.PLATEAU_FROM_WEEK,
         "low_adherence": d.LOW_ADHERENCE,
         "tolerance": d.TOLERANCE,
+        "exercise_days": d.EXERCISE_DAYS,
+        "regress_pain_during": d.REGRESS_PAIN_DURING,
+        "regress_next_day_rise": d.REGRESS_NEXT_DAY_RISE,
+        "hold_min_exposures": d.HOLD_MIN_EXPOSURES,
+        "hold_pain_during": d.HOLD_PAIN_DURING,
+        "hold_rpe": d.HOLD_RPE,
+        "adherent": d.ADHERENT,
+        "sets_step": d.SETS_STEP,
+        "hold_step": d.HOLD_STEP_S,
+        "reps_step": d.REPS_STEP,
         "sign_pattern": words.sign_pattern,
         "negated_pattern": words.negated_pattern,
     }
@@ -107,27 +130,33 @@ class Analytics:
         scope: Scope,
         today: date | None = None,
         red_flag_words: RedFlagWords | None = None,
+        decisions: pd.DataFrame | None = None,
     ) -> None:
         self.con = con
         self.scope = scope
         self.today = today or newest_session_date(con)
         self.red_flag_words = red_flag_words or load_red_flag_words()
         self._params = _parameters(self.today, self.red_flag_words)
-        self._build()
+        self._build(decisions)
 
     @classmethod
     @contextlib.contextmanager
     def open(
         cls, db: Path, scope: Scope, today: date | None = None, red_flag_words: RedFlagWords | None = None
     ) -> Iterator[Analytics]:
+        """Also reads the clinicians' decisions kept beside the warehouse (analytics.decisions)."""
         con = connect_read_only(db)
         try:
-            yield cls(con, scope, today, red_flag_words)
+            yield cls(con, scope, today, red_flag_words, read_decisions(db))
         finally:
             con.close()
 
-    def _build(self) -> None:
+    def _build(self, decisions: pd.DataFrame | None) -> None:
         self._register_scope()
+        for macro in MACROS:
+            self.con.execute(macro)
+        register_library(self.con)
+        register_decisions(self.con, decisions, self.today)
         thresholds = pd.DataFrame(d.function_instruments(), columns=["instrument", "threshold", "higher_is_better"])
         self.con.register("function_threshold_frame", thresholds)
         self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
@@ -171,7 +200,7 @@ class Analytics:
                        array_to_string(m.flags, ';') AS flags,
                        e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id,
                        e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
-                       m.recent_flares, m.recent_red_flags, m.function_improved
+                       m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress
                 FROM client_metrics AS m JOIN episodes AS e USING (client_id)
                 WHERE {where}
                 ORDER BY client_id""",
@@ -221,6 +250,21 @@ class Analytics:
             [client_id, client_id],
         )
         return notes.assign(signs=[", ".join(self.red_flag_words.signs_in(n)) for n in notes["note"]])
+
+    def recommendations(self, client_id: str | None = None) -> pd.DataFrame:
+        """One recommendation per client and exercise ladder done in the last 21 days (SPEC §3):
+        the current exercise and dose, the decision, the next exercise and dose, and the evidence
+        (every rule with the client's numbers and ✓ / ✗; `reasons` is the same joined by "; ")."""
+        return self._frame_named(_sql("recommendation_text"), {**self._params, "client_id": client_id})
+
+    def recommendations_for_export(self) -> pd.DataFrame:
+        """The columns of `hipline recommend`."""
+        return self.recommendations()[RECOMMEND_COLUMNS]
+
+    def _frame_named(self, sql: str, params: dict[str, object]) -> pd.DataFrame:
+        used = set(re.findall(r"\$([a-z_]+)", re.sub(r"--[^\n]*", "", sql)))
+        table = self.con.sql(sql, params={name: params[name] for name in used}).to_arrow_table()
+        return table.to_pandas(date_as_object=False)
 
     # --- caseload ---------------------------------------------------------------------------------
 

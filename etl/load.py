@@ -24,6 +24,7 @@ import duckdb
 
 from etl import read, warehouse
 from etl.columns import LOAD_ORDER, RECORD_KINDS
+from etl.library import LIBRARY_FILE, load_library, unknown_exercise_names, write_library
 from etl.read import Prepared
 from etl.rules import validation_insert
 from etl.sessions import refresh_session_summary, remember_removed
@@ -48,6 +49,7 @@ class FileReport:
     error: str | None = None
     note: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    unknown_exercises: dict[str, int] = field(default_factory=dict)  # names kept that the library does not know
     seconds: float = 0.0
 
 
@@ -128,9 +130,11 @@ def load(
     progress: Progress | None = None,
     memory_limit: str = "1500MB",
     on_wait=None,
+    library: Path = LIBRARY_FILE,
 ) -> LoadReport:
     started = time.perf_counter()
     today = today or date.today()
+    families = load_library(library)  # a broken library stops the load before anything is written
     targets = [_Target(p, n, FileReport(str(p), n)) for p, n in find_files(paths)]
     with read.new_workdir() as workdir, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         # Hashing and sniffing run in parallel: hashlib releases the GIL while it reads.
@@ -142,6 +146,7 @@ def load(
                 progress.begin(sum(t.prepared.facts.size for t in to_load))
             if to_load or any(t.report.error for t in targets):
                 with warehouse.write_then_swap(db, memory_limit) as con:
+                    write_library(con, families)
                     first_new_load_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
                     for batch in _batches(to_load):
                         _load_batch(con, batch, today, date_order, progress)
@@ -315,6 +320,12 @@ def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds:
     report.rows_read, report.rows_loaded, report.rows_quarantined = loaded + quarantined, loaded, quarantined
     report.status = "replaced" if target.previous else "loaded"
     report.seconds = seconds
+    if prepared.kind == "session_log":
+        report.unknown_exercises = dict(unknown_exercise_names(con, "load_id = ?", [load_id]))
+        if report.unknown_exercises:
+            names = ", ".join(f"'{name}' ({rows:,} rows)" for name, rows in report.unknown_exercises.items())
+            kept = f"kept exercise names the library does not know: {names}"
+            report.note = f"{report.note}; {kept}" if report.note else kept
     roster = load_id if prepared.kind in REFERENCE_KINDS else scalar(con, ROSTER_VERSION)
     _run(
         con,

@@ -1,4 +1,5 @@
--- One row per client: program week, adherence, pain, and the caseload flags in priority order (SPEC §2).
+-- One row per client: program week, adherence, pain, and the caseload flags in priority order (SPEC §2);
+-- ready_to_progress reads the recommendations (SPEC §3).
 CREATE OR REPLACE TEMP TABLE client_metrics AS
 WITH adherence AS (
     SELECT
@@ -42,6 +43,11 @@ red_flags AS (
     WHERE session_date > $today - $red_flag_days
     GROUP BY client_id
 ),
+ready AS (
+    SELECT client_id, count(*) FILTER (WHERE decision = 'progress') AS exercises_to_progress
+    FROM recommendations
+    GROUP BY client_id
+),
 function_improved AS (
     SELECT client_id, bool_or(status = 'improved') AS improved
     FROM function_change
@@ -71,13 +77,15 @@ status AS (
         coalesce(s.recent_sessions, 0) AS recent_sessions,
         coalesce(s.recent_flares, 0) AS recent_flares,
         coalesce(r.recent_red_flags, 0) AS recent_red_flags,
-        coalesce(f.improved, false) AS function_improved
+        coalesce(f.improved, false) AS function_improved,
+        coalesce(g.exercises_to_progress, 0) AS exercises_to_progress
     FROM episodes AS e
     LEFT JOIN adherence AS a USING (client_id)
     LEFT JOIN pain AS p USING (client_id)
     LEFT JOIN attendance AS s USING (client_id)
     LEFT JOIN red_flags AS r USING (client_id)
     LEFT JOIN function_improved AS f USING (client_id)
+    LEFT JOIN ready AS g USING (client_id)
 )
 SELECT
     *,
@@ -95,7 +103,8 @@ SELECT
             CASE
                 WHEN program_week >= $plateau_from_week AND pain_status <> 'improved' AND NOT function_improved
                     THEN 'plateau'
-            END
+            END,
+            CASE WHEN exercises_to_progress > 0 THEN 'ready_to_progress' END
         ],
         lambda flag: flag IS NOT NULL
     ) AS flags

@@ -133,7 +133,7 @@ def adherence_by_week(rng: np.random.Generator, pattern: str, n_weeks: int) -> n
 
 def pain_curve(rng: np.random.Generator, pattern: str, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Underlying pain on each day of the episode, and whether the day falls in a flare."""
-    baseline = rng.uniform(3.5, 7.5)
+    baseline = rng.uniform(3.5, 7.0)
     flare = np.zeros(days.shape, dtype=bool)
     if pattern == "improving":
         pain = baseline - rng.uniform(2.5, 0.8 * baseline) * (1 - np.exp(-days / rng.uniform(14, 40)))
@@ -334,7 +334,9 @@ def _follow_the_clinician(rng, family: Family, start_index: int, sessions: Sessi
         progression = Progression.start(family, start_index)
     supervised = sessions.supervised
     # Random draws for every exposure up front; the loop below only follows the clinician's logic.
-    noise_during = rng.normal(0.2, 0.6, does.size) + np.where(sessions.flare[does], 2.5, 0.0) + sessions.before[does]
+    # Low-load Pilates work hurts less than the day at rest (about 70 % of it), except in a flare.
+    flare = np.where(sessions.flare[does], 1.5, 0.0)
+    noise_during = rng.normal(-0.4, 0.6, does.size) + flare + 0.7 * sessions.before[does]
     whole = rng.random(does.size) < 0.85
     noise_rpe = rng.normal(4.5, 1.0, does.size) + 0.2 * sessions.before[does]
     form = np.where(supervised[does], rng.choice(3, size=does.size, p=[0.68, 0.26, 0.06]), -1)
@@ -343,7 +345,7 @@ def _follow_the_clinician(rng, family: Family, start_index: int, sessions: Sessi
     pain_during, rpe = np.empty(does.size), np.empty(does.size)
     for j, s in enumerate(does):
         effort = 0.25 * progression.index + (0.6 if progression.comfortable == 0 else 0.0)
-        during = noise_during[j] + 0.15 * effort
+        during = noise_during[j] + 0.5 * effort
         during = min(10.0, max(0.0, round(during) if whole[j] else round(during * 2) / 2))
         session_rpe = min(10.0, max(1.0, round(noise_rpe[j] + effort)))
         levels.append(progression.level)

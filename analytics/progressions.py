@@ -1,0 +1,86 @@
+"""Recommended next progressions (SPEC §3): what the analytics needs besides the SQL files.
+
+The engine itself is two SQL files, `exposures.sql` and `recommendations.sql`, built with the other
+analytics tables; `recommendation_text.sql` puts a recommendation into words. This module supplies
+their inputs: the exercise library (the warehouse's copy, or the YAML file for a warehouse loaded
+before the library was copied in), the clinicians' decisions in force, and the SQL macros that
+format numbers and doses. The rules are explained in docs/recommendations.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from etl.library import library_frames, load_library, name_key_sql
+
+# Number words: 2 -> "2", 2.5 -> "2.5", missing -> "not recorded".
+MACROS = [
+    f"CREATE OR REPLACE TEMP MACRO name_key(x) AS {name_key_sql('x')}",
+    """CREATE OR REPLACE TEMP MACRO num(x) AS CASE
+        WHEN x IS NULL THEN 'not recorded'
+        WHEN x = round(x) THEN CAST(CAST(x AS BIGINT) AS VARCHAR)
+        ELSE CAST(round(x, 1) AS VARCHAR)
+    END""",
+    "CREATE OR REPLACE TEMP MACRO signed(x) AS CASE WHEN x > 0 THEN '+' || num(x) ELSE num(x) END",
+    """CREATE OR REPLACE TEMP MACRO values_of(xs) AS CASE
+        WHEN len(xs) = 0 THEN 'no exposures yet'
+        ELSE array_to_string(list_transform(xs, lambda x: num(x)), ', ')
+    END""",
+    "CREATE OR REPLACE TEMP MACRO signed_values(xs) AS array_to_string(list_transform(xs, lambda x: signed(x)), ', ')",
+    "CREATE OR REPLACE TEMP MACRO mark(ok) AS CASE WHEN ok THEN '✓' ELSE '✗' END",
+    # "3 × 12 each side, tempo 3-1-3", "2 × 20 s hold"
+    """CREATE OR REPLACE TEMP MACRO dose_words(sets, amount, holds, tempo, each_side) AS CASE
+        WHEN sets IS NULL OR amount IS NULL THEN 'dose not recorded'
+        ELSE num(sets) || ' × ' || num(amount) || CASE WHEN holds THEN ' s hold' ELSE '' END
+            || CASE WHEN each_side THEN ' each side' ELSE '' END
+            || CASE WHEN tempo IS NOT NULL THEN ', tempo ' || tempo ELSE '' END
+    END""",
+]
+
+# `hipline recommend` writes these columns (issue 4).
+RECOMMEND_COLUMNS = ["client_id", "family", "exercise", "level", "decision", "next_exercise", "next_dose", "reasons"]
+
+
+def register_library(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp views `library_levels` and `library_names` over the warehouse's copy of the library."""
+    in_warehouse = con.execute(
+        """SELECT count(*) FROM duckdb_tables()
+           WHERE NOT temporary AND table_name IN ('exercise_levels', 'exercise_names')"""
+    ).fetchall()[0][0]
+    if in_warehouse == 2:
+        con.execute("CREATE OR REPLACE TEMP VIEW library_levels AS SELECT * FROM exercise_levels")
+        con.execute("CREATE OR REPLACE TEMP VIEW library_names AS SELECT * FROM exercise_names")
+        return
+    # A warehouse loaded before the library was copied in: read the file (its next load copies it).
+    levels, names = library_frames(load_library())
+    for table, frame in (("library_levels", levels), ("library_names", names)):
+        con.register(f"{table}_frame", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
+        con.unregister(f"{table}_frame")
+
+
+def register_decisions(con: duckdb.DuckDBPyConnection, decisions: pd.DataFrame | None, today: date) -> None:
+    """Temp table `clinician_decisions`: per client and ladder, the newest decision made by today that
+    changed the exercise or the dose (the one that sets the current level and dose)."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE clinician_decisions (
+            client_id VARCHAR, ladder VARCHAR, decided_on DATE, level INTEGER,
+            sets INTEGER, reps INTEGER, hold_s INTEGER, tempo VARCHAR)"""
+    )
+    if decisions is None or decisions.empty:
+        return
+    frame = decisions[["decision_id", "client_id", "ladder", "decided_on", "changes", "level", "sets", "reps",
+                       "hold_s", "tempo"]].astype({"decided_on": "str"})  # fmt: skip
+    con.register("decisions_frame", frame)
+    con.execute(
+        """INSERT INTO clinician_decisions
+           SELECT client_id, ladder, CAST(decided_on AS DATE), level, sets, reps, hold_s, tempo
+           FROM decisions_frame
+           WHERE CAST(changes AS INTEGER) = 1 AND CAST(decided_on AS DATE) <= ?
+           QUALIFY row_number() OVER (PARTITION BY client_id, ladder ORDER BY decision_id DESC) = 1""",
+        [today],
+    )
+    con.unregister("decisions_frame")
