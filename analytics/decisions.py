@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from analytics.definitions import DECISIONS
+from etl.warehouse import connect_read_only
 
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS decisions (
     decision_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -122,7 +123,6 @@ def record(
     decision: str | None = None,
     prescription: Prescription | None = None,
     reason: str | None = None,
-    staff_ids: set[str] | None = None,
     as_of: date,
     decided_at: datetime | None = None,
     decided_on: date | None = None,
@@ -134,10 +134,10 @@ def record(
               goes on with (needed when the decision is to regress or progress; otherwise the
               current exercise and dose continue).
     """
-    if staff_ids is not None and decided_by not in staff_ids:
-        raise DecisionError(f"{decided_by!r} is not a staff_id of the roster")
     if not decided_by or not decided_by.strip():
         raise DecisionError("a decision needs the staff_id of who took it")
+    if decided_by not in staff_ids(db):
+        raise DecisionError(f"{decided_by!r} is not a staff_id of the roster")
     if action == "accept":
         decision = recommendation["decision"]
         prescription = next_prescription(recommendation)
@@ -185,6 +185,15 @@ def record(
             f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
         )
         return int(cursor.lastrowid)
+
+
+def staff_ids(db: Path) -> set[str]:
+    """The staff of the warehouse's roster: only they can take a decision."""
+    con = connect_read_only(db)
+    try:
+        return {staff_id for (staff_id,) in con.execute("SELECT staff_id FROM staff").fetchall()}
+    finally:
+        con.close()
 
 
 def read_decisions(db: Path) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""`hipline metrics`: the numbers of SPEC §2 as CSV files, one per table."""
+"""`hipline metrics` and `hipline recommend`: the numbers of SPEC §2 and the recommendations of §3 as CSV."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from analytics.metrics import (
     FUNCTION_CHANGE_COLUMNS,
     Analytics,
 )
+from analytics.progressions import RECOMMEND_COLUMNS
 
 COHORT_SUMMARY_COLUMNS = [
     "cohort_id",
@@ -38,12 +39,41 @@ def metric_tables(analytics: Analytics) -> dict[str, pd.DataFrame]:
     }
 
 
+# Text a spreadsheet would run as a formula (SPEC §1): it is stored as written, and neutralised on
+# the way out with a leading apostrophe (the OWASP advice for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell that starts like a formula prefixed with an apostrophe."""
+    safe = table.copy()
+    for column in safe.columns:
+        if pd.api.types.is_string_dtype(safe[column]):
+            text = safe[column]
+            risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+            safe[column] = text.where(~risky, "'" + text)
+    return safe
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    spreadsheet_safe(table).to_csv(path, index=False, date_format="%Y-%m-%d")
+
+
 def write_metric_tables(analytics: Analytics, out_dir: Path) -> dict[Path, int]:
     """Write every table as UTF-8 CSV (numbers at full precision, unknown values empty); rows per file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for name, table in metric_tables(analytics).items():
         path = out_dir / name
-        table.to_csv(path, index=False, date_format="%Y-%m-%d")
+        _write_csv(table, path)
         written[path] = len(table)
     return written
+
+
+def write_recommendations(analytics: Analytics, path: Path) -> pd.DataFrame:
+    """`hipline recommend`: one row per client and exercise ladder, the columns of RECOMMEND_COLUMNS
+    (`reasons` holds every rule checked, joined by "; "). Returns what was written."""
+    table = analytics.recommendations()[RECOMMEND_COLUMNS]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_csv(table, path)
+    return table

@@ -255,7 +255,9 @@ class Analytics:
         """One recommendation per client and exercise ladder done in the last 21 days (SPEC §3):
         the current exercise and dose, the decision, the next exercise and dose, and the evidence
         (every rule with the client's numbers and ✓ / ✗; `reasons` is the same joined by "; ")."""
-        return self._frame_named(_sql("recommendation_text"), {**self._params, "client_id": client_id})
+        frame = self._frame_named(_sql("recommendation_text"), {**self._params, "client_id": client_id})
+        whole = ["level", "sets", "next_level", "next_sets", "exposures_at_level"]
+        return frame.astype(dict.fromkeys(whole, "Int64"))
 
     def recommendations_for_export(self) -> pd.DataFrame:
         """The columns of `hipline recommend`."""

@@ -56,6 +56,11 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     metrics.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
     metrics.add_argument("--out", type=Path, required=True, help="folder to write the CSV files into")
 
+    recommend = commands.add_parser("recommend", help="write the recommended next progressions as CSV")
+    recommend.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    recommend.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
+    recommend.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+
     columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
     columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": _load,
         "quarantine": _quarantine,
         "metrics": _metrics,
+        "recommend": _recommend,
         "columns": _columns,
         "serve": _serve,
         "demo": _demo,
@@ -158,6 +164,26 @@ def _metrics(args, settings: Settings) -> int:
     console.print(f"Metrics as of {today.isoformat()}:")
     for path, rows in written.items():
         console.print(f"  {path}  {rows:,} rows")
+    return 0
+
+
+def _recommend(args, settings: Settings) -> int:
+    from analytics import Analytics, Scope
+    from analytics.export import write_recommendations
+    from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
+    from hipline.progress import console
+
+    try:
+        words = load_red_flag_words(settings.red_flags or RED_FLAGS_FILE)
+        with Analytics.open(args.db, Scope.everyone(), args.today, words) as analytics:
+            table = write_recommendations(analytics, args.out)
+            today = analytics.today
+    except (FileNotFoundError, ValueError) as e:
+        console.print(str(e))
+        return 1
+    counts = table["decision"].value_counts()
+    summary = ", ".join(f"{counts.get(d, 0):,} {d}" for d in ("refer", "regress", "hold", "progress"))
+    console.print(f"Recommendations as of {today.isoformat()}: {len(table):,} ({summary}) -> {args.out}")
     return 0
 
 

@@ -103,7 +103,10 @@ judged AS (
         l.ceiling_sets, l.ceiling_reps, l.ceiling_hold_s, l.ceiling_tempo,
         l.ladder IS NOT NULL AS in_library,
         -- the level's unit: hold seconds or reps (an unknown exercise: reps when logged, else holds)
-        coalesce(l.dose_hold_s IS NOT NULL, s.reps IS NULL AND s.hold_s IS NOT NULL) AS counts_holds,
+        CASE
+            WHEN l.ladder IS NOT NULL THEN l.dose_hold_s IS NOT NULL
+            ELSE s.reps IS NULL AND s.hold_s IS NOT NULL
+        END AS counts_holds,
         coalesce(c.exposures_at_level, 0) AS exposures_at_level,
         coalesce(c.pain_during_last, []) AS pain_during_last,
         coalesce(c.pain_missing_last, []) AS pain_missing_last,

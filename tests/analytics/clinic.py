@@ -32,6 +32,12 @@ SESSION_COLUMNS = [
     "pain_after",
     "pain_next_day",
     "notes",
+    "sets",
+    "reps",
+    "hold_s",
+    "side",
+    "rpe",
+    "form",
 ]
 
 
@@ -92,6 +98,12 @@ class Clinic:
         pain_after: float | None = None,
         pain_next_day: float | None = None,
         notes: str | None = None,
+        sets: int | None = None,
+        reps: int | None = None,
+        hold_s: float | None = None,
+        side: str | None = None,
+        rpe: float | None = None,
+        form: str | None = None,
     ) -> None:
         self.sessions.append(
             {
@@ -105,6 +117,12 @@ class Clinic:
                 "pain_after": pain_after,
                 "pain_next_day": pain_next_day,
                 "notes": notes,
+                "sets": sets,
+                "reps": reps,
+                "hold_s": hold_s,
+                "side": side,
+                "rpe": rpe,
+                "form": form,
             }
         )
 
@@ -133,6 +151,11 @@ class Clinic:
         day = date.fromisoformat(today) if today else None
         with Analytics.open(self.load(), scope or Scope.everyone(), day) as analytics:
             yield analytics
+
+    def recommendations(self, today: str | None = None, client_id: str | None = None):
+        """`Analytics.recommendations()` after loading (the frame, one row per client and ladder)."""
+        with self.analytics(today) as a:
+            return a.recommendations(client_id)
 
     def metrics_of(self, client_id: str, today: str | None = None) -> dict:
         """The client_metrics row of one client, as a dict."""

@@ -1,0 +1,238 @@
+"""Clinicians' decisions (SPEC §3): accept or override, stored with who and when, and what they change.
+
+The client of tests/analytics/test_progressions.py: starts Monday 2026-06-01, 3 sessions a week,
+comes Mon/Wed/Fri from week 3 (a hip-flexor stretch each time), and does the bridge (level 2,
+2 × 10 s hold, comfortable) on the last three of those days. On Friday 2026-06-26 the engine
+recommends progressing the dose to 3 × 10 s.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+
+import pytest
+
+from analytics import Analytics, Scope
+from analytics.decisions import DecisionError, Prescription, decisions_path, read_decisions, record
+from tests.analytics.clinic import Clinic
+from tests.analytics.test_progressions import LAST_3, WEEK_3_AND_4, ex, recommendation
+
+FRIDAY = date(2026, 6, 26)
+NEXT_WEEK = ["2026-06-29", "2026-07-01", "2026-07-03"]
+
+
+def clinic_with(tmp_path, bridge_days=LAST_3, later=(), exercise="bridge", **dose) -> Clinic:
+    clinic = Clinic(tmp_path)
+    clinic.client("C-1", start="2026-06-01", sessions_per_week=3)
+    for day in [*WEEK_3_AND_4, *NEXT_WEEK]:
+        clinic.session("C-1", day, exercise="hip-flexor stretch", pain_during=1, sets=2, hold_s=20)
+    for day in bridge_days:
+        clinic.session("C-1", day, **_values(ex(day, exercise=exercise, **dose)))
+    for day, values in later:
+        clinic.session("C-1", day, **_values(ex(day, **values)))
+    return clinic
+
+
+def _values(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "day"}
+
+
+def bridge(db, today: date, ladder: str = "bridge") -> dict:
+    with Analytics.open(db, Scope.everyone(), today) as a:
+        return recommendation(a.recommendations(), ladder)
+
+
+def test_an_override_to_regress_changes_the_next_recommendation(tmp_path):
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    assert (shown["decision"], shown["next_dose"]) == ("progress", "3 × 10 s hold")
+
+    record(
+        db, shown, decided_by="S-1", action="override", decision="regress",
+        prescription=Prescription("supine pelvic tilt", 1, 2, reps=10),
+        reason="hip sore after the weekend walk", as_of=FRIDAY, decided_on=FRIDAY,
+    )  # fmt: skip
+
+    after = bridge(db, FRIDAY)
+    # the decision sets the current level; nothing has been done at it yet
+    assert (after["exercise"], after["level"], after["dose"]) == ("supine pelvic tilt", 1, "2 × 10")
+    assert (after["decision"], after["next_exercise"], after["next_dose"]) == ("hold", "supine pelvic tilt", "2 × 10")
+    assert "exposures at current level: 0 (≥ 3 ✗)" in after["evidence"]
+    assert "pain during last 3: no exposures yet" in after["evidence"]
+
+
+def test_an_accepted_dose_step_restarts_the_count_and_becomes_the_current_dose(tmp_path):
+    later = [(day, {"sets": 3, "hold": 10}) for day in NEXT_WEEK]
+    db = clinic_with(tmp_path, later=later).load()
+    record(db, bridge(db, FRIDAY), decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
+
+    on_friday = bridge(db, FRIDAY)
+    assert (on_friday["dose"], on_friday["decision"], on_friday["exposures_at_level"]) == ("3 × 10 s hold", "hold", 0)
+    # Monday: one exposure at the new dose
+    monday = bridge(db, date(2026, 6, 29))
+    assert (monday["decision"], monday["exposures_at_level"]) == ("hold", 1)
+    # the next Friday: three comfortable exposures at 3 × 10 s -> the hold steps 10 s
+    friday = bridge(db, date(2026, 7, 3))
+    assert (friday["decision"], friday["next_exercise"], friday["next_dose"]) == ("progress", "bridge", "3 × 20 s hold")
+    assert friday["exposures_at_level"] == 3
+
+
+def test_a_tempo_set_by_a_decision_stays_and_the_top_of_the_ladder_then_steps_reps(tmp_path):
+    top = {"exercise": "bridge with band around knees", "sets": 3, "reps": 15, "hold": None}
+    db = clinic_with(tmp_path, later=[(day, top) for day in NEXT_WEEK], **{k: v for k, v in top.items()}).load()
+    shown = bridge(db, FRIDAY)
+    assert (shown["decision"], shown["next_dose"]) == ("progress", "3 × 15, tempo 3-2-3")
+    record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
+
+    friday = bridge(db, date(2026, 7, 3))
+    assert friday["dose"] == "3 × 15, tempo 3-2-3"  # the log has no tempo column: the decision keeps it
+    assert (friday["decision"], friday["next_exercise"], friday["next_dose"]) == (
+        "progress",
+        "bridge with band around knees",
+        "3 × 17, tempo 3-2-3",
+    )
+
+
+def test_an_accepted_hold_changes_nothing(tmp_path):
+    db = clinic_with(tmp_path, bridge_days=LAST_3[1:]).load()
+    shown = bridge(db, FRIDAY)
+    assert shown["decision"] == "hold"
+    record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
+    assert read_decisions(db)["changes"].tolist() == [0]
+    after = bridge(db, FRIDAY)
+    assert (after["decision"], after["exposures_at_level"]) == ("hold", 2)
+
+
+def test_an_override_to_hold_keeps_the_current_exercise_and_dose(tmp_path):
+    db = clinic_with(tmp_path).load()
+    record(
+        db, bridge(db, FRIDAY), decided_by="S-1", action="override", decision="hold",
+        reason="wants another week before adding a set", as_of=FRIDAY, decided_on=FRIDAY,
+    )  # fmt: skip
+    stored = read_decisions(db).iloc[0]
+    assert (stored["decision"], stored["exercise"], stored["sets"], stored["hold_s"], stored["changes"]) == (
+        "hold",
+        "bridge",
+        2,
+        10,
+        0,
+    )
+    assert bridge(db, FRIDAY)["decision"] == "progress"  # the engine still says what it sees
+
+
+def test_a_decision_made_before_the_newest_exposure_gives_way_to_the_log(tmp_path):
+    """Set to level 3 on Monday, but the client went on doing the bridge: the log says level 2,
+    and only the exposures after the decision count."""
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    record(
+        db, shown, decided_by="S-1", action="override", decision="progress",
+        prescription=Prescription("bridge with slow tempo", 3, 2, reps=8),
+        reason="ready for tempo work", as_of=date(2026, 6, 22), decided_on=date(2026, 6, 22),
+    )  # fmt: skip
+    after = bridge(db, FRIDAY)
+    current = (after["exercise"], after["level"], after["exposures_at_level"], after["decision"])
+    assert current == ("bridge", 2, 2, "hold")
+
+
+def test_a_decision_dated_after_today_is_not_in_force(tmp_path):
+    db = clinic_with(tmp_path).load()
+    record(
+        db, bridge(db, FRIDAY), decided_by="S-1", action="override", decision="regress",
+        prescription=Prescription("supine pelvic tilt", 1, 2, reps=10), reason="flare",
+        as_of=FRIDAY, decided_on=date(2026, 6, 30),
+    )  # fmt: skip
+    assert bridge(db, FRIDAY)["exercise"] == "bridge"
+    assert bridge(db, date(2026, 7, 3))["exercise"] == "supine pelvic tilt"
+
+
+def test_the_newest_decision_is_in_force_and_every_decision_is_kept(tmp_path):
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    first = record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
+    second = record(
+        db, shown, decided_by="S-2", action="override", decision="regress",
+        prescription=Prescription("supine pelvic tilt", 1, 2, reps=10), reason="second opinion",
+        as_of=FRIDAY, decided_on=FRIDAY,
+    )  # fmt: skip
+    assert second > first
+    stored = read_decisions(db)
+    assert stored["decided_by"].tolist() == ["S-1", "S-2"]
+    assert bridge(db, FRIDAY)["exercise"] == "supine pelvic tilt"
+
+
+def test_a_decision_keeps_who_when_what_was_shown_and_what_was_taken(tmp_path):
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    at = datetime(2026, 6, 26, 17, 5, tzinfo=UTC)
+    record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, decided_at=at)
+    row = read_decisions(db).iloc[0].to_dict()
+    assert row["decided_by"] == "S-1"
+    assert row["decided_at"] == "2026-06-26T17:05:00+00:00"
+    assert (row["client_id"], row["ladder"], row["family"], row["as_of"]) == ("C-1", "bridge", "bridge", "2026-06-26")
+    assert (row["shown_decision"], row["shown_exercise"], row["shown_level"], row["shown_dose"]) == (
+        "progress",
+        "bridge",
+        2,
+        "2 × 10 s hold",
+    )
+    assert (row["shown_next_exercise"], row["shown_next_dose"]) == ("bridge", "3 × 10 s hold")
+    assert "pain during last 3: 2, 2, 2 (≤ 3 ✓)" in row["shown_reasons"]
+    assert (row["action"], row["decision"], row["exercise"], row["level"], row["sets"], row["hold_s"]) == (
+        "accept",
+        "progress",
+        "bridge",
+        2,
+        3,
+        10,
+    )
+    assert row["changes"] == 1
+    assert decisions_path(db).name == "hipline.decisions.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"action": "override", "decision": "hold", "reason": "  "}, "an override needs a reason"),
+        ({"action": "override", "decision": "hold"}, "an override needs a reason"),
+        ({"action": "override", "decision": "skip", "reason": "x"}, "must be one of refer, regress, hold, progress"),
+        ({"action": "override", "decision": "progress", "reason": "x"}, "say the exercise and dose"),
+        ({"action": "maybe"}, "accept or override"),
+        ({"action": "accept", "decided_by": "S-9"}, "'S-9' is not a staff_id of the roster"),
+        ({"action": "accept", "decided_by": ""}, "needs the staff_id"),
+    ],
+)
+def test_a_decision_that_cannot_be_recorded_says_why_and_stores_nothing(tmp_path, options, message):
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    with pytest.raises(DecisionError, match=message):
+        record(db, shown, **{"decided_by": "S-1", **options}, as_of=FRIDAY)
+    assert read_decisions(db).empty
+
+
+def test_the_store_itself_refuses_an_override_without_a_reason(tmp_path):
+    """The CHECK constraint backs the Python check: no other writer can store one either."""
+    db = clinic_with(tmp_path).load()
+    record(db, bridge(db, FRIDAY), decided_by="S-1", action="accept", as_of=FRIDAY)
+    con = sqlite3.connect(decisions_path(db))
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            con.execute(
+                """INSERT INTO decisions (client_id, ladder, decided_at, decided_on, decided_by, action, as_of,
+                                          shown_decision, decision, changes)
+                   VALUES ('C-1', 'bridge', 'now', '2026-06-26', 'S-1', 'override', '2026-06-26', 'progress',
+                           'hold', 0)"""
+            )
+    finally:
+        con.close()
+
+
+def test_a_reload_of_the_warehouse_keeps_the_decisions(tmp_path):
+    clinic = clinic_with(tmp_path)
+    db = clinic.load()
+    record(db, bridge(db, FRIDAY), decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
+    clinic.session("C-1", "2026-06-26", exercise="clamshell", pain_during=1, sets=2, reps=10)
+    clinic.load()  # a corrected session file replaces the earlier one
+    assert len(read_decisions(db)) == 1
+    assert bridge(db, FRIDAY)["dose"] == "3 × 10 s hold"
