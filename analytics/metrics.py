@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from functools import cache
@@ -30,7 +31,8 @@ from analytics.decisions import read_decisions
 from analytics.progressions import MACROS, RECOMMEND_COLUMNS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.scope import Scope
-from etl.sessions import SESSION_SUMMARY_SELECT
+from etl.exposures import numbered_exposures_select
+from etl.sessions import summary_select
 from etl.warehouse import connect_read_only, scalar
 
 SQL = Path(__file__).parent / "sql"
@@ -41,7 +43,7 @@ BUILD_ORDER = (
     "pain_points",
     "weekly",
     "function_change",
-    "exposures",
+    "exposure_runs",
     "recommendations",
     "client_metrics",
 )
@@ -49,6 +51,7 @@ SCOPED_VIEWS = {
     "scoped_clients": "clients",
     "scoped_session_log": "session_log",
     "scoped_session_summary": "session_summary",
+    "scoped_exposure_summary": "exposure_summary",
     "scoped_measures": "measures",
 }
 
@@ -152,23 +155,31 @@ class Analytics:
             con.close()
 
     def _build(self, decisions: pd.DataFrame | None) -> None:
-        self._register_scope()
         for macro in MACROS:
             self.con.execute(macro)
         register_library(self.con)
+        self._register_scope()
         register_decisions(self.con, decisions, self.today)
         thresholds = pd.DataFrame(d.function_instruments(), columns=["instrument", "threshold", "higher_is_better"])
         self.con.register("function_threshold_frame", thresholds)
         self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
         self.con.unregister("function_threshold_frame")
+        self.build_seconds: dict[str, float] = {}  # per table, for the benchmark
         for name in BUILD_ORDER:
+            started = time.perf_counter()
             _run(self.con, _sql(name), self._params).fetchall()
+            self.build_seconds[name] = time.perf_counter() - started
 
     def _register_scope(self) -> None:
         sources = dict(SCOPED_VIEWS)
-        if not scalar(self.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'session_summary'"):
-            # A warehouse written before the loader kept session_summary: aggregate the rows here.
-            sources["scoped_session_summary"] = f"({SESSION_SUMMARY_SELECT.format(where='')})"
+        for summary in ("session_summary", "exposure_summary"):
+            if not scalar(self.con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [summary]):
+                # A warehouse written before the loader kept this table: aggregate the rows here.
+                sources[f"scoped_{summary}"] = (
+                    f"({numbered_exposures_select('library_names', 'library_levels')})"
+                    if summary == "exposure_summary"
+                    else f"({summary_select(summary)})"
+                )
         if self.scope.is_everyone:
             for scoped, source in sources.items():
                 self.con.execute(f"CREATE OR REPLACE TEMP VIEW {scoped} AS SELECT * FROM {source}")

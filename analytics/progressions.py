@@ -25,11 +25,20 @@ MACROS = [
         ELSE CAST(round(x, 1) AS VARCHAR)
     END""",
     "CREATE OR REPLACE TEMP MACRO signed(x) AS CASE WHEN x > 0 THEN '+' || num(x) ELSE num(x) END",
-    """CREATE OR REPLACE TEMP MACRO values_of(xs) AS CASE
-        WHEN len(xs) = 0 THEN 'no exposures yet'
-        ELSE array_to_string(list_transform(xs, lambda x: num(x)), ', ')
+    # The newest n (0-3) of three values, as words: "2, 2, 1"
+    """CREATE OR REPLACE TEMP MACRO listed(a, b, c, n) AS CASE n
+        WHEN 0 THEN 'no exposures yet' WHEN 1 THEN a WHEN 2 THEN a || ', ' || b ELSE a || ', ' || b || ', ' || c
     END""",
-    "CREATE OR REPLACE TEMP MACRO signed_values(xs) AS array_to_string(list_transform(xs, lambda x: signed(x)), ', ')",
+    # Whether a check holds for any of the newest n (0-3) exposures; an unknown value never does.
+    """CREATE OR REPLACE TEMP MACRO any_of(a, b, c, n) AS
+        coalesce(n >= 1 AND a, false) OR coalesce(n >= 2 AND b, false) OR coalesce(n >= 3 AND c, false)""",
+    # An exposure's dose is recorded when every row has its sets and the level's unit (reps or holds).
+    """CREATE OR REPLACE TEMP MACRO dose_recorded(sets, reps, holds, level_reps, level_holds) AS
+        sets AND CASE
+            WHEN level_holds IS NOT NULL THEN holds
+            WHEN level_reps IS NOT NULL THEN reps
+            ELSE reps OR holds
+        END""",
     "CREATE OR REPLACE TEMP MACRO mark(ok) AS CASE WHEN ok THEN '✓' ELSE '✗' END",
     # "3 × 12 each side, tempo 3-1-3", "2 × 20 s hold"
     """CREATE OR REPLACE TEMP MACRO dose_words(sets, amount, holds, tempo, each_side) AS CASE

@@ -16,6 +16,7 @@ A *ladder* is what a recommendation follows: a family's levels in order. Stretch
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,8 +196,19 @@ NAMES_TABLE = """CREATE OR REPLACE TABLE exercise_names (
 
 
 def write_library(con: duckdb.DuckDBPyConnection, families: dict[str, Family]) -> None:
-    """Replace the warehouse's copy of the library (inside the load's transaction and swap)."""
+    """Replace the warehouse's copy of the library (inside the load's staging copy, before the swap).
+
+    When the library changed since the last load (a new alias, another ladder), the exposures were
+    matched with the old one: `exposure_summary` is emptied, and this load aggregates it whole again."""
     levels, names = library_frames(families)
+    fingerprint = hashlib.sha256(
+        (levels.to_json(orient="records") + names.to_json(orient="records")).encode("utf-8")
+    ).hexdigest()
+    con.execute("CREATE TABLE IF NOT EXISTS exercise_library_version (fingerprint VARCHAR)")
+    if [(fingerprint,)] != con.execute("SELECT fingerprint FROM exercise_library_version").fetchall():
+        con.execute("DELETE FROM exposure_summary")
+        con.execute("DELETE FROM exercise_library_version")
+        con.execute("INSERT INTO exercise_library_version VALUES (?)", [fingerprint])
     con.execute(LEVELS_TABLE)
     con.execute(NAMES_TABLE)
     con.register("library_levels_frame", levels)

@@ -1,12 +1,15 @@
-"""The `session_summary` table: one row per session (SPEC §1), kept in step with `session_log` by every load.
+"""The `session_summary` table: one row per session (SPEC §1), kept in step with `session_log` by every load
+(with `exposure_summary`, etl/exposures.py).
 
 A session is the session-log rows of one client with the same date and session type. Pages and
 reports read sessions, not rows (2.6 million rows are 270 000 sessions at 10 000 clients), so
 each load refreshes the sessions it touched, in the staging copy, before the swap: readers see the
 rows and their sessions change together.
 
-The table holds facts, not rules: means and maxima of each session's pain ratings. What counts as
-session pain or a flare is decided by the analytics layer (SPEC §2).
+The tables hold facts, not rules: means and maxima of each session's pain ratings, and for each
+exercise of a session its worst pain, effort and form and its smallest dose (a unilateral exercise
+has a row per side). What counts as session pain, a flare or an exposure is decided by the
+analytics layer (SPEC §2, §3).
 
 Incremental: a load re-aggregates only the (client, date) pairs of the rows it added or removed,
 so its cost follows the new rows, not the history.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import duckdb
 
+from etl.exposures import refresh_exposures
 from etl.warehouse import scalar
 
 # The aggregate of the loaded rows (the `session_log` view) into sessions. `{where}` narrows it.
@@ -36,7 +40,14 @@ FROM session_log AS s
 GROUP BY client_id, session_date, session_type
 """
 
+SUMMARIES = {"session_summary": SESSION_SUMMARY_SELECT}
+
 TOUCHED = "touched_session_days"
+
+
+def summary_select(table: str, where: str = "") -> str:
+    """The aggregate that fills session_summary, narrowed by `where` (a WHERE clause on session_log `s`, or '')."""
+    return SUMMARIES[table].format(where=where)
 
 
 def _touched_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -55,18 +66,19 @@ def remember_removed(con: duckdb.DuckDBPyConnection, source_file: str, keep_load
 
 
 def refresh_session_summary(con: duckdb.DuckDBPyConnection, first_new_load_id: int) -> None:
-    """Re-aggregate the sessions of every (client, date) this load added or removed rows for."""
+    """Re-aggregate the sessions and exposures of every (client, date) this load added or removed rows
+    for; everything when the table is empty (a new warehouse, or one written before it existed)."""
     _touched_table(con)
-    if scalar(con, "SELECT count(*) FROM session_summary") == 0:
-        # A new warehouse, or one written before this table existed: aggregate everything once.
-        con.execute("INSERT INTO session_summary " + SESSION_SUMMARY_SELECT.format(where="")).fetchall()
+    con.execute(
+        f"""INSERT INTO {TOUCHED}
+            SELECT DISTINCT client_id, session_date FROM session_log_rows
+            WHERE load_id >= ? AND reason IS NULL""",
+        [first_new_load_id],
+    ).fetchall()
+    everything = scalar(con, "SELECT count(*) FROM session_summary") == 0
+    if everything:
+        con.execute("INSERT INTO session_summary BY NAME " + SESSION_SUMMARY_SELECT.format(where="")).fetchall()
     else:
-        con.execute(
-            f"""INSERT INTO {TOUCHED}
-                SELECT DISTINCT client_id, session_date FROM session_log_rows
-                WHERE load_id >= ? AND reason IS NULL""",
-            [first_new_load_id],
-        ).fetchall()
         con.execute(
             f"""DELETE FROM session_summary AS s USING {TOUCHED} AS t
                 WHERE s.client_id = t.client_id AND s.session_date = t.session_date"""
@@ -75,5 +87,6 @@ def refresh_session_summary(con: duckdb.DuckDBPyConnection, first_new_load_id: i
         touched = f"""WHERE s.session_date BETWEEN (SELECT min(session_date) FROM {TOUCHED})
                                               AND (SELECT max(session_date) FROM {TOUCHED})
                   AND (s.client_id, s.session_date) IN (SELECT client_id, session_date FROM {TOUCHED})"""
-        con.execute("INSERT INTO session_summary " + SESSION_SUMMARY_SELECT.format(where=touched)).fetchall()
+        con.execute("INSERT INTO session_summary BY NAME " + SESSION_SUMMARY_SELECT.format(where=touched)).fetchall()
+    refresh_exposures(con, None if everything else TOUCHED)
     con.execute(f"DROP TABLE {TOUCHED}")

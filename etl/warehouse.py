@@ -92,6 +92,35 @@ SESSION_SUMMARY_TABLE = """CREATE TABLE IF NOT EXISTS session_summary (
     next_day_rise_max DOUBLE       -- max over rows of pain_next_day - pain_before
 )"""
 
+# One row per exposure (SPEC §3): a client's session (date, type) and the exercise ladder done in it,
+# refreshed by each load with session_summary. The facts the recommendations read: the session's
+# highest level of the ladder, and that level's worst pain, effort and form and smallest dose
+# (a unilateral exercise has a row per side). See etl/exposures.py.
+EXPOSURE_SUMMARY_TABLE = """CREATE TABLE IF NOT EXISTS exposure_summary (
+    client_id VARCHAR NOT NULL,
+    session_date DATE NOT NULL,
+    session_type VARCHAR,
+    ladder VARCHAR NOT NULL,       -- the family, the stretch, or 'unknown: <name>' (exercise_levels)
+    family VARCHAR,                -- NULL: not in the library
+    level INTEGER,                 -- the highest level of the ladder done in the session
+    logged_as VARCHAR NOT NULL,    -- the name the log gave it
+    rows INTEGER NOT NULL,
+    pain_during_max DOUBLE,
+    pain_during_missing BOOLEAN NOT NULL,  -- some row lacks pain_during
+    next_day_rise_max DOUBLE,      -- max over rows of pain_next_day - pain_before
+    rpe_max DOUBLE,
+    form_worst VARCHAR,            -- poor < fair < good
+    sets_min INTEGER,
+    reps_min INTEGER,
+    hold_s_min DOUBLE,
+    sets_recorded BOOLEAN NOT NULL,    -- every row has sets
+    reps_recorded BOOLEAN NOT NULL,
+    hold_s_recorded BOOLEAN NOT NULL,
+    day_order BIGINT NOT NULL,     -- orders a client's exposures in time (etl/exposures.py)
+    sequence INTEGER,              -- 1, 2, 3 ... the client's exposures of the ladder in time order
+    run_start INTEGER              -- the sequence at which the run of this level began
+)"""
+
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS loads (
         load_id INTEGER NOT NULL,
@@ -132,6 +161,7 @@ SCHEMA = [
                rows_quarantined, error, note, started, finished
         FROM loads""",
     SESSION_SUMMARY_TABLE,
+    EXPOSURE_SUMMARY_TABLE,
 ]
 
 

@@ -29,16 +29,17 @@ SELECT
             WHEN red_flag_notes = 0 THEN 'none ✓'
             ELSE red_flag_notes || ', newest ' || strftime(newest_red_flag, '%Y-%m-%d') || ' ✗'
         END,
-        'pain during last 2: ' || values_of(pain_during_last[1:2]) || CASE
-            WHEN len(pain_during_last) = 0 THEN ''
+        'pain during last 2: ' || listed(num(pain_1), num(pain_2), NULL, n2) || CASE
+            WHEN n2 = 0 THEN ''
             ELSE ' (≤ ' || num($regress_pain_during) || ' '
-                || mark(NOT coalesce(list_max(pain_during_last[1:2]) > $regress_pain_during, false)) || ')'
+                || mark(NOT any_of(pain_1 > $regress_pain_during, pain_2 > $regress_pain_during, NULL, n2)) || ')'
         END,
         'next-day rise last 2: ' || CASE
-            WHEN len(rise_last) = 0 THEN 'no exposures yet'
-            WHEN list_max(rise_last[1:2]) IS NULL THEN 'not recorded (skipped)'
-            ELSE signed_values(rise_last[1:2]) || ' (< +' || num($regress_next_day_rise) || ' '
-                || mark(list_max(rise_last[1:2]) < $regress_next_day_rise) || ')'
+            WHEN n2 = 0 THEN 'no exposures yet'
+            WHEN NOT any_of(rise_1 IS NOT NULL, rise_2 IS NOT NULL, NULL, n2) THEN 'not recorded (skipped)'
+            ELSE listed(signed(rise_1), signed(rise_2), NULL, n2) || ' (< +' || num($regress_next_day_rise) || ' '
+                || mark(NOT any_of(rise_1 >= $regress_next_day_rise, rise_2 >= $regress_next_day_rise, NULL, n2))
+                || ')'
         END,
         'exposures at current level: ' || exposures_at_level || ' (≥ ' || $hold_min_exposures || ' '
             || mark(exposures_at_level >= $hold_min_exposures) || ')',
@@ -47,32 +48,37 @@ SELECT
             ELSE num(round(adherence_2_weeks * 100, 1)) || ' % (≥ ' || num($adherent * 100) || ' % '
                 || mark(adherence_2_weeks >= $adherent - $tolerance) || ')'
         END,
-        'pain during last 3: ' || values_of(pain_during_last) || CASE
-            WHEN len(pain_during_last) = 0 THEN ''
+        'pain during last 3: ' || listed(num(pain_1), num(pain_2), num(pain_3), n3) || CASE
+            WHEN n3 = 0 THEN ''
             WHEN pain_not_recorded THEN ' (pain during not recorded ✗)'
             ELSE ' (≤ ' || num($hold_pain_during) || ' ' || mark(NOT pain_above_hold) || ')'
         END,
         'next-day rise last 3: ' || CASE
-            WHEN len(rise_last) = 0 THEN 'no exposures yet'
-            WHEN list_max(rise_last) IS NULL THEN 'not recorded (skipped)'
-            ELSE signed_values(rise_last) || ' (≤ 0 ' || mark(NOT not_settled) || ')'
+            WHEN n3 = 0 THEN 'no exposures yet'
+            WHEN NOT any_of(rise_1 IS NOT NULL, rise_2 IS NOT NULL, rise_3 IS NOT NULL, n3)
+                THEN 'not recorded (skipped)'
+            ELSE listed(signed(rise_1), signed(rise_2), signed(rise_3), n3) || ' (≤ 0 ' || mark(NOT not_settled) || ')'
         END,
         'form last 3: ' || CASE
-            WHEN len(form_last) = 0 THEN 'no exposures yet'
-            WHEN len(list_filter(form_last, lambda f: f IS NOT NULL)) = 0 THEN 'not recorded (skipped)'
-            ELSE array_to_string(list_transform(form_last, lambda f: coalesce(f, 'not recorded')), ', ')
-                || ' (not poor ' || mark(NOT form_poor) || ')'
+            WHEN n3 = 0 THEN 'no exposures yet'
+            WHEN NOT any_of(form_1 IS NOT NULL, form_2 IS NOT NULL, form_3 IS NOT NULL, n3) THEN 'not recorded (skipped)'
+            ELSE listed(
+                coalesce(form_1, 'not recorded'), coalesce(form_2, 'not recorded'), coalesce(form_3, 'not recorded'), n3
+            ) || ' (not poor ' || mark(NOT form_poor) || ')'
         END,
         'RPE last 3: ' || CASE
-            WHEN len(rpe_last) = 0 THEN 'no exposures yet'
-            WHEN list_max(rpe_last) IS NULL THEN 'not recorded (skipped)'
-            ELSE values_of(rpe_last) || ' (≤ ' || num($hold_rpe - 1) || ' ' || mark(NOT rpe_high) || ')'
+            WHEN n3 = 0 THEN 'no exposures yet'
+            WHEN NOT any_of(rpe_1 IS NOT NULL, rpe_2 IS NOT NULL, rpe_3 IS NOT NULL, n3) THEN 'not recorded (skipped)'
+            ELSE listed(num(rpe_1), num(rpe_2), num(rpe_3), n3) || ' (≤ ' || num($hold_rpe - 1) || ' '
+                || mark(NOT rpe_high) || ')'
         END,
         'dose last 3: ' || CASE
-            WHEN len(sets_last) = 0 THEN 'no exposures yet'
-            ELSE array_to_string(
-                list_transform(list_zip(sets_last, amount_last), lambda d: dose_words(d[1], d[2], counts_holds, NULL, false)),
-                ', '
+            WHEN n3 = 0 THEN 'no exposures yet'
+            ELSE listed(
+                dose_words(sets_1, CASE WHEN counts_holds THEN hold_s_1 ELSE reps_1 END, counts_holds, NULL, false),
+                dose_words(sets_2, CASE WHEN counts_holds THEN hold_s_2 ELSE reps_2 END, counts_holds, NULL, false),
+                dose_words(sets_3, CASE WHEN counts_holds THEN hold_s_3 ELSE reps_3 END, counts_holds, NULL, false),
+                n3
             ) || CASE
                 WHEN dose_not_recorded THEN ' (dose not recorded ✗)'
                 WHEN NOT in_library THEN ' (no target: not in the library)'

@@ -1,85 +1,52 @@
 -- One recommendation per client and ladder done in the 21 days ending today (SPEC §3):
 -- refer, regress, hold or progress, the first rule that applies, with the numbers behind each rule
 -- and the next exercise and dose. The rules, their order and every choice the SPEC leaves open are
--- in docs/recommendations.md. Inputs: exposures, clinician_decisions (newest changing decision per
--- client and ladder), weekly, episodes, red_flag_notes, library_levels.
+-- in docs/recommendations.md. Inputs: exposure_runs (current level and dose, the newest 3
+-- exposures), weekly, episodes, red_flag_notes, library_levels.
 CREATE OR REPLACE TEMP TABLE recommendations AS
-WITH ordered AS (
-    SELECT *, row_number() OVER (
-        PARTITION BY client_id, ladder ORDER BY session_date DESC, session_type DESC NULLS LAST
-    ) AS newest_rank
-    FROM exposures
-),
-newest AS (
-    SELECT o.*, d.decided_on, d.level AS decided_level, d.sets AS decided_sets, d.reps AS decided_reps,
-           d.hold_s AS decided_hold_s, d.tempo AS decided_tempo,
-           -- a decision made on or after the newest exposure's day sets the level and dose
-           coalesce(d.decided_on >= o.session_date, false) AS decision_rules
-    FROM ordered AS o
-    LEFT JOIN clinician_decisions AS d USING (client_id, ladder)
-    WHERE o.newest_rank = 1
-),
-state AS (
+WITH measured AS (
     SELECT
-        client_id, ladder, family, decided_on,
-        CASE WHEN decision_rules THEN decided_level ELSE level END AS level,
-        logged_as,
-        CASE WHEN decision_rules THEN decided_sets ELSE sets END AS sets,
-        CASE WHEN decision_rules THEN decided_reps ELSE reps END AS reps,
-        CASE WHEN decision_rules THEN decided_hold_s ELSE hold_s END AS hold_s,
-        -- a tempo set by a decision stays with its level
-        CASE WHEN decision_rules OR decided_level IS NOT DISTINCT FROM level THEN decided_tempo END AS tempo,
-        session_date AS last_done
-    FROM newest
-),
-cut AS (
-    -- the exposures at the current level: the newest ones, back to the first at another level
-    -- (or on or before the day of a decision that changed the level or dose)
-    SELECT s.client_id, s.ladder,
-           min(o.newest_rank) FILTER (
-               WHERE o.level IS DISTINCT FROM s.level OR o.session_date <= s.decided_on
-           ) AS first_outside
-    FROM state AS s JOIN ordered AS o USING (client_id, ladder)
-    GROUP BY ALL
-),
-run AS (
-    SELECT o.*
-    FROM ordered AS o JOIN cut AS c USING (client_id, ladder)
-    WHERE o.newest_rank < coalesce(c.first_outside, 2147483647)
+        r.*,
+        -- how many of the newest 3 exposures are at the current level ("last 3"; "last 2" is the first 2)
+        least(r.exposures_at_level, 3) AS n3,
+        least(r.exposures_at_level, 2) AS n2,
+        l.family_label, l.stretch, l.top_level, l.exercise AS level_name, l.each_side,
+        l.dose_sets, l.dose_reps, l.dose_hold_s,
+        l.ceiling_sets, l.ceiling_reps, l.ceiling_hold_s, l.ceiling_tempo,
+        l.ladder IS NOT NULL AS in_library,
+        -- the level's unit: hold seconds or reps (an unknown exercise: reps when logged, else holds)
+        CASE
+            WHEN l.ladder IS NOT NULL THEN l.dose_hold_s IS NOT NULL
+            ELSE r.reps IS NULL AND r.hold_s IS NOT NULL
+        END AS counts_holds
+    FROM exposure_runs AS r
+    LEFT JOIN library_levels AS l ON l.ladder = r.ladder AND l.level = r.level
 ),
 checked AS (
     SELECT
-        r.client_id, r.ladder,
-        count(*) AS exposures_at_level,
-        -- the last 2 exposures (regress) and the last 3 (hold), newest first
-        list(r.pain_during ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS pain_during_last,
-        list(r.pain_during_missing ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS pain_missing_last,
-        list(r.next_day_rise ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS rise_last,
-        list(r.form ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS form_last,
-        list(r.rpe ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS rpe_last,
-        list(r.sets ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS sets_last,
-        list(CASE WHEN l.dose_hold_s IS NOT NULL OR (l.ladder IS NULL AND r.reps IS NULL) THEN r.hold_s ELSE r.reps END
-             ORDER BY r.newest_rank) FILTER (WHERE r.newest_rank <= 3) AS amount_last,
-        coalesce(max(r.pain_during) FILTER (WHERE r.newest_rank <= 2) > $regress_pain_during, false)
-            OR coalesce(max(r.next_day_rise) FILTER (WHERE r.newest_rank <= 2) >= $regress_next_day_rise, false)
-            AS regress_due,
-        bool_or(r.pain_during_missing) AS pain_not_recorded,
-        coalesce(max(r.pain_during) > $hold_pain_during, false) AS pain_above_hold,
-        coalesce(max(r.next_day_rise) > 0, false) AS not_settled,
-        coalesce(bool_or(r.form = 'poor'), false) AS form_poor,
-        coalesce(max(r.rpe) >= $hold_rpe, false) AS rpe_high,
+        *,
+        any_of(pain_1 > $regress_pain_during, pain_2 > $regress_pain_during, NULL, n2)
+            OR any_of(rise_1 >= $regress_next_day_rise, rise_2 >= $regress_next_day_rise, NULL, n2) AS regress_due,
+        any_of(missing_1, missing_2, missing_3, n3) AS pain_not_recorded,
+        any_of(pain_1 > $hold_pain_during, pain_2 > $hold_pain_during, pain_3 > $hold_pain_during, n3)
+            AS pain_above_hold,
+        any_of(rise_1 > 0, rise_2 > 0, rise_3 > 0, n3) AS not_settled,
+        any_of(form_1 = 'poor', form_2 = 'poor', form_3 = 'poor', n3) AS form_poor,
+        any_of(rpe_1 >= $hold_rpe, rpe_2 >= $hold_rpe, rpe_3 >= $hold_rpe, n3) AS rpe_high,
         -- the level's unit (reps or hold seconds) must be recorded in every row of the exposure
-        bool_or(NOT r.sets_recorded OR NOT CASE
-            WHEN l.dose_hold_s IS NOT NULL THEN r.hold_s_recorded
-            WHEN l.dose_reps IS NOT NULL THEN r.reps_recorded
-            ELSE r.reps_recorded OR r.hold_s_recorded
-        END) AS dose_not_recorded,
-        coalesce(bool_or(r.sets < l.dose_sets OR r.reps < l.dose_reps OR r.hold_s < l.dose_hold_s), false)
-            AS below_target
-    FROM run AS r
-    LEFT JOIN library_levels AS l ON l.ladder = r.ladder AND l.level = r.level
-    WHERE r.newest_rank <= 3
-    GROUP BY r.client_id, r.ladder
+        any_of(
+            NOT dose_recorded(sets_recorded_1, reps_recorded_1, hold_s_recorded_1, dose_reps, dose_hold_s),
+            NOT dose_recorded(sets_recorded_2, reps_recorded_2, hold_s_recorded_2, dose_reps, dose_hold_s),
+            NOT dose_recorded(sets_recorded_3, reps_recorded_3, hold_s_recorded_3, dose_reps, dose_hold_s),
+            n3
+        ) AS dose_not_recorded,
+        any_of(
+            sets_1 < dose_sets OR reps_1 < dose_reps OR hold_s_1 < dose_hold_s,
+            sets_2 < dose_sets OR reps_2 < dose_reps OR hold_s_2 < dose_hold_s,
+            sets_3 < dose_sets OR reps_3 < dose_reps OR hold_s_3 < dose_hold_s,
+            n3
+        ) AS below_target
+    FROM measured
 ),
 adherence AS (
     -- the current and the previous program week (the episode's last two weeks)
@@ -96,41 +63,10 @@ red_flags AS (
     GROUP BY client_id
 ),
 judged AS (
-    SELECT
-        s.*,
-        l.family_label, l.stretch, l.top_level, l.exercise AS level_name, l.each_side,
-        l.dose_sets, l.dose_reps, l.dose_hold_s,
-        l.ceiling_sets, l.ceiling_reps, l.ceiling_hold_s, l.ceiling_tempo,
-        l.ladder IS NOT NULL AS in_library,
-        -- the level's unit: hold seconds or reps (an unknown exercise: reps when logged, else holds)
-        CASE
-            WHEN l.ladder IS NOT NULL THEN l.dose_hold_s IS NOT NULL
-            ELSE s.reps IS NULL AND s.hold_s IS NOT NULL
-        END AS counts_holds,
-        coalesce(c.exposures_at_level, 0) AS exposures_at_level,
-        coalesce(c.pain_during_last, []) AS pain_during_last,
-        coalesce(c.pain_missing_last, []) AS pain_missing_last,
-        coalesce(c.rise_last, []) AS rise_last,
-        coalesce(c.form_last, []) AS form_last,
-        coalesce(c.rpe_last, []) AS rpe_last,
-        coalesce(c.sets_last, []) AS sets_last,
-        coalesce(c.amount_last, []) AS amount_last,
-        coalesce(c.regress_due, false) AS regress_due,
-        coalesce(c.pain_not_recorded, false) AS pain_not_recorded,
-        coalesce(c.pain_above_hold, false) AS pain_above_hold,
-        coalesce(c.not_settled, false) AS not_settled,
-        coalesce(c.form_poor, false) AS form_poor,
-        coalesce(c.rpe_high, false) AS rpe_high,
-        coalesce(c.dose_not_recorded, false) AS dose_not_recorded,
-        coalesce(c.below_target, false) AS below_target,
-        a.adherence_2_weeks,
-        coalesce(f.red_flag_notes, 0) AS red_flag_notes,
-        f.newest_red_flag
-    FROM state AS s
-    LEFT JOIN checked AS c USING (client_id, ladder)
+    SELECT c.*, a.adherence_2_weeks, coalesce(f.red_flag_notes, 0) AS red_flag_notes, f.newest_red_flag
+    FROM checked AS c
     LEFT JOIN adherence AS a USING (client_id)
     LEFT JOIN red_flags AS f USING (client_id)
-    LEFT JOIN library_levels AS l ON l.ladder = s.ladder AND l.level = s.level
 ),
 decided AS (
     SELECT
