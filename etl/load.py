@@ -323,7 +323,9 @@ def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds:
     if prepared.kind == "session_log":
         report.unknown_exercises = dict(unknown_exercise_names(con, "load_id = ?", [load_id]))
         if report.unknown_exercises:
-            names = ", ".join(f"'{name}' ({rows:,} rows)" for name, rows in report.unknown_exercises.items())
+            names = ", ".join(
+                f"'{name}' ({rows:,} row{'' if rows == 1 else 's'})" for name, rows in report.unknown_exercises.items()
+            )
             kept = f"kept exercise names the library does not know: {names}"
             report.note = f"{report.note}; {kept}" if report.note else kept
     roster = load_id if prepared.kind in REFERENCE_KINDS else scalar(con, ROSTER_VERSION)

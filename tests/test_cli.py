@@ -170,3 +170,43 @@ def test_metrics_reads_the_red_flag_words_from_hipline_red_flags(demo_warehouse,
     # Words of the demo's everyday notes ("Good session, moving well", "+1 set added today", ...)
     words.write_text("signs:\n  everyday: [session, today, light, band, level, progress, programme]\nnegations: []\n")
     assert refers({**os.environ, "HIPLINE_RED_FLAGS": str(words)}) > refers(None)
+
+
+def test_recommend_writes_one_row_per_client_and_exercise_with_the_issue_columns(demo_warehouse, tmp_path):
+    import pandas as pd
+
+    from analytics import Analytics, Scope
+
+    out = tmp_path / "recommendations.csv"
+    result = _hipline("recommend", "--db", str(demo_warehouse), "--today", "2026-10-15", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Recommendations as of 2026-10-15" in result.stderr
+    assert out.read_text(encoding="utf-8").splitlines()[0] == (
+        "client_id,family,exercise,level,decision,next_exercise,next_dose,reasons"
+    )
+    written = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    with Analytics.open(demo_warehouse, Scope.everyone(), date(2026, 10, 15)) as a:
+        expected = a.recommendations()
+    assert len(written) == len(expected) > 0
+    assert written["decision"].tolist() == expected["decision"].tolist()
+    assert set(written["decision"]) == {"refer", "regress", "hold", "progress"}  # the demo has all four
+    assert written["reasons"].str.contains("pain during last 3: ").all()
+    # stretches and the warm-up the library does not know have no level
+    assert written.loc[written["family"] == "stretches", "level"].isna().all()
+    assert written.loc[written["family"].isna(), "exercise"].str.lower().eq("foam roller release").all()
+
+
+def test_recommend_neutralises_formula_like_exercise_names(loaded_roster, tmp_path):
+    rows = ["C-1,2026-06-0{d},yes,studio,=HYPERLINK(1),,2,10,,,,2,2,,2,5,good,,".format(d=d) for d in (1, 3, 5)]
+    write(tmp_path, "june.csv", SESSION_HEADER + "\n" + "\n".join(rows) + "\n")
+    assert main(["load", "--db", str(loaded_roster), str(tmp_path / "june.csv"), "--today", "2026-06-30"]) == 0
+    out = tmp_path / "rec.csv"
+    assert main(["recommend", "--db", str(loaded_roster), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert ",'=HYPERLINK(1)," in text and ",=HYPERLINK" not in text
+
+
+def test_recommend_on_a_missing_warehouse_says_what_to_do(tmp_path):
+    result = _hipline("recommend", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "r.csv"))
+    assert result.returncode == 1
+    assert "load some files first" in " ".join(result.stderr.split())
