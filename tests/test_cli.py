@@ -197,7 +197,7 @@ def test_recommend_writes_one_row_per_client_and_exercise_with_the_issue_columns
 
 
 def test_recommend_neutralises_formula_like_exercise_names(loaded_roster, tmp_path):
-    rows = ["C-1,2026-06-0{d},yes,studio,=HYPERLINK(1),,2,10,,,,2,2,,2,5,good,,".format(d=d) for d in (1, 3, 5)]
+    rows = [f"C-1,2026-06-0{d},yes,studio,=HYPERLINK(1),,2,10,,,,2,2,,2,5,good,," for d in (1, 3, 5)]
     write(tmp_path, "june.csv", SESSION_HEADER + "\n" + "\n".join(rows) + "\n")
     assert main(["load", "--db", str(loaded_roster), str(tmp_path / "june.csv"), "--today", "2026-06-30"]) == 0
     out = tmp_path / "rec.csv"
