@@ -6,10 +6,16 @@ For each size, on the same warehouse, it times:
   hipline   every number of SPEC §2 for everyone: `Analytics.open(db, Scope.everyone())`, then
             client_metrics, client_weekly, function_change, cohort_weekly and cohort_summary, on an open
             read-only connection: build (the temporary tables) + read (the frames)
+  recommend what `hipline recommend` does: the same build, then every recommendation in words
+            (`Analytics.recommendations()`, the evidence included)
   scoped    what a page does: the caseload of the clinician with the most clients,
             `Analytics.open(db, Scope.only(ids))`, then client_metrics and client_weekly
   pandas    the plain pandas reference, `reference_metrics(*read_views(db), Scope.everyone(), today)`,
             read_views included, with the same "today" as Analytics (the newest session)
+
+The build includes the recommendation engine (SPEC §3: exposure_runs + recommendations), which the
+ready_to_progress flag needs; its share of the build is reported apart, and "metrics" below is the
+hipline time without it (what the analytics issue measured).
 
 The machine is shared and its timings drift, so floor, hipline and scoped run in one process per
 size: one warm-up each, then REPEATS rounds interleaved (floor, hipline, scoped, floor, ...); the best
@@ -87,6 +93,7 @@ def _analytics(db: Path, scope, read) -> dict:
         "build_seconds": built - connected,
         "read_seconds": done - built,
         "rows": {name: len(frame) for name, frame in frames.items()},
+        "build_steps": {name: round(seconds, 4) for name, seconds in analytics.build_seconds.items()},
     }
 
 
@@ -103,6 +110,15 @@ def _hipline(db: Path) -> dict:
         }
 
     return _analytics(db, Scope.everyone(), every_table)
+
+
+def _recommend(db: Path) -> dict:
+    from analytics.scope import Scope
+
+    return _analytics(db, Scope.everyone(), lambda a: {"recommendations": a.recommendations()})
+
+
+ENGINE_STEPS = ("exposure_runs", "recommendations")
 
 
 def _scoped(db: Path, client_ids: list[str]) -> dict:
@@ -133,7 +149,12 @@ def step_measure(db: Path, repeats: int) -> dict:
     finally:
         con.close()
 
-    steps = {"floor": lambda: _floor(db), "hipline": lambda: _hipline(db), "scoped": lambda: _scoped(db, caseload)}
+    steps = {
+        "floor": lambda: _floor(db),
+        "hipline": lambda: _hipline(db),
+        "recommend": lambda: _recommend(db),
+        "scoped": lambda: _scoped(db, caseload),
+    }
     warm_up = {name: round(step()["seconds"], 4) for name, step in steps.items()}
     runs: dict[str, list[dict]] = {name: [] for name in steps}
     for _ in range(repeats):
@@ -195,7 +216,7 @@ def _warehouse(clients: int, seed: int) -> Path:
         partial.rename(source)
         print(f"generated {summary.session_rows:,} session rows for {clients:,} clients in {summary.seconds:.0f} s")
     db = WORK / f"metrics-{clients}.duckdb"
-    if db.exists() and not _has_session_summary(db):  # made by a loader older than etl/sessions.py
+    if db.exists() and not _has_summaries(db):  # made by a loader older than etl/sessions.py or etl/exposures.py
         db.unlink()
     if not db.exists():
         from etl.load import load
@@ -213,12 +234,17 @@ def _warehouse(clients: int, seed: int) -> Path:
     return db
 
 
-def _has_session_summary(db: Path) -> bool:
+def _has_summaries(db: Path) -> bool:
     from etl.warehouse import connect_read_only, scalar
 
     con = connect_read_only(db)
     try:
-        return bool(scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'session_summary'"))
+        return (
+            scalar(
+                con, "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('session_summary', 'exposure_summary')"
+            )
+            == 2
+        )
     finally:
         con.close()
 
@@ -233,16 +259,28 @@ def _run(step: str, db: Path, *extra: str) -> dict:
 
 
 def _summary(clients: int, measured: dict, pandas: dict | None) -> dict:
-    floor, ours = measured["floor"], measured["hipline"]
+    floor, ours, recommend = measured["floor"], measured["hipline"], measured["recommend"]
+    engine = sum(ours["build_steps"][step] for step in ENGINE_STEPS)
+    metrics_only = ours["seconds"] - engine
     entry = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         **{k: measured[k] for k in ("session_rows", "clients", "today", "clinician_id", "caseload")},
         "hipline_vs_floor": round(ours["seconds"] / floor["seconds"], 1),
         "pandas_vs_hipline": round(pandas["seconds"] / ours["seconds"], 1) if pandas else None,
+        "engine_seconds": round(engine, 4),
+        "metrics_only_seconds": round(metrics_only, 4),
+        "engine_vs_metrics": round(engine / metrics_only, 2),
+        "recommend_vs_metrics": round(recommend["seconds"] / metrics_only, 2),
         "peak_mb": measured["peak_mb"],
         "pandas_peak_mb": pandas["peak_mb"] if pandas else None,
         "warm_up_seconds": measured["warm_up_seconds"],
-        "steps": {"floor": floor, "hipline": ours, "scoped": measured["scoped"], "pandas": pandas},
+        "steps": {
+            "floor": floor,
+            "hipline": ours,
+            "recommend": recommend,
+            "scoped": measured["scoped"],
+            "pandas": pandas,
+        },
     }
     if measured["clients"] != clients:
         print(f"warning: the {clients:,}-client warehouse has {measured['clients']:,} clients")
@@ -269,6 +307,18 @@ def _table(entries: dict[int, dict]) -> str:
         lines.append(
             f"{clients:>8,}{e['session_rows']:>14,}{floor['connect_seconds']:>11.3f}{floor['seconds']:>9.3f}{split:>27}{e['hipline_vs_floor']:>10.1f}x"
             f"{pandas:>10}{speed_up:>12}{caseload:>21}{peaks:>23}"
+        )
+    lines += ["", "recommendations (SPEC §3): the engine's share of the build, and every recommendation in words", ""]
+    head = (
+        f"{'clients':>8}{'metrics s':>11}{'engine s':>10}{'engine/metrics':>16}"
+        f"{'recommend s':>13}{'recommend/metrics':>19}{'rows':>8}"
+    )
+    lines += [head, "-" * len(head)]
+    for clients, e in entries.items():
+        recommend = e["steps"]["recommend"]
+        lines.append(
+            f"{clients:>8,}{e['metrics_only_seconds']:>11.3f}{e['engine_seconds']:>10.3f}{e['engine_vs_metrics']:>15.2f}x"
+            f"{recommend['seconds']:>13.3f}{e['recommend_vs_metrics']:>18.2f}x{recommend['rows']['recommendations']:>8,}"
         )
     return "\n".join(lines)
 
@@ -297,7 +347,8 @@ def main() -> None:
         e = entries[clients]
         print(
             f"{clients:>6,} clients: floor {e['steps']['floor']['seconds']:.3f} s, "
-            f"hipline {e['steps']['hipline']['seconds']:.3f} s, scoped {e['steps']['scoped']['seconds']:.3f} s"
+            f"hipline {e['steps']['hipline']['seconds']:.3f} s (engine {e['engine_seconds']:.3f} s), "
+            f"recommend {e['steps']['recommend']['seconds']:.3f} s, scoped {e['steps']['scoped']['seconds']:.3f} s"
             + (f", pandas {pandas['seconds']:.1f} s" if pandas else ""),
             flush=True,
         )
