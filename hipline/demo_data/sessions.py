@@ -140,7 +140,7 @@ def pain_curve(rng: np.random.Generator, pattern: str, days: np.ndarray) -> tupl
     elif pattern == "plateau":
         pain = baseline - rng.uniform(0.0, 1.0) * (1 - np.exp(-days / 20))
     elif pattern == "worsening":
-        pain = np.minimum(8.5, baseline + rng.uniform(0.1, 0.3) * days / 7)
+        pain = np.minimum(9.0, baseline + rng.uniform(0.25, 0.5) * days / 7)
     else:
         pain = baseline - rng.uniform(2.0, 0.7 * baseline) * (1 - np.exp(-days / rng.uniform(14, 35)))
         for onset in rng.uniform(10, max(11, days.max() if days.size else 11), size=int(rng.integers(1, 4))):
