@@ -2,8 +2,9 @@
 
 It reads the three public views into pandas and walks each client's rows in Python loops, sharing
 no SQL with `analytics.metrics`: only the thresholds of `analytics.definitions` and the red-flag word
-list. Tests use it as an independent oracle (the fast path must agree with it on random warehouses),
-and the benchmark uses it as the peer a clinic analyst would write.
+list; the ready_to_progress flag asks the plain reference of SPEC §3 (`analytics.reference_progressions`).
+Tests use it as an independent oracle (the fast path must agree with it on random warehouses), and
+the benchmark uses it as the peer a clinic analyst would write.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scipy.stats import t as student_t
 
 from analytics import definitions as d
 from analytics.red_flags import RedFlagWords, load_red_flag_words
+from analytics.reference_progressions import reference_recommendations
 from analytics.scope import Scope
 from etl.instruments import INSTRUMENTS
 from etl.warehouse import connect_read_only
@@ -68,8 +70,13 @@ def reference_metrics(
     scope: Scope,
     today: date,
     words: RedFlagWords | None = None,
+    decisions: pd.DataFrame | None = None,
 ) -> ReferenceMetrics:
+    """`decisions`: the clinicians' decisions (`analytics.decisions.read_decisions`), for the
+    recommendations behind the ready_to_progress flag; none when not given."""
     words = words or load_red_flag_words()
+    recommendations = reference_recommendations(clients, session_log, scope, today, words, decisions)
+    ready = set(recommendations.loc[recommendations["decision"] == "progress", "client_id"])
     rows_of = defaultdict(list)
     for row in session_log.to_dict("records"):
         rows_of[row["client_id"]].append(row)
@@ -85,7 +92,9 @@ def reference_metrics(
         if start > today:
             continue
         client_id = client["client_id"]
-        result = _one_client(client, start, rows_of[client_id], measures_of[client_id], today, words)
+        result = _one_client(
+            client, start, rows_of[client_id], measures_of[client_id], today, words, client_id in ready
+        )
         metrics.append(result["metrics"])
         weekly.extend(result["weekly"])
         functions.extend(result["functions"])
@@ -112,7 +121,9 @@ def reference_metrics(
     )
 
 
-def _one_client(client: dict, start: date, rows: list[dict], measures: list[dict], today: date, words) -> dict:
+def _one_client(
+    client: dict, start: date, rows: list[dict], measures: list[dict], today: date, words, ready: bool = False
+) -> dict:
     client_id = client["client_id"]
     spw = int(client["sessions_per_week"])
     end = _day(client["end_date"])
@@ -205,6 +216,8 @@ def _one_client(client: dict, start: date, rows: list[dict], measures: list[dict
         flags.append("lapsed")
     if last_week >= d.PLATEAU_FROM_WEEK and pain_status != "improved" and not function_improved:
         flags.append("plateau")
+    if ready:  # at least one exercise whose recommendation (SPEC §3) is progress
+        flags.append("ready_to_progress")
 
     return {
         "metrics": {

@@ -27,60 +27,82 @@ from etl.warehouse import scalar
 SESSION_TYPE_ORDER = "CASE session_type WHEN 'clinic' THEN 1 WHEN 'home' THEN 2 WHEN 'studio' THEN 3 ELSE 0 END"
 DAY_ORDER = f"(session_date - DATE '2000-01-01') * 4 + {SESSION_TYPE_ORDER}"
 
-# One row per exercise name of a session, then mapped to its ladder and level. Grouping by the
-# name first is much cheaper than by the ladder (the names are few and repeat).
-EXPOSURES_SELECT = """
-WITH facts AS (
-    SELECT
-        client_id,
-        session_date,
-        session_type,
-        exercise,
+# The facts of an exposure, over its session-log rows `s` (a unilateral exercise has a row per side).
+FACTS = """
         count(*) AS rows,
-        max(pain_during) AS pain_during_max,
-        count(pain_during) < count(*) AS pain_during_missing,
-        max(pain_next_day - pain_before) AS next_day_rise_max,
-        max(rpe) AS rpe_max,
-        CASE max(CASE form WHEN 'poor' THEN 3 WHEN 'fair' THEN 2 WHEN 'good' THEN 1 END)
+        max(s.pain_during) AS pain_during_max,
+        count(s.pain_during) < count(*) AS pain_during_missing,
+        max(s.pain_next_day - s.pain_before) AS next_day_rise_max,
+        max(s.rpe) AS rpe_max,
+        CASE max(CASE s.form WHEN 'poor' THEN 3 WHEN 'fair' THEN 2 WHEN 'good' THEN 1 END)
             WHEN 3 THEN 'poor' WHEN 2 THEN 'fair' WHEN 1 THEN 'good'
         END AS form_worst,
-        min(sets) AS sets_min,
-        min(reps) AS reps_min,
-        min(hold_s) AS hold_s_min,
-        count(sets) = count(*) AS sets_recorded,
-        count(reps) = count(*) AS reps_recorded,
-        count(hold_s) = count(*) AS hold_s_recorded
+        min(s.sets) AS sets_min,
+        min(s.reps) AS reps_min,
+        min(s.hold_s) AS hold_s_min,
+        count(s.sets) = count(*) AS sets_recorded,
+        count(s.reps) = count(*) AS reps_recorded,
+        count(s.hold_s) = count(*) AS hold_s_recorded"""
+
+SPELLINGS = """
+    SELECT u.exercise, coalesce(n.ladder, 'unknown: ' || u.name_key) AS ladder, n.level, l.family
+    FROM (SELECT DISTINCT exercise, {name_key} AS name_key FROM {source}) AS u
+    LEFT JOIN {names} AS n ON n.name_key = u.name_key
+    LEFT JOIN {levels} AS l ON l.ladder = n.ladder AND l.level = n.level"""
+
+# Grouped by exercise name first, then mapped to the ladder and level: much cheaper than grouping by
+# the ladder (the names are few and repeat). Two names of one ladder in a session are merged after.
+BY_NAME = """
+WITH facts AS (
+    SELECT client_id, session_date, session_type, exercise, {facts}
     FROM session_log AS s
     WHERE attended AND exercise IS NOT NULL {and_where}
     GROUP BY client_id, session_date, session_type, exercise
 ),
-spellings AS (
-    SELECT u.exercise, coalesce(n.ladder, 'unknown: ' || u.name_key) AS ladder, n.level, l.family
-    FROM (SELECT DISTINCT exercise, {name_key} AS name_key FROM facts) AS u
-    LEFT JOIN {names} AS n ON n.name_key = u.name_key
-    LEFT JOIN {levels} AS l ON l.ladder = n.ladder AND l.level = n.level
-)
+spellings AS ({spellings})
 SELECT f.* EXCLUDE (exercise), f.exercise AS logged_as, p.ladder, p.family, p.level, {day_order} AS day_order
 FROM facts AS f
 JOIN spellings AS p USING (exercise)
 """
 
+# Grouped by ladder and level, at the session's highest level of the ladder: for the few sessions
+# that name one ladder twice (two levels, or two spellings), and for a warehouse without the table.
+BY_LADDER = """
+WITH spellings AS ({spellings}),
+done AS (
+    SELECT s.*, p.ladder, p.level AS ladder_level, p.family
+    FROM session_log AS s
+    JOIN spellings AS p USING (exercise)
+    WHERE s.attended {and_where}
+)
+SELECT
+    client_id, session_date, session_type, ladder, any_value(family) AS family, ladder_level AS level,
+    min(exercise) AS logged_as, {facts}, any_value({day_order}) AS day_order
+FROM done AS s
+GROUP BY client_id, session_date, session_type, ladder, ladder_level
+QUALIFY row_number() OVER (
+    PARTITION BY client_id, session_date, session_type, ladder ORDER BY ladder_level DESC NULLS LAST
+) = 1
+"""
 
-def exposures_select(where: str = "", names: str = "exercise_names", levels: str = "exercise_levels") -> str:
+
+def exposures_select(
+    where: str = "", names: str = "exercise_names", levels: str = "exercise_levels", by_ladder: bool = False
+) -> str:
     """The exposures of the log, narrowed by `where` (a WHERE clause on session_log `s`, or '')."""
-    return EXPOSURES_SELECT.format(
+    source = "session_log" if by_ladder else "facts"
+    spellings = SPELLINGS.format(name_key=name_key_sql("exercise"), source=source, names=names, levels=levels)
+    return (BY_LADDER if by_ladder else BY_NAME).format(
         and_where=where.replace("WHERE", "AND", 1) if where else "",
-        name_key=name_key_sql("exercise"),
-        names=names,
-        levels=levels,
+        facts=FACTS,
+        spellings=spellings,
         day_order=DAY_ORDER,
     )
 
 
 def numbered_exposures_select(names: str, levels: str) -> str:
     """exposure_summary computed whole from the log, numbers included: what the analytics reads from a
-    warehouse loaded before the loader kept the table (slower). Two levels of a ladder in one session:
-    the higher one."""
+    warehouse loaded before the loader kept the table (slower), and what the tests compare it with."""
     in_time = "PARTITION BY client_id, ladder ORDER BY day_order"
     return f"""
         SELECT * EXCLUDE (previous_level),
@@ -89,11 +111,7 @@ def numbered_exposures_select(names: str, levels: str) -> str:
             ) AS run_start
         FROM (
             SELECT *, row_number() OVER ({in_time}) AS sequence, lag(level) OVER ({in_time}) AS previous_level
-            FROM ({exposures_select(names=names, levels=levels)})
-            QUALIFY row_number() OVER (
-                PARTITION BY client_id, ladder, day_order ORDER BY level DESC NULLS LAST, pain_during_missing DESC,
-                pain_during_max DESC NULLS LAST
-            ) = 1
+            FROM ({exposures_select(names=names, levels=levels, by_ladder=True)})
         )"""
 
 
@@ -123,25 +141,27 @@ def refresh_exposures(con: duckdb.DuckDBPyConnection, touched: str | None) -> No
 
 
 def _keep_the_highest_level(con: duckdb.DuckDBPyConnection, rows: str) -> None:
-    """Two levels of one ladder in a session (rare) are one exposure, at the higher level; of two
-    names for one level, the worse pain is kept."""
+    """A session that names one ladder twice (two levels, or two spellings; rare) is one exposure, at
+    its highest level: its rows are aggregated again by ladder."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE lower_levels AS
-            SELECT client_id, ladder, day_order, logged_as FROM {rows}
-            SEMI JOIN (
-                SELECT client_id, ladder, day_order FROM {rows} GROUP BY ALL HAVING count(*) > 1
-            ) USING (client_id, ladder, day_order)
-            QUALIFY row_number() OVER (
-                PARTITION BY client_id, ladder, day_order
-                ORDER BY level DESC NULLS LAST, pain_during_missing DESC, pain_during_max DESC NULLS LAST, logged_as
-            ) > 1"""
+        f"""CREATE OR REPLACE TEMP TABLE named_twice AS
+            SELECT client_id, any_value(session_date) AS session_date, ladder, day_order FROM {rows}
+            GROUP BY client_id, ladder, day_order HAVING count(*) > 1"""
     ).fetchall()
+    if not scalar(con, "SELECT count(*) FROM named_twice"):
+        con.execute("DROP TABLE named_twice")
+        return
     con.execute(
-        """DELETE FROM exposure_summary AS x USING lower_levels AS d
-           WHERE x.client_id = d.client_id AND x.ladder = d.ladder AND x.day_order = d.day_order
-               AND x.logged_as = d.logged_as"""
+        """DELETE FROM exposure_summary AS x USING named_twice AS t
+           WHERE x.client_id = t.client_id AND x.ladder = t.ladder AND x.day_order = t.day_order"""
     ).fetchall()
-    con.execute("DROP TABLE lower_levels")
+    where = "WHERE (s.client_id, s.session_date) IN (SELECT client_id, session_date FROM named_twice)"
+    con.execute(
+        f"""INSERT INTO exposure_summary BY NAME
+            SELECT * FROM ({exposures_select(where, by_ladder=True)})
+            SEMI JOIN named_twice USING (client_id, ladder, day_order)"""
+    ).fetchall()
+    con.execute("DROP TABLE named_twice")
 
 
 def _number(con: duckdb.DuckDBPyConnection, starts: str) -> None:

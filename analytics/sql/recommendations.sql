@@ -140,7 +140,7 @@ SELECT
         WHEN 'previous level' THEN previous_amount
         WHEN 'level' THEN following_amount
         -- cut the dose by a third, never below 1
-        WHEN 'a third less' THEN greatest(1, round(amount * 2 / 3))
+        WHEN 'a third less' THEN CASE WHEN amount IS NOT NULL THEN greatest(1, round(amount * 2 / 3)) END
         WHEN 'amount' THEN least(ceiling_amount, amount + amount_step)
         WHEN 'top' THEN amount + amount_step
         ELSE amount

@@ -1,5 +1,6 @@
 """Differential test: the DuckDB fast path (`analytics.metrics.Analytics`) against the plain pandas
-reference (`analytics.reference`) on random, seeded warehouses and on the demo warehouse.
+references (`analytics.reference` for SPEC §2, `analytics.reference_progressions` for the
+recommendations of SPEC §3) on random, seeded warehouses and on the demo warehouse.
 
 Each warehouse is written as CSV files in the SPEC §1 formats, loaded with the real loader (nothing
 may be quarantined: the generator makes valid input), and built to hit the edge cases of SPEC §2 on
@@ -18,7 +19,19 @@ sometimes exactly the MCID/MDC). By seed:
 - seed % 3 == 0: a cohort with one member (no interval);
 - seed % 6 == 5 (5, 11, 17, 23): a narrowed scope (some clients, one not started, one unknown id).
 
-Counts and text must be equal; floats agree to 1e-9 (missing equals missing).
+Exercises (SPEC §3): each client follows 1-4 ladders of the library, a stretch and sometimes an
+exercise the library does not know. Names are the levels' names and aliases in odd case and
+spacing ("Single-Leg  Bridge"), sometimes another name or spelling on the other side; the level
+moves up and down over time, sometimes two levels of a family share a session; unilateral levels
+have an L and an R row (sometimes one); sets, reps and holds are sometimes missing, below the target
+or above the ceiling, or in the other unit; RPE 8+, poor form, pain that did not settle. About 40 %
+of the clients are comfortable (low pain that settles, full doses, steady attendance), so the dose
+and level steps are reached. seed % 3 == 2: clinicians accept or override some recommendations
+(another dose, a tempo, a level up or down), dated on or after the newest exposure, before it, or
+after the analysis day, and every recommended slower tempo is accepted some days back.
+
+Counts and text must be equal; floats agree to 1e-9 (missing equals missing). The recommendations'
+decision, next exercise, level and dose and the exposures at the current level must be equal.
 """
 
 from __future__ import annotations
@@ -26,14 +39,18 @@ from __future__ import annotations
 import csv
 import math
 import random
+import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.decisions import Prescription, read_decisions, record
+from analytics.definitions import DECISIONS
 from analytics.metrics import (
     CLIENT_METRICS_COLUMNS,
     CLIENT_WEEKLY_COLUMNS,
@@ -43,11 +60,15 @@ from analytics.metrics import (
     newest_session_date,
 )
 from analytics.reference import read_views, reference_metrics
+from analytics.reference_progressions import COLUMNS as RECOMMENDATION_COLUMNS
+from analytics.reference_progressions import reference_recommendations
 from analytics.scope import Scope
+from etl.library import Family, Level, ladder_of, load_library, name_key
 from etl.warehouse import connect_read_only
 from tests.conftest import SESSION_HEADER, load_files, query
 
 SEEDS = range(24)
+REACHED: dict[int, Counter] = {}  # per seed, the decisions and dose steps the fast path gave
 
 # Which frame, its keys, its columns; the columns compared exactly (the rest are floats).
 FRAMES = {
@@ -55,8 +76,10 @@ FRAMES = {
     "client_weekly": (["client_id", "program_week"], CLIENT_WEEKLY_COLUMNS),
     "function_change": (["client_id", "instrument"], FUNCTION_CHANGE_COLUMNS),
     "cohort_weekly": (["cohort_id", "program_week"], COHORT_WEEKLY_COLUMNS),
+    "recommendations": (["client_id", "ladder"], RECOMMENDATION_COLUMNS),
 }
 EXACT = {
+    *RECOMMENDATION_COLUMNS,
     "client_id",
     "cohort_id",
     "program_week",
@@ -81,7 +104,17 @@ STAFF = [
 ]
 PHYSIOS = ["S-1", "S-3"]
 INSTRUCTORS = ["S-2", "S-4"]
-EXERCISES = ["bridge", "clamshell", "dead bug", "leg slides", "hip hinge", "single-leg stance", "hamstring stretch"]
+LIBRARY = load_library()
+LADDER_FAMILIES = [family for family in LIBRARY.values() if not family.stretch]
+STRETCHES = [level for family in LIBRARY.values() if family.stretch for level in family.levels]
+UNKNOWN_EXERCISES = ["Foam roller", "wall angels", "Cat-Cow", "reformer footwork"]
+LEVEL_OF_NAME = {
+    name_key(name): (ladder_of(level, family), level.level)
+    for family in LIBRARY.values()
+    for level in family.levels
+    for name in (level.name, *level.aliases)
+}
+HOLD_LEVELS = {level.name for family in LIBRARY.values() for level in family.levels if level.dose.hold_s is not None}
 SESSION_TYPES = ["studio", "home", "clinic", ""]  # "" is a session without a type (NULL)
 EVERYDAY_NOTES = [
     "felt good",
@@ -130,6 +163,7 @@ class Warehouse:
     today: date  # the analysis day: the newest, or earlier so later records must be ignored
     client_ids: list[str]
     scope_ids: list[str] | None  # a narrowed scope for some seeds, None = everyone
+    decisions: int = 0  # clinicians' decisions recorded beside the warehouse
 
 
 def _half(x: float) -> float:
@@ -160,12 +194,16 @@ def _note(rng: random.Random, red_flag_rate: float) -> str:
     return ""
 
 
-def _pains(rng: random.Random, level: float, shape: str) -> tuple[float | None, ...]:
-    """pain_before, pain_during, pain_after, pain_next_day of one exercise row, by the session's shape."""
+def _pains(rng: random.Random, level: float, shape: str, settles: bool = False) -> tuple[float | None, ...]:
+    """pain_before, pain_during, pain_after, pain_next_day of one exercise row, by the session's shape;
+    `settles`: the pain the next day is mostly no higher than before (a comfortable client)."""
     before = _half(level + rng.uniform(-1, 1))
-    during = _half(level + rng.uniform(-1.5, 2.5))
+    during = _half(level + rng.uniform(-1.5, 1 if settles else 2.5))
+    if settles and rng.random() < 0.04:  # just above the 0-3 zone in which to progress
+        during = rng.choice([3.5, 4])
     after = _half(level + rng.uniform(-1, 1.5))
-    next_day = _half(before + rng.choice([-1, 0, 0.5, 1, 2, 2.5, 3])) if rng.random() < 0.6 else None
+    rises = [-1, *[0] * 18, 0.5] if settles else [-1, 0, 0.5, 1, 2, 2.5, 3]
+    next_day = _half(before + rng.choice(rises)) if rng.random() < (0.9 if settles else 0.6) else None
     if shape == "full":
         return before, during, after, next_day
     if shape == "no_during":  # pain_after carries the session pain
@@ -177,42 +215,158 @@ def _pains(rng: random.Random, level: float, shape: str) -> tuple[float | None, 
     return None, None, None, None
 
 
-def _session_rows(
-    rng: random.Random, client_id: str, day: date, session_type: str, level: float, red_flag_rate: float
+@dataclass
+class Ladder:
+    """What a client does of one ladder: a family at a level that moves up and down over time, a
+    stretch, or an exercise the library does not know."""
+
+    family: Family | None
+    level: int = 1
+    stretch: Level | None = None
+    unknown: str | None = None
+
+    def rung(self) -> Level | None:
+        if self.family is not None:
+            return self.family.levels[self.level - 1]
+        return self.stretch
+
+
+@dataclass
+class Programme:
+    comfortable: bool  # low pain that settles, full doses, steady attendance: recommendations progress
+    ladders: list[Ladder]
+
+
+def _programme(rng: random.Random) -> Programme:
+    families = rng.sample(LADDER_FAMILIES, rng.randint(1, 4))
+    ladders = [Ladder(f, level=rng.randint(1, len(f.levels))) for f in families]
+    if rng.random() < 0.6:
+        ladders.append(Ladder(None, stretch=rng.choice(STRETCHES)))
+    if rng.random() < 0.25:
+        ladders.append(Ladder(None, unknown=rng.choice(UNKNOWN_EXERCISES)))
+    return Programme(rng.random() < 0.4, ladders)
+
+
+def _spelling(rng: random.Random, level: Level) -> str:
+    """The level's name or an alias, sometimes in odd case and with odd separators ("Single-Leg  Bridge")."""
+    name = rng.choice([level.name, *level.aliases])
+    if rng.random() < 0.5:
+        words = re.split(r"[\s_\-]+", name)
+        name = words[0] + "".join(rng.choice([" ", "  ", "-", "_", " - "]) + w for w in words[1:])
+    return rng.choice([str.lower, str.upper, str.title, str.capitalize, lambda x: x])(name)
+
+
+def _dose(rng: random.Random, level: Level | None, comfortable: bool) -> tuple[object, object, object]:
+    """sets, reps, hold_s of one row: mostly around the level's target and ceiling, sometimes below
+    the target or above the ceiling, sometimes missing or in the other unit."""
+    if level is None:  # an unknown exercise: reps or holds
+        if rng.random() < 0.5:
+            return rng.randint(1, 3), rng.randint(5, 15), ""
+        return rng.randint(1, 3), "", rng.choice([10, 20, 30])
+    target, ceiling = level.dose, level.ceiling
+    if comfortable:
+        sets = rng.choice([target.sets, ceiling.sets, ceiling.sets])
+    else:
+        sets = rng.choice([target.sets - 1, target.sets, ceiling.sets, ceiling.sets + 1])
+    if target.hold_s is not None:
+        low, high = target.hold_s, ceiling.hold_s
+        choices = [low, low + 10, high, high] if comfortable else [low - 5, low, low + 2.5, high, high + 10]
+        reps, hold = "", rng.choice([h for h in choices if h <= high] if comfortable else choices)
+    else:
+        low, high = target.reps, ceiling.reps
+        reps, hold = (rng.randint(low, high) if comfortable else rng.randint(low - 2, high + 3)), ""
+    missing = 0.02 if comfortable else 0.06
+    if rng.random() < missing:
+        sets = ""
+    if rng.random() < missing:
+        reps = hold = ""
+    if rng.random() < 0.03:  # logged in the other unit
+        reps, hold = ("" if hold == "" else round(hold)), reps
+    return sets, reps, hold
+
+
+def _exercise_rows(
+    rng: random.Random, programme: Programme, ladder: Ladder, shape: str, level: float, red_flag_rate: float
 ) -> list[list[object]]:
-    """The rows of one session: a missed one (one row, no pain), or 1-4 exercises."""
+    """The rows of one ladder in one session: one per side for a unilateral level (sometimes only
+    one side), sometimes also a second level of the family in the same session."""
+    if ladder.family is not None:  # the level moves now and then: up more often for a comfortable client
+        roll = rng.random()
+        up, down = (0.06, 0.02) if programme.comfortable else (0.07, 0.07)
+        if roll < up:
+            ladder.level = min(len(ladder.family.levels), ladder.level + 1)
+        elif roll < up + down:
+            ladder.level = max(1, ladder.level - 1)
+    levels = [ladder.rung()]
+    if ladder.family is not None and len(ladder.family.levels) > 1 and rng.random() < 0.04:
+        other = ladder.level + 1 if ladder.level < len(ladder.family.levels) else ladder.level - 1
+        levels.append(ladder.family.levels[other - 1])  # two levels of one family in one session
+    rows = []
+    for rung in levels:
+        name = ladder.unknown if rung is None else _spelling(rng, rung)
+        sides = [rng.choice(["", "both", "L"])]
+        if rung is not None and rung.each_side:
+            sides = ["L", "R"] if rng.random() < 0.85 else [rng.choice(["L", "R", ""])]
+        sets, reps, hold = _dose(rng, rung, programme.comfortable)
+        comfortable = programme.comfortable
+        rpe = rng.choice([*"45667", "", "7"] if comfortable and rng.random() < 0.95 else ["", "3", "7.5", "8", "9"])
+        form = rng.choice(["good", "fair", ""] if comfortable and rng.random() < 0.95 else ["", "good", "fair", "poor"])
+        for i, side in enumerate(sides):
+            if i and rng.random() < (0.04 if comfortable else 0.15):  # the other side did less, or was not counted
+                reps = "" if reps == "" else rng.choice(["", max(0, int(reps) - 2)])
+                sets = rng.choice([sets, ""])
+            if i and rng.random() < 0.1:  # the other side under another spelling, or another name of the level
+                name = ladder.unknown.upper() if rung is None else _spelling(rng, rung)
+            if i and rng.random() < (0.03 if comfortable else 0.3):
+                rpe, form = rng.choice(["", "6", "8"]), rng.choice(["", "good", "fair", "poor"])
+            before, during, after, next_day = _pains(rng, level, shape, programme.comfortable)
+            rows.append(
+                [
+                    name,
+                    sets,
+                    reps,
+                    hold,
+                    rng.choice(["none", "band_light", "spring_medium", "2 kg", ""]),
+                    side,
+                    _num(before),
+                    _num(during),
+                    _num(after),
+                    _num(next_day),
+                    rpe,
+                    form,
+                    _note(rng, red_flag_rate),
+                ]
+            )
+    return rows
+
+
+def _session_rows(
+    rng: random.Random,
+    client_id: str,
+    day: date,
+    session_type: str,
+    level: float,
+    red_flag_rate: float,
+    programme: Programme | None = None,
+) -> list[list[object]]:
+    """The rows of one session: a missed one (one row, no pain), or some of the client's ladders."""
     staff = rng.choice(["", *PHYSIOS, *INSTRUCTORS])
-    if rng.random() < 0.12:
+    if rng.random() < (0.04 if programme and programme.comfortable else 0.12):
         note = rng.choice(["", "", "sick", "work"])
         return [[client_id, day.isoformat(), "no", session_type, *[""] * 13, note, staff]]
-    shape = rng.choices(["full", "no_during", "mixed", "before_only", "none"], [5, 2, 2, 1, 1])[0]
+    programme = programme or _programme(rng)
+    shapes = [30, 1, 1, 0, 0] if programme.comfortable else [5, 2, 2, 1, 1]
+    shape = rng.choices(["full", "no_during", "mixed", "before_only", "none"], shapes)[0]
+    done = [ladder for ladder in programme.ladders if rng.random() < 0.75] or [rng.choice(programme.ladders)]
     rows = []
-    for exercise in rng.sample(EXERCISES, rng.randint(1, 4)):
-        before, during, after, next_day = _pains(rng, level, shape)
-        hold = rng.random() < 0.3
-        rows.append(
-            [
-                client_id,
-                day.isoformat(),
-                rng.choice(["yes", "Yes", "y", "1"]),
-                session_type,
-                exercise,
-                rng.randint(1, 5),
-                rng.randint(1, 3),
-                "" if hold else rng.randint(5, 15),
-                rng.choice([10, 20, 30]) if hold else "",
-                rng.choice(["none", "band_light", "spring_medium", "2 kg", ""]),
-                rng.choice(["L", "R", "both", ""]),
-                _num(before),
-                _num(during),
-                _num(after),
-                _num(next_day),
-                rng.choice(["", "3", "5", "6.5", "8"]),
-                rng.choice(["", "good", "fair", "poor"]),
-                _note(rng, red_flag_rate),
-                staff,
-            ]
-        )
+    for ladder in done:
+        for exercise, sets, reps, hold, resistance, side, *rest in _exercise_rows(
+            rng, programme, ladder, shape, level, red_flag_rate
+        ):
+            attended = rng.choice(["yes", "Yes", "y", "1"])
+            level_column = rng.randint(1, 5)  # the log's own level: never read, the name decides
+            row = [client_id, day.isoformat(), attended, session_type, exercise, level_column, sets, reps, hold]
+            rows.append([*row, resistance, side, *rest, staff])
     return rows
 
 
@@ -295,10 +449,15 @@ def random_warehouse(folder: Path, seed: int) -> Warehouse:
         starts[client_id] = start
 
         # Sessions: random days, a few skipped weeks, sometimes above target, up to the newest day.
+        # A comfortable client comes steadily with little pain, so the engine has doses to step.
+        programme = _programme(rng)
         rate = rng.choice([0.05, 0.2, 0.4, 0.7, 1.0]) * min(1.0, (spw + rng.choice([-1, 0, 2])) / 7)
         skipped = {w for w in range(1, 20) if rng.random() < 0.15}
         pain0, slope = rng.uniform(1, 8), rng.uniform(-0.08, 0.08)
         red_flag_rate = rng.choice([0, 0.01, 0.05])
+        if programme.comfortable:
+            rate, skipped = min(1.0, (spw + 1.5) / 7), {w for w in skipped if w < 4}
+            pain0, slope, red_flag_rate = rng.uniform(0, 2), rng.uniform(-0.02, 0.01), rng.choice([0, 0, 0.01])
         last = newest if end is None else min(newest, end + timedelta(days=rng.choice([0, 7])))
         for offset in range((last - start).days + 1):
             day = start + timedelta(days=offset)
@@ -307,7 +466,7 @@ def random_warehouse(folder: Path, seed: int) -> Warehouse:
             kinds = rng.sample(SESSION_TYPES, 2 if rng.random() < 0.15 else 1)
             for kind in kinds:
                 level = pain0 + slope * offset + (rng.uniform(2, 4) if rng.random() < 0.05 else 0)
-                sessions += _session_rows(rng, client_id, day, kind, level, red_flag_rate)
+                sessions += _session_rows(rng, client_id, day, kind, level, red_flag_rate, programme)
         measures += _measure_rows(rng, client_id, start, newest)
 
     # The newest day has a session, so it is the warehouse's default "today".
@@ -321,6 +480,15 @@ def random_warehouse(folder: Path, seed: int) -> Warehouse:
             measures += [[late, day, "NPRS", "9.25"], [late, day, "ODI", f"{90 + offset}.5"]]
             sessions.append([late, day, "yes", "clinic", "late check", 1, 1, 5, "", "", "", 1, 8, 8, 4, 9, "poor"])
             sessions[-1] += ["knee gave way", ""]
+
+    # Two rows alike would be quarantined as exact duplicates (the loader reads "y" and "yes" alike).
+    seen, unique = set(), []
+    for row in sessions:
+        key = tuple(str(v).strip().lower() for i, v in enumerate(row) if i != 2)
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    sessions = unique
 
     scope_ids = None
     if seed % 6 == 5:  # a narrowed scope: some clients, one that has not started, one unknown id
@@ -348,7 +516,117 @@ def random_warehouse(folder: Path, seed: int) -> Warehouse:
     assert [(f.file, f.rows_quarantined) for f in report.files if f.rows_quarantined] == [], query(
         db, "SELECT source_file, source_row, reason FROM quarantine LIMIT 10"
     )
-    return Warehouse(db, newest, today, sorted(starts), scope_ids)
+    decisions = _record_decisions(rng, db, today) if seed % 3 == 2 else 0
+    return Warehouse(db, newest, today, sorted(starts), scope_ids, decisions)
+
+
+def _int(x: object) -> int | None:
+    return None if _missing(x) else int(x)
+
+
+def _override(rng: random.Random, rec: dict) -> tuple[str, Prescription | None]:
+    """A clinician's own decision instead of the recommendation: the same dose (no change), another
+    dose or tempo at the same level, or a level up or down at its target dose."""
+    family = LIBRARY.get(rec["family"]) if not _missing(rec["family"]) else None
+    level = _int(rec["level"])
+    sets = _int(rec["sets"]) or 2
+    holds = not _missing(rec["hold_s"]) if family is None else rec["exercise"] in HOLD_LEVELS
+    amount = rec["hold_s"] if holds else rec["reps"]
+    amount = 10 if _missing(amount) else _int(amount)
+    kinds = ["same", "dose", "tempo"]
+    if level is not None and level < len(family.levels):
+        kinds.append("up")
+    if level is not None and level > 1:
+        kinds.append("down")
+    kind = rng.choice(kinds)
+    if kind == "same":
+        return "hold", None
+    if kind in ("up", "down"):
+        to = family.levels[level if kind == "up" else level - 2]
+        target = to.dose
+        return ("progress" if kind == "up" else "regress"), Prescription(
+            to.name, to.level, target.sets, target.reps, target.hold_s, target.tempo
+        )
+    if kind == "dose":
+        sets, amount = max(1, sets + rng.choice([-1, 1])), amount + rng.choice([-2, 2, 5])
+    tempo = rng.choice(["3-1-3", "4-2-4"]) if kind == "tempo" else None
+    return rng.choice(["hold", "progress"]), Prescription(
+        rec["exercise"], level, sets, None if holds else amount, amount if holds else None, tempo
+    )
+
+
+def _record_decisions(rng: random.Random, db: Path, today: date) -> int:
+    """Accept or override a few of the recommendations (as the dashboard shows them), dated on or
+    after the ladder's newest exposure, before it, or after the analysis day; sometimes twice for
+    one ladder. They are recorded in the order of their days, so the newest is the latest. Also:
+    - every slower tempo recommended is accepted some days back (before the last exposure at
+      another level, when there is one): the client has done the exercise since, so the next step
+      (the next level, or past the top) comes up, and a tempo must go when the level changed;
+    - up to two stretches are dosed by a clinician on their newest exposure's day, sometimes at a
+      tempo, sometimes some days back."""
+    with Analytics.open(db, Scope.everyone(), today=today) as analytics:
+        recommendations = analytics.recommendations()
+    if recommendations.empty:
+        return 0
+    recs = recommendations.to_dict("records")
+    planned = []  # (day, recommendation, how): "accept", "override", or an override's (decision, prescription)
+    tempo = [rec for rec in recs if rec["change"] == "tempo"]
+    for rec in tempo:
+        newest = pd.Timestamp(rec["last_done"]).date()
+        other_level = _last_day_at_another_level(db, rec, newest)
+        back = other_level - timedelta(days=rng.randint(1, 3)) if other_level else None
+        planned.append((back or newest - timedelta(days=rng.randint(6, 12)), rec, "accept"))
+    stretches = [rec for rec in recs if rec["stretch"] is True]
+    for rec in rng.sample(stretches, min(2, len(stretches))):
+        newest = pd.Timestamp(rec["last_done"]).date()
+        amount = (_int(rec["hold_s"]) or 20) + 10
+        prescription = Prescription(
+            rec["exercise"], None, _int(rec["sets"]) or 2, None, amount, rng.choice([None, "3-1-3"])
+        )
+        day = rng.choice([newest, newest, newest - timedelta(days=rng.randint(2, 8))])
+        planned.append((day, rec, ("hold", prescription)))
+    others = [rec for rec in recs if rec not in tempo]
+    for rec in rng.sample(others, min(len(others), rng.randint(4, 10))):
+        newest = pd.Timestamp(rec["last_done"]).date()
+        for _ in range(2 if rng.random() < 0.25 else 1):
+            when = rng.choice(["on", "after", "before", "before", "future"])
+            day = {
+                "on": newest,
+                "after": min(today, newest + timedelta(days=rng.randint(1, 6))),
+                "before": newest - timedelta(days=rng.randint(1, 15)),
+                "future": today + timedelta(days=rng.randint(1, 5)),
+            }[when]
+            planned.append((day, rec, rng.choice(["accept", "override"])))
+    for day, rec, how in sorted(planned, key=lambda p: p[0]):
+        at = datetime.combine(day, time(12), tzinfo=UTC)
+        who = rng.choice(PHYSIOS)
+        if how == "accept":
+            record(db, rec, decided_by=who, action="accept", as_of=today, decided_on=day, decided_at=at)
+            continue
+        decision, prescription = _override(rng, rec) if how == "override" else how
+        record(
+            db, rec, decided_by=who, action="override", decision=decision, prescription=prescription,
+            reason="the clinician's judgement", as_of=today, decided_on=day, decided_at=at,
+        )  # fmt: skip
+    return len(planned)
+
+
+def _last_day_at_another_level(db: Path, rec: dict, before: date) -> date | None:
+    """The last day before `before` on which the client did the ladder at another level than now."""
+    rows = query(
+        db,
+        "SELECT session_date, exercise FROM session_log WHERE client_id = ? AND attended AND exercise IS NOT NULL",
+        [rec["client_id"]],
+    )
+    days = [
+        day
+        for day, exercise in rows
+        if day < before
+        and (name_key(exercise) in LEVEL_OF_NAME)
+        and LEVEL_OF_NAME[name_key(exercise)] != (rec["ladder"], _int(rec["level"]))
+        and LEVEL_OF_NAME[name_key(exercise)][0] == rec["ladder"]
+    ]
+    return max(days, default=None)
 
 
 # --- the comparison ---------------------------------------------------------------------------------
@@ -413,22 +691,32 @@ def frame_differences(
 
 
 def compare(db: Path, scope: Scope, today: date) -> dict[str, pd.DataFrame]:
-    """Run both implementations and assert the four frames agree; return the fast frames."""
+    """Run both implementations and assert the five frames agree; return the fast frames."""
+    fast, problems = differences(db, scope, today)
+    assert not problems, f"fast path and reference disagree (today={today}, scope={scope}):\n" + "\n".join(problems)
+    return fast
+
+
+def differences(db: Path, scope: Scope, today: date) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The fast frames, and where the reference disagrees with them (`frame_differences`)."""
     with Analytics.open(db, scope, today=today) as analytics:
         fast = {
             "client_metrics": analytics.client_metrics(),
             "client_weekly": analytics.client_weekly(),
             "function_change": analytics.function_change(),
             "cohort_weekly": analytics.cohort_weekly(),
+            "recommendations": analytics.recommendations(),
         }
-    reference = reference_metrics(*read_views(db), scope, today)
+    clients, session_log, measures = read_views(db)
+    decisions = read_decisions(db)
+    reference = vars(reference_metrics(clients, session_log, measures, scope, today, decisions=decisions))
+    reference["recommendations"] = reference_recommendations(clients, session_log, scope, today, decisions=decisions)
     problems = [
         problem
         for name, (keys, columns) in FRAMES.items()
-        for problem in frame_differences(name, fast[name], getattr(reference, name), keys, columns)
+        for problem in frame_differences(name, fast[name], reference[name], keys, columns)
     ]
-    assert not problems, f"fast path and reference disagree (today={today}, scope={scope}):\n" + "\n".join(problems)
-    return fast
+    return fast, problems
 
 
 # --- the tests --------------------------------------------------------------------------------------
@@ -438,7 +726,15 @@ def compare(db: Path, scope: Scope, today: date) -> dict[str, pd.DataFrame]:
 def test_fast_path_agrees_with_the_reference(tmp_path: Path, seed: int) -> None:
     warehouse = random_warehouse(tmp_path, seed)
     scope = Scope.everyone() if warehouse.scope_ids is None else Scope.only(warehouse.scope_ids)
-    fast = compare(warehouse.db, scope, warehouse.today)
+    fast, problems = differences(warehouse.db, scope, warehouse.today)
+    REACHED[seed] = Counter()
+    for rec in fast["recommendations"].to_dict("records"):
+        REACHED[seed][rec["decision"]] += 1
+        if rec["decision"] == "progress":
+            REACHED[seed][f"progress: {rec['change']}"] += 1
+        elif rec["stretch"] is True and rec["change"] != "none":
+            REACHED[seed][f"stretch dosed: {rec['change']}"] += 1
+    assert not problems, "\n".join([f"fast path and reference disagree (today={warehouse.today}):", *problems])
 
     started = {
         client_id
@@ -453,6 +749,17 @@ def test_fast_path_agrees_with_the_reference(tmp_path: Path, seed: int) -> None:
     assert expected and len(fast["client_weekly"]) > 0  # not vacuous
     if warehouse.today < warehouse.newest:  # there are records after the analysis day to ignore
         assert query(warehouse.db, "SELECT count(*) FROM session_log WHERE session_date > ?", [warehouse.today])[0][0]
+    assert (warehouse.decisions > 0) == (seed % 3 == 2)
+
+
+def test_the_random_warehouses_reach_every_decision_and_dose_step() -> None:
+    """Not vacuous: over all the seeds, every decision and every kind of next step is compared."""
+    if len(REACHED) < len(SEEDS):
+        pytest.skip("needs every seed of test_fast_path_agrees_with_the_reference to have run first")
+    reached = sum(REACHED.values(), Counter())
+    wanted = [*DECISIONS, *(f"progress: {step}" for step in ("sets", "amount", "tempo", "level", "top"))]
+    assert all(reached[w] > 0 for w in wanted), reached
+    assert reached["stretch dosed: sets"] + reached["stretch dosed: amount"] > 0, reached
 
 
 def test_fast_path_agrees_with_the_reference_on_the_demo_warehouse(demo_warehouse: Path) -> None:
