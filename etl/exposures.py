@@ -22,7 +22,8 @@ import duckdb
 from etl.library import name_key_sql
 from etl.warehouse import scalar
 
-# Exposures of one day in time order (SPEC §3 leaves it open): clinic, home, studio, then no type.
+# Exposures of one day in time order (SPEC §3 leaves it open): a session without a type first, then
+# clinic, home, studio.
 # `day_order` = days since 2000-01-01 × 4 + this: one integer orders a client's exposures.
 SESSION_TYPE_ORDER = "CASE session_type WHEN 'clinic' THEN 1 WHEN 'home' THEN 2 WHEN 'studio' THEN 3 ELSE 0 END"
 DAY_ORDER = f"(session_date - DATE '2000-01-01') * 4 + {SESSION_TYPE_ORDER}"

@@ -3,7 +3,7 @@
 -- Exposures come from the loader's exposure_summary: one row per session and ladder, numbered in
 -- time order (`sequence`), with the number at which the run of its level began (`run_start`).
 --   current level: the newest exposure's, or that of a decision (changing the level or dose) made
---                  on or after its day; a tempo set by a decision stays with its level
+--                  on or after its day; a tempo set by a decision stays until the level changes
 --   at the current level: the newest exposures back to the first at another level, and after the
 --                  day of such a decision
 CREATE OR REPLACE TEMP TABLE exposure_runs AS
@@ -63,11 +63,17 @@ SELECT
     b.* EXCLUDE (newest_level, newest_sequence, run_start),
     d.decided_on,
     coalesce(d.decided_on >= b.last_done, false) AS decision_rules,
-    CASE WHEN decision_rules THEN d.level ELSE b.newest_level END AS level,
+    -- a decision on a stretch or an unknown exercise has no level: it keeps the exposure's
+    CASE WHEN decision_rules THEN coalesce(d.level, b.newest_level) ELSE b.newest_level END AS level,
     CASE WHEN decision_rules THEN d.sets ELSE b.sets_1 END AS sets,
     CASE WHEN decision_rules THEN d.reps ELSE b.reps_1 END AS reps,
     CASE WHEN decision_rules THEN d.hold_s ELSE b.hold_s_1 END AS hold_s,
-    CASE WHEN decision_rules OR d.level IS NOT DISTINCT FROM b.newest_level THEN d.tempo END AS tempo,
+    -- a tempo set by a decision stays while every exposure since it is at the decision's level
+    CASE
+        WHEN decision_rules
+            OR (coalesce(d.level, b.newest_level) IS NOT DISTINCT FROM b.newest_level AND b.run_start <= a.first_after)
+            THEN d.tempo
+    END AS tempo,
     CASE
         WHEN decision_rules THEN 0
         ELSE b.newest_sequence - greatest(b.run_start, coalesce(a.first_after, 0)) + 1

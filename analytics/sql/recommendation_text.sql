@@ -69,7 +69,7 @@ SELECT
         'RPE last 3: ' || CASE
             WHEN n3 = 0 THEN 'no exposures yet'
             WHEN NOT any_of(rpe_1 IS NOT NULL, rpe_2 IS NOT NULL, rpe_3 IS NOT NULL, n3) THEN 'not recorded (skipped)'
-            ELSE listed(num(rpe_1), num(rpe_2), num(rpe_3), n3) || ' (≤ ' || num($hold_rpe - 1) || ' '
+            ELSE listed(num(rpe_1), num(rpe_2), num(rpe_3), n3) || ' (< ' || num($hold_rpe) || ' '
                 || mark(NOT rpe_high) || ')'
         END,
         'dose last 3: ' || CASE

@@ -562,6 +562,7 @@ def _record_decisions(rng: random.Random, db: Path, today: date) -> int:
     - every slower tempo recommended is accepted some days back (before the last exposure at
       another level, when there is one): the client has done the exercise since, so the next step
       (the next level, or past the top) comes up, and a tempo must go when the level changed;
+    - a few tempos are set at the current level before the client last did another level;
     - up to two stretches are dosed by a clinician on their newest exposure's day, sometimes at a
       tempo, sometimes some days back."""
     with Analytics.open(db, Scope.everyone(), today=today) as analytics:
@@ -576,6 +577,18 @@ def _record_decisions(rng: random.Random, db: Path, today: date) -> int:
         other_level = _last_day_at_another_level(db, rec, newest)
         back = other_level - timedelta(days=rng.randint(1, 3)) if other_level else None
         planned.append((back or newest - timedelta(days=rng.randint(6, 12)), rec, "accept"))
+    # a tempo set at the current level before the client last did another level: it went with it
+    laddered = [rec for rec in recs if not _missing(rec["level"]) and rec not in tempo]
+    for rec in rng.sample(laddered, min(3, len(laddered))):
+        other_level = _last_day_at_another_level(db, rec, pd.Timestamp(rec["last_done"]).date())
+        if other_level:
+            holds = rec["exercise"] in HOLD_LEVELS
+            amount = _int(rec["hold_s"] if holds else rec["reps"]) or 10
+            prescription = Prescription(
+                rec["exercise"], _int(rec["level"]), _int(rec["sets"]) or 2, None if holds else amount,
+                amount if holds else None, rng.choice(["3-1-3", "4-2-4"]),
+            )  # fmt: skip
+            planned.append((other_level - timedelta(days=rng.randint(1, 3)), rec, ("hold", prescription)))
     stretches = [rec for rec in recs if rec["stretch"] is True]
     for rec in rng.sample(stretches, min(2, len(stretches))):
         newest = pd.Timestamp(rec["last_done"]).date()
@@ -618,15 +631,9 @@ def _last_day_at_another_level(db: Path, rec: dict, before: date) -> date | None
         "SELECT session_date, exercise FROM session_log WHERE client_id = ? AND attended AND exercise IS NOT NULL",
         [rec["client_id"]],
     )
-    days = [
-        day
-        for day, exercise in rows
-        if day < before
-        and (name_key(exercise) in LEVEL_OF_NAME)
-        and LEVEL_OF_NAME[name_key(exercise)] != (rec["ladder"], _int(rec["level"]))
-        and LEVEL_OF_NAME[name_key(exercise)][0] == rec["ladder"]
-    ]
-    return max(days, default=None)
+    ladder, level = rec["ladder"], _int(rec["level"])
+    levels = [(day, LEVEL_OF_NAME.get(name_key(exercise), (None, None))) for day, exercise in rows]
+    return max((day for day, (lad, lev) in levels if day < before and lad == ladder and lev != level), default=None)
 
 
 # --- the comparison ---------------------------------------------------------------------------------

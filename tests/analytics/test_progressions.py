@@ -93,7 +93,7 @@ VIGNETTES = [
             "pain during last 3: 2, 2, 2 (≤ 3 ✓)",
             "next-day rise last 3: 0, 0, 0 (≤ 0 ✓)",
             "form last 3: good, good, good (not poor ✓)",
-            "RPE last 3: 5, 5, 5 (≤ 7 ✓)",
+            "RPE last 3: 5, 5, 5 (< 8 ✓)",
             "dose last 3: 2 × 10 s hold, 2 × 10 s hold, 2 × 10 s hold (target 2 × 10 s hold ✓)",
         ],
     ),
@@ -341,7 +341,7 @@ VIGNETTES = [
         "progress",
         "bridge",
         "3 × 10 s hold",
-        ["RPE last 3: 7, 7, 7 (≤ 7 ✓)"],
+        ["RPE last 3: 7, 7, 7 (< 8 ✓)"],
     ),
     Vignette(
         "RPE 8 holds",
@@ -349,7 +349,7 @@ VIGNETTES = [
         "hold",
         "bridge",
         "2 × 10 s hold",
-        ["RPE last 3: 5, 8, 5 (≤ 7 ✗)"],
+        ["RPE last 3: 5, 8, 5 (< 8 ✗)"],
     ),
     Vignette(
         "less than the level's target dose done: hold",
