@@ -2,11 +2,12 @@
 
 `Analytics.open(db, scope, today)` opens the warehouse read-only and builds a few temporary tables
 in the connection, each from one file of `analytics/sql/`. The scope is applied once, in
-temporary views (`scoped_clients`, `scoped_session_log`, `scoped_session_summary`, `scoped_measures`),
+temporary views (`scoped_clients`, `scoped_session_log`, `scoped_session_summary`,
+`scoped_exposure_summary`, `scoped_measures`),
 and the SQL files read only those:
 
     episodes -> sessions, red_flag_notes -> pain_points -> weekly -> function_change
-             -> exposures -> recommendations (SPEC §3, analytics/progressions.py) -> client_metrics
+             -> exposure_runs -> recommendations (SPEC §3, analytics/progressions.py) -> client_metrics
 
 The read methods then shape those tables into pandas frames for the pages, the reports and
 `hipline metrics`. Nothing here reads the warehouse outside the scope.
@@ -28,7 +29,7 @@ from scipy.stats import t as student_t
 
 from analytics import definitions as d
 from analytics.decisions import read_decisions
-from analytics.progressions import MACROS, RECOMMEND_COLUMNS, register_decisions, register_library
+from analytics.progressions import MACROS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.scope import Scope
 from etl.exposures import numbered_exposures_select
@@ -76,10 +77,13 @@ def _sql(name: str) -> str:
     return (SQL / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def _used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The `$name` parameters `sql` uses (DuckDB rejects parameters a statement does not use)."""
+    return {name: params[name] for name in set(re.findall(r"\$([a-z_]+)", re.sub(r"--[^\n]*", "", sql)))}
+
+
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> duckdb.DuckDBPyConnection:
-    """Run `sql` with the `$name` parameters it uses (DuckDB rejects parameters a statement does not use)."""
-    used = set(re.findall(r"\$([a-z_]+)", re.sub(r"--[^\n]*", "", sql)))
-    return con.execute(sql, {name: params[name] for name in used})
+    return con.execute(sql, _used(sql, params))
 
 
 def newest_session_date(con: duckdb.DuckDBPyConnection) -> date:
@@ -270,13 +274,8 @@ class Analytics:
         whole = ["level", "sets", "next_level", "next_sets", "exposures_at_level"]
         return frame.astype(dict.fromkeys(whole, "Int64"))
 
-    def recommendations_for_export(self) -> pd.DataFrame:
-        """The columns of `hipline recommend`."""
-        return self.recommendations()[RECOMMEND_COLUMNS]
-
     def _frame_named(self, sql: str, params: dict[str, object]) -> pd.DataFrame:
-        used = set(re.findall(r"\$([a-z_]+)", re.sub(r"--[^\n]*", "", sql)))
-        table = self.con.sql(sql, params={name: params[name] for name in used}).to_arrow_table()
+        table = self.con.sql(sql, params=_used(sql, params)).to_arrow_table()
         return table.to_pandas(date_as_object=False)
 
     # --- caseload ---------------------------------------------------------------------------------
