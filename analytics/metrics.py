@@ -33,7 +33,7 @@ from analytics.progressions import MACROS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.scope import Scope
 from etl.exposures import numbered_exposures_select
-from etl.sessions import summary_select
+from etl.sessions import SESSION_SUMMARY_SELECT
 from etl.warehouse import connect_read_only, scalar
 
 SQL = Path(__file__).parent / "sql"
@@ -182,7 +182,7 @@ class Analytics:
                 sources[f"scoped_{summary}"] = (
                     f"({numbered_exposures_select('library_names', 'library_levels')})"
                     if summary == "exposure_summary"
-                    else f"({summary_select(summary)})"
+                    else f"({SESSION_SUMMARY_SELECT.format(where='')})"
                 )
         if self.scope.is_everyone:
             for scoped, source in sources.items():

@@ -87,6 +87,14 @@ QUALIFY row_number() OVER (
 """
 
 
+def rows_of_days(touched: str) -> str:
+    """A WHERE clause on session_log `s` for the rows of the (client, date) pairs in table `touched`."""
+    # The date range lets DuckDB skip the row groups of other days before the join.
+    return f"""WHERE s.session_date BETWEEN (SELECT min(session_date) FROM {touched})
+                                        AND (SELECT max(session_date) FROM {touched})
+                AND (s.client_id, s.session_date) IN (SELECT client_id, session_date FROM {touched})"""
+
+
 def exposures_select(
     where: str = "", names: str = "exercise_names", levels: str = "exercise_levels", by_ladder: bool = False
 ) -> str:
@@ -130,11 +138,7 @@ def refresh_exposures(con: duckdb.DuckDBPyConnection, touched: str | None) -> No
             f"""DELETE FROM exposure_summary AS x USING {touched} AS t
                 WHERE x.client_id = t.client_id AND x.session_date = t.session_date"""
         ).fetchall()
-        # The date range lets DuckDB skip the row groups of other days before the join.
-        where = f"""WHERE s.session_date BETWEEN (SELECT min(session_date) FROM {touched})
-                                            AND (SELECT max(session_date) FROM {touched})
-                    AND (s.client_id, s.session_date) IN (SELECT client_id, session_date FROM {touched})"""
-        con.execute("INSERT INTO exposure_summary BY NAME " + exposures_select(where)).fetchall()
+        con.execute("INSERT INTO exposure_summary BY NAME " + exposures_select(rows_of_days(touched))).fetchall()
         starts = f"SELECT client_id, min(session_date) AS first_day FROM {touched} GROUP BY client_id"
         pairs = f"(SELECT x.* FROM exposure_summary AS x SEMI JOIN {touched} AS t USING (client_id, session_date))"
     _keep_the_highest_level(con, pairs)

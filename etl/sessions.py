@@ -6,10 +6,8 @@ reports read sessions, not rows (2.6 million rows are 270 000 sessions at 10 000
 each load refreshes the sessions it touched, in the staging copy, before the swap: readers see the
 rows and their sessions change together.
 
-The tables hold facts, not rules: means and maxima of each session's pain ratings, and for each
-exercise of a session its worst pain, effort and form and its smallest dose (a unilateral exercise
-has a row per side). What counts as session pain, a flare or an exposure is decided by the
-analytics layer (SPEC §2, §3).
+The table holds facts, not rules: means and maxima of each session's pain ratings. What counts as
+session pain or a flare is decided by the analytics layer (SPEC §2).
 
 Incremental: a load re-aggregates only the (client, date) pairs of the rows it added or removed,
 so its cost follows the new rows, not the history.
@@ -19,7 +17,7 @@ from __future__ import annotations
 
 import duckdb
 
-from etl.exposures import refresh_exposures
+from etl.exposures import refresh_exposures, rows_of_days
 from etl.warehouse import scalar
 
 # The aggregate of the loaded rows (the `session_log` view) into sessions. `{where}` narrows it.
@@ -40,14 +38,7 @@ FROM session_log AS s
 GROUP BY client_id, session_date, session_type
 """
 
-SUMMARIES = {"session_summary": SESSION_SUMMARY_SELECT}
-
 TOUCHED = "touched_session_days"
-
-
-def summary_select(table: str, where: str = "") -> str:
-    """The aggregate that fills session_summary, narrowed by `where` (a WHERE clause on session_log `s`, or '')."""
-    return SUMMARIES[table].format(where=where)
 
 
 def _touched_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -83,10 +74,7 @@ def refresh_session_summary(con: duckdb.DuckDBPyConnection, first_new_load_id: i
             f"""DELETE FROM session_summary AS s USING {TOUCHED} AS t
                 WHERE s.client_id = t.client_id AND s.session_date = t.session_date"""
         ).fetchall()
-        # The date range lets DuckDB skip the row groups of other days before the join.
-        touched = f"""WHERE s.session_date BETWEEN (SELECT min(session_date) FROM {TOUCHED})
-                                              AND (SELECT max(session_date) FROM {TOUCHED})
-                  AND (s.client_id, s.session_date) IN (SELECT client_id, session_date FROM {TOUCHED})"""
-        con.execute("INSERT INTO session_summary BY NAME " + SESSION_SUMMARY_SELECT.format(where=touched)).fetchall()
+        select = SESSION_SUMMARY_SELECT.format(where=rows_of_days(TOUCHED))
+        con.execute("INSERT INTO session_summary BY NAME " + select).fetchall()
     refresh_exposures(con, None if everything else TOUCHED)
     con.execute(f"DROP TABLE {TOUCHED}")

@@ -147,20 +147,29 @@ def _quarantine(args, settings: Settings) -> int:
     return 0
 
 
-def _metrics(args, settings: Settings) -> int:
+def _on_analytics(args, settings: Settings, work):
+    """Run `work(analytics)` on the warehouse for everyone; a missing warehouse or word list says so (None)."""
     from analytics import Analytics, Scope
-    from analytics.export import write_metric_tables
     from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
     from hipline.progress import console
 
     try:
         words = load_red_flag_words(settings.red_flags or RED_FLAGS_FILE)
         with Analytics.open(args.db, Scope.everyone(), args.today, words) as analytics:
-            written = write_metric_tables(analytics, args.out)
-            today = analytics.today
+            return analytics.today, work(analytics)
     except (FileNotFoundError, ValueError) as e:
         console.print(str(e))
+        return None
+
+
+def _metrics(args, settings: Settings) -> int:
+    from analytics.export import write_metric_tables
+    from hipline.progress import console
+
+    done = _on_analytics(args, settings, lambda analytics: write_metric_tables(analytics, args.out))
+    if done is None:
         return 1
+    today, written = done
     console.print(f"Metrics as of {today.isoformat()}:")
     for path, rows in written.items():
         console.print(f"  {path}  {rows:,} rows")
@@ -168,19 +177,13 @@ def _metrics(args, settings: Settings) -> int:
 
 
 def _recommend(args, settings: Settings) -> int:
-    from analytics import Analytics, Scope
     from analytics.export import write_recommendations
-    from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
     from hipline.progress import console
 
-    try:
-        words = load_red_flag_words(settings.red_flags or RED_FLAGS_FILE)
-        with Analytics.open(args.db, Scope.everyone(), args.today, words) as analytics:
-            table = write_recommendations(analytics, args.out)
-            today = analytics.today
-    except (FileNotFoundError, ValueError) as e:
-        console.print(str(e))
+    done = _on_analytics(args, settings, lambda analytics: write_recommendations(analytics, args.out))
+    if done is None:
         return 1
+    today, table = done
     counts = table["decision"].value_counts()
     summary = ", ".join(f"{counts.get(d, 0):,} {d}" for d in ("refer", "regress", "hold", "progress"))
     console.print(f"Recommendations as of {today.isoformat()}: {len(table):,} ({summary}) -> {args.out}")
