@@ -169,10 +169,22 @@ class Analytics:
         self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
         self.con.unregister("function_threshold_frame")
         self.build_seconds: dict[str, float] = {}  # per table, for the benchmark
-        for name in BUILD_ORDER:
+        self._run_build(BUILD_ORDER)
+
+    def _run_build(self, steps: tuple[str, ...]) -> None:
+        for name in steps:
             started = time.perf_counter()
             _run(self.con, _sql(name), self._params).fetchall()
             self.build_seconds[name] = time.perf_counter() - started
+
+    def use_decisions(self, decisions: pd.DataFrame | None) -> None:
+        """Take newly recorded decisions into account: only the steps that read them are rebuilt
+        (a decision can change the current level, hence the recommendations and the ready flag)."""
+        register_decisions(self.con, decisions, self.today)
+        self._run_build(BUILD_ORDER[BUILD_ORDER.index("exposure_runs") :])
+
+    def close(self) -> None:
+        self.con.close()
 
     def _register_scope(self) -> None:
         sources = dict(SCOPED_VIEWS)
@@ -220,6 +232,61 @@ class Analytics:
                 WHERE {where}
                 ORDER BY client_id""",
             params,
+        )
+
+    def client(self, client_id: str) -> dict | None:
+        """One client's row of `client_metrics()` as a dict, with the clinician's and cohort's names;
+        None when the client is not in the scope (or not in the warehouse)."""
+        rows = self._client_rows("m.client_id = ?", [client_id])
+        if rows.empty:
+            return None
+        row = {k: None if _missing(v) else v for k, v in rows.iloc[0].to_dict().items()}
+        names = self.con.execute(
+            """SELECT (SELECT name FROM staff WHERE staff_id = ?), (SELECT name FROM cohorts WHERE cohort_id = ?)""",
+            [row["clinician_id"], row["cohort_id"]],
+        ).fetchall()[0]
+        row["clinician_name"], row["cohort_name"] = names
+        return row
+
+    def measures(self, client_id: str) -> pd.DataFrame:
+        """A client's outcome scores in date order: measured_on, instrument, score."""
+        return self._frame(
+            """SELECT measured_on, instrument, score FROM scoped_measures
+               WHERE client_id = ? AND measured_on <= ? ORDER BY instrument, measured_on""",
+            [client_id, self.today],
+        )
+
+    def exposures(self, client_id: str) -> pd.DataFrame:
+        """A client's exposures (SPEC §3) for the exercise-level timeline: session_date, family,
+        family_label, level, exercise (the library's name of the level, else the name logged), stretch."""
+        return self._frame(
+            """SELECT e.session_date, e.family, coalesce(l.family_label, e.family) AS family_label, e.level,
+                      coalesce(l.exercise, e.logged_as) AS exercise, coalesce(l.stretch, false) AS stretch
+               FROM scoped_exposure_summary AS e LEFT JOIN library_levels AS l USING (ladder, level)
+               WHERE e.client_id = ? AND e.session_date <= ?
+               ORDER BY e.session_date, e.family""",
+            [client_id, self.today],
+        )
+
+    def session_log(self, client_id: str) -> pd.DataFrame:
+        """A client's session-log rows up to today, newest first, as logged (for the filterable log)."""
+        return self._frame(
+            """SELECT session_date, session_type, attended, exercise, level, side, sets, reps, hold_s, resistance,
+                      pain_before, pain_during, pain_after, pain_next_day, rpe, form, notes, staff_id
+               FROM scoped_session_log WHERE client_id = ? AND session_date <= ?
+               ORDER BY session_date DESC, session_type, source_file, source_row""",
+            [client_id, self.today],
+        )
+
+    def staff(self) -> pd.DataFrame:
+        """The roster: staff_id, name, role, with how many active clients each has as clinician."""
+        return self._frame(
+            """SELECT s.staff_id, s.name, s.role,
+                      count(*) FILTER (WHERE m.active) AS active_clients
+               FROM staff AS s
+               LEFT JOIN episodes AS e ON e.clinician_id = s.staff_id
+               LEFT JOIN client_metrics AS m USING (client_id)
+               GROUP BY ALL ORDER BY s.name, s.staff_id"""
         )
 
     def client_weekly(self, client_id: str | None = None) -> pd.DataFrame:
@@ -280,14 +347,18 @@ class Analytics:
 
     # --- caseload ---------------------------------------------------------------------------------
 
-    def caseload(self, staff_id: str, active_only: bool = True) -> pd.DataFrame:
-        """A clinician's clients, most urgent first: by their highest flag, then the next, then name."""
-        clients = self._client_rows("e.clinician_id = ? AND (m.active OR NOT ?)", [staff_id, active_only])
+    def caseload(self, staff_id: str | None, active_only: bool = True) -> pd.DataFrame:
+        """A clinician's clients (`None`: every clinician's), most urgent first: by their highest flag,
+        then the next, then name; `weekly_pain` is the list of weekly mean pains (the sparkline)."""
+        clients = self._client_rows(
+            "(e.clinician_id = ? OR ? IS NULL) AND (m.active OR NOT ?)", [staff_id, staff_id, active_only]
+        )
         priority = clients["flags"].map(flag_priority)
         sparkline = self._frame(
             """SELECT client_id, list(mean_pain ORDER BY program_week) AS weekly_pain FROM weekly
-               WHERE client_id IN (SELECT client_id FROM episodes WHERE clinician_id = ?) GROUP BY client_id""",
-            [staff_id],
+               WHERE client_id IN (SELECT client_id FROM episodes WHERE clinician_id = ? OR ? IS NULL)
+               GROUP BY client_id""",
+            [staff_id, staff_id],
         )
         return (
             clients.assign(priority=priority)
@@ -335,6 +406,10 @@ class Analytics:
                WHERE e.cohort_id = ? ORDER BY e.display_name, w.client_id, w.program_week""",
             [cohort_id],
         )
+
+
+def _missing(value) -> bool:
+    return not isinstance(value, list | tuple) and pd.isna(value)
 
 
 def flag_priority(flags: str) -> int:

@@ -1,99 +1,111 @@
-"""The Dash application: for now one page with what the warehouse holds and what the last loads did."""
+"""The Dash application: navigation, the day being reviewed, and the pages of SPEC §4.
+
+Data flows one way: warehouse -> `ClinicData` (analytics built once per day, kept warm) -> a page's
+callback (filter, shape) -> `dashboard.figures` (pure plotly builders, shared with the reports) ->
+the browser. Callbacks stay thin; nothing here opens the warehouse directly.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+from datetime import date
 from pathlib import Path
 
-import pandas as pd
-from dash import Dash, dcc, html
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, dcc, html
+from flask import send_file
 
-from hipline.summary import WarehouseSummary, warehouse_summary
+from dashboard import clinic_data
+from dashboard.clinic_data import ClinicData
 
 ASSETS = Path(__file__).parent / "assets"
-
-VIEW_LABELS = {
-    "clients": "Clients",
-    "session_log": "Session-log rows",
-    "measures": "Outcome measures",
-    "cohorts": "Cohorts",
-    "staff": "Staff",
-    "quarantine": "Quarantined rows",
-}
+BOOTSTRAP_URL = "/vendor/bootstrap.min.css"
 
 
-def _cell(value: object) -> html.Td:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return html.Td(f"{value:,}", className="num")
-    return html.Td("" if pd.isna(value) else str(value))
+def _bootstrap_css() -> Path:
+    """Bootstrap 5's stylesheet as shipped by the Bootstrap-Flask package: served by the app itself,
+    never from a CDN (clinics often block the internet). Found without importing the package."""
+    spec = importlib.util.find_spec("flask_bootstrap")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("bootstrap-flask is not installed: pip install -e .")
+    return Path(next(iter(spec.submodule_search_locations))) / "static" / "bootstrap5" / "css" / "bootstrap.min.css"
 
 
-def _table(frame: pd.DataFrame, table_id: str) -> html.Table:
-    numeric = {c for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])}
-    header = html.Thead(
-        html.Tr([html.Th(c.replace("_", " "), className="num" if c in numeric else None) for c in frame.columns])
-    )
-    body = html.Tbody([html.Tr([_cell(v) for v in row]) for row in frame.astype(object).itertuples(index=False)])
-    return html.Table([header, body], id=table_id, className="data-table")
-
-
-def _counts(summary: WarehouseSummary) -> html.Div:
-    return html.Div(
+def _navigation() -> html.Header:
+    clinic = clinic_data.clinic()
+    has_data = clinic.has_data()
+    today = clinic.default_today() if has_data else None
+    links = [("Caseload", "/"), ("Cohorts", "/cohorts"), ("Import", "/import")]
+    return html.Header(
         [
+            dcc.Link([html.Span("hipline", className="brand-name")], href="/", className="brand"),
+            html.Nav(
+                [dbc.NavLink(label, href=href, active="exact" if href == "/" else "partial") for label, href in links],
+                className="nav nav-pills main-nav",
+            ),
             html.Div(
                 [
-                    html.Div(f"{summary.counts[view]:,}", className="count-value"),
-                    html.Div(label, className="count-label"),
+                    html.Label("Today", htmlFor="today", className="today-label"),
+                    dcc.DatePickerSingle(
+                        id="today",
+                        date=today.isoformat() if today else None,
+                        max_date_allowed=today.isoformat() if today else None,
+                        display_format="D MMM YYYY",
+                        first_day_of_week=1,
+                        disabled=not has_data,
+                        persistence=True,
+                        persistence_type="session",
+                    ),
+                    html.Span(id="today-note", className="today-note"),
                 ],
-                className="count-card" + (" count-card--warn" if view == "quarantine" and summary.counts[view] else ""),
-                id=f"count-{view}",
-            )
-            for view, label in VIEW_LABELS.items()
+                className="today",
+                title="The day the numbers are computed for: pick an earlier day to review the caseload as it was.",
+            ),
         ],
-        className="counts",
+        className="topbar",
     )
 
 
-def overview(db: Path) -> html.Div:
-    try:
-        summary = warehouse_summary(db)
-    except FileNotFoundError:
-        return html.Div(
-            [
-                html.H2("No data loaded yet"),
-                html.P(
-                    [
-                        "Load your clinic's files with ",
-                        html.Code("hipline load --db " + str(db) + " FOLDER"),
-                        ", or try the demo data with ",
-                        html.Code("make demo"),
-                        ".",
-                    ]
-                ),
-            ],
-            className="empty-state",
-            id="empty-state",
-        )
-    history = summary.load_history.assign(finished=summary.load_history["finished"].dt.strftime("%Y-%m-%d %H:%M"))
+@dash.callback(Output("today-note", "children"), Input("today", "date"), State("today", "max_date_allowed"))
+def _today_note(picked: str | None, newest: str | None) -> str:
+    """Say so when the pages show a past day, so nobody mistakes it for the current picture."""
+    return "reviewing a past day" if picked and newest and picked < newest else ""
+
+
+def _shell() -> html.Div:
     return html.Div(
         [
-            _counts(summary),
-            html.H2("Load report"),
-            _table(history, "load-history"),
-            html.H2("Quarantined rows"),
-            html.P("Rows that were not loaded, with the reason, so they can be fixed at the source and loaded again."),
-            _table(summary.quarantine, "quarantine") if len(summary.quarantine) else html.P("None.", id="quarantine"),
+            dcc.Location(id="nav", refresh="callback-nav"),
+            dcc.Store(id="reviewer", storage_type="local"),
+            _navigation(),
+            html.Main(dash.page_container, className="page"),
         ]
     )
 
 
-def create_app(db: Path) -> Dash:
-    app = Dash(__name__, assets_folder=str(ASSETS), title="hipline", serve_locally=True)
-    app.layout = lambda: html.Div(
-        [
-            html.Header([html.H1("hipline"), html.Span("Pilates rehabilitation progress", className="tagline")]),
-            html.Main(overview(db)),
-            dcc.Location(id="url"),
-        ],
-        className="page",
+def create_app(db: Path, today: date | None = None, red_flags: Path | None = None) -> Dash:
+    """The app on the warehouse at `db`. `today` pins the default day (else the newest session)."""
+    clinic_data.use(ClinicData(Path(db), today, red_flags))
+    dash._pages.PAGE_REGISTRY.clear()  # one app per process; tests create several
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        external_stylesheets=[BOOTSTRAP_URL],
+        title="hipline",
+        update_title=None,
+        serve_locally=True,
+        suppress_callback_exceptions=True,
     )
+    bootstrap = _bootstrap_css()
+    app.server.add_url_rule(
+        BOOTSTRAP_URL, "bootstrap_css", lambda: send_file(bootstrap, mimetype="text/css", max_age=86400)
+    )
+    from dashboard.pages import caseload, client, cohorts, import_files
+
+    for page in (caseload, client, cohorts, import_files):
+        page.register()
+    app.layout = _shell
     return app

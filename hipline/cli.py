@@ -70,8 +70,13 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--db", type=Path, default=settings.db, help=db_help)
-        command.add_argument("--host", default="127.0.0.1")
-        command.add_argument("--port", type=int, default=8050)
+        command.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        command.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+        command.add_argument("--today", type=_date, help="the day the pages open on (default: the newest session)")
+        command.add_argument(
+            "--workers", type=int, default=0, help="serve with gunicorn and this many worker processes (default: "
+            "Dash's development server)"
+        )
         if name == "demo":
             command.add_argument("--clients", type=int, default=300)
             command.add_argument("--seed", type=int, default=7)
@@ -198,9 +203,14 @@ def _columns(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
+    if args.workers > 0:
+        from dashboard.server import serve_with_gunicorn
+
+        serve_with_gunicorn(args.db, args.host, args.port, args.workers, args.today, settings.red_flags)
+        return 0
     from dashboard.app import create_app
 
-    app = create_app(args.db)
+    app = create_app(args.db, args.today, settings.red_flags)
     app.run(host=args.host, port=args.port, debug=False)
     return 0
 

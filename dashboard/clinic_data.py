@@ -1,0 +1,163 @@
+"""The one way the pages read the warehouse: analytics built once per day viewed, kept warm, and
+rebuilt only when a load or a decision changed what they were built from.
+
+Why a cache: building the analytics of every client (SPEC §2 and §3) takes about a second at
+10 000 clients, and a page must answer in a few tens of milliseconds. Each page's callback reads
+the prepared tables of the built `Analytics`, filtered to what it shows.
+
+Why it is safe:
+- a load never writes the live warehouse file: it writes a copy and swaps it in (etl.warehouse),
+  so a reader's connection never blocks a load. The cache notices the swap (the file's inode and
+  modification time change), closes its connection and builds again from the new file. The old
+  connection must be closed before a new one opens: DuckDB hands a process the same open database
+  for the same path, which would be the old file.
+- a decision is written to the SQLite file beside the warehouse (analytics.decisions); the cache
+  notices that file changing and rebuilds only the steps that read decisions.
+- one lock: a DuckDB connection is not for two threads at once. Each gunicorn worker has its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from analytics import Analytics, Scope, newest_session_date
+from analytics.decisions import decisions_path, read_decisions
+from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
+from etl.warehouse import connect_read_only
+from hipline.summary import WarehouseSummary, warehouse_summary
+
+DAYS_KEPT = 2  # the default day and one reviewed past day stay warm
+
+
+def _stamp(*paths: Path) -> tuple:
+    """What changes when a file is replaced or written: inode, size, modification time."""
+    stamp = []
+    for path in paths:
+        try:
+            s = path.stat()
+            stamp.append((s.st_ino, s.st_size, s.st_mtime_ns))
+        except FileNotFoundError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+@dataclass
+class ClinicData:
+    """The warehouse at `db` as the pages see it. `today` pins the default day (`hipline serve --today`);
+    otherwise the default is the newest session date, so demo data never goes stale."""
+
+    db: Path
+    today: date | None = None
+    red_flags: Path | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _built: OrderedDict = field(default_factory=OrderedDict, repr=False)  # day -> Analytics
+    _warehouse_stamp: tuple | None = field(default=None, repr=False)
+    _decisions_stamp: tuple | None = field(default=None, repr=False)
+    _newest: date | None = field(default=None, repr=False)
+    _words: RedFlagWords | None = field(default=None, repr=False)
+
+    def _decision_files(self) -> tuple[Path, Path]:
+        path = decisions_path(self.db)
+        return path, path.with_name(path.name + "-wal")
+
+    def _forget(self) -> None:
+        for analytics in self._built.values():
+            analytics.close()
+        self._built.clear()
+        self._newest = None
+
+    def _check(self) -> None:
+        """Drop what was built from an older warehouse file; apply newly recorded decisions."""
+        stamp = _stamp(self.db, self.db.with_name(self.db.name + ".wal"))
+        if stamp != self._warehouse_stamp:
+            self._forget()
+            self._warehouse_stamp = stamp
+            self._decisions_stamp = _stamp(*self._decision_files())
+            return
+        decisions = _stamp(*self._decision_files())
+        if decisions != self._decisions_stamp:
+            self._decisions_stamp = decisions
+            if self._built:
+                recorded = read_decisions(self.db)
+                for analytics in self._built.values():
+                    analytics.use_decisions(recorded)
+
+    def has_data(self) -> bool:
+        with self._lock:
+            self._check()
+            return self.db.exists()
+
+    def default_today(self) -> date:
+        """The day the pages show unless the viewer picks another: --today, else the newest session."""
+        with self._lock:
+            self._check()
+            if self.today is not None:
+                return self.today
+            if self._newest is None:
+                if self._built:
+                    self._newest = newest_session_date(next(iter(self._built.values())).con)
+                else:
+                    con = connect_read_only(self.db)
+                    try:
+                        self._newest = newest_session_date(con)
+                    finally:
+                        con.close()
+            return self._newest
+
+    @contextlib.contextmanager
+    def analytics(self, today: date | None = None) -> Iterator[Analytics]:
+        """The analytics of every client as of `today` (default: `default_today()`), held under the lock.
+        Raises FileNotFoundError when nothing has been loaded yet."""
+        with self._lock:
+            self._check()
+            day = today or self.default_today()
+            built = self._built.get(day)
+            if built is None:
+                if self._words is None:
+                    self._words = load_red_flag_words(self.red_flags or RED_FLAGS_FILE)
+                con = connect_read_only(self.db)
+                try:
+                    built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db))
+                except BaseException:
+                    con.close()
+                    raise
+                self._built[day] = built
+                while len(self._built) > DAYS_KEPT:
+                    self._built.popitem(last=False)[1].close()
+            self._built.move_to_end(day)
+            yield built
+
+    def summary(self, quarantine_limit: int = 500) -> WarehouseSummary:
+        """Counts, load history and quarantined rows (the import page)."""
+        with self._lock:
+            self._check()
+            return warehouse_summary(self.db, quarantine_limit)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around a load started from the pages: nothing of this process holds the old file open."""
+        with self._lock:
+            self._forget()
+            self._warehouse_stamp = None
+            yield
+
+
+_CURRENT: ClinicData | None = None
+
+
+def use(clinic: ClinicData) -> None:
+    """The warehouse this process serves (set once by `dashboard.app.create_app`)."""
+    global _CURRENT
+    _CURRENT = clinic
+
+
+def clinic() -> ClinicData:
+    if _CURRENT is None:
+        raise RuntimeError("no warehouse: create the app with dashboard.app.create_app(db)")
+    return _CURRENT

@@ -1,0 +1,773 @@
+"""Pure figure builders: analytics frames in, plotly figures out, for the Dash pages and the PDF reports.
+
+No dash, no I/O, nothing global changed: the same frames always give the same figure. Every builder
+starts from palette.LAYOUT and colours each meaning with its palette colour. The clinical thresholds
+drawn (MCID, adherence, baseline window) are read from analytics.definitions, so a chart never
+disagrees with the numbers and flags beside it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.definitions import (
+    ADHERENT,
+    BASELINE_DAYS,
+    LOW_ADHERENCE,
+    PAIN_MCID_FRACTION,
+    PAIN_MCID_POINTS,
+    TOLERANCE,
+)
+from dashboard.palette import (
+    ATTENDANCE_SCALE,
+    COHORT_COLOURS,
+    COLOURS,
+    LAYOUT,
+    LEVEL_COLOURS,
+    LEVEL_DARK_FROM,
+    STATUS_COLOURS,
+    translucent,
+)
+
+NOT_IN_LIBRARY = "Not in the library"
+SMALL_TEXT = {"size": 10, "color": COLOURS["muted"]}
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A figure with no axes and the message centred: what a chart shows before there is data for it."""
+    message_note = {
+        "text": html.escape(message, quote=False),
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+        "showarrow": False,
+        "font": {"size": 14, "color": COLOURS["muted"]},
+    }
+    return go.Figure(
+        layout=_layout(xaxis={"visible": False}, yaxis={"visible": False}, hovermode=False, annotations=[message_note])
+    )
+
+
+def pain_improvement_threshold(baseline: float) -> float:
+    """The pain at or below which the fall from baseline is clinically important (SPEC §2).
+
+    Improvement is a fall of 2 points or of 30 % of baseline (Ostelo 2008 consensus), whichever is
+    reached first, so the line sits at the easier of the two; the 30 % rule needs a baseline above 0.
+    """
+    if baseline > 0:
+        return baseline - min(PAIN_MCID_POINTS, PAIN_MCID_FRACTION * baseline)
+    return baseline - PAIN_MCID_POINTS
+
+
+def pain_worsening_threshold(baseline: float) -> float:
+    """The pain at or above which the rise from baseline is clinically important: 2 points (SPEC §2)."""
+    return baseline + PAIN_MCID_POINTS
+
+
+def pain_chart(
+    pain_points: pd.DataFrame,
+    weekly: pd.DataFrame,
+    sessions: pd.DataFrame,
+    red_flags: pd.DataFrame,
+    client: Mapping[str, object],
+    date_range: tuple[object, object] | None = None,
+) -> go.Figure:
+    """One client's pain over time against the baseline, the MCID line and the "no important change" band.
+
+    Points are session pains and NPRS scores (SPEC §2 pain points); the weekly mean sits mid-week.
+    Flares (Silbernagel 2007: pain during above 5, or not settled by the next day) are crosses on the
+    session's pain; red-flag notes are dashed lines carrying their signs, the note itself on hover.
+    The band runs from the improvement threshold (2 points or 30 % below baseline, Ostelo 2008) to the
+    worsening threshold (2 points above): pain inside it has not changed in a way that matters.
+    `red_flags` are the client's own notes; `date_range` = (start, end) sets the x axis only.
+    """
+    if pain_points.empty:
+        return empty_figure("No pain ratings yet")
+    start = pd.Timestamp(client["start_date"])
+    baseline = _known(client.get("pain_baseline"))
+    traces = [
+        _pain_points_trace(pain_points, "session", "session pain", "circle", COLOURS["pain"]),
+        _pain_points_trace(pain_points, "NPRS", "NPRS score", "diamond", COLOURS["pain_nprs"]),
+        _weekly_mean_trace(weekly, start),
+        _flare_trace(sessions),
+    ]
+    shapes = [_baseline_window(start)]
+    if baseline is not None:
+        shapes += _baseline_shapes(baseline)
+    flag_lines, flag_notes = _red_flag_marks(red_flags)
+    xaxis = {"title": {"text": "Date"}, "type": "date", "hoverformat": "%a %d %b %Y"}
+    if date_range is not None:
+        xaxis["range"] = [_iso_day(date_range[0]), _iso_day(date_range[1])]
+    layout = _layout(
+        title={"text": _pain_title(client, baseline)},
+        xaxis=xaxis,
+        yaxis={"title": {"text": "Pain (0–10)"}, "range": [0, 10], "dtick": 2, "fixedrange": True},
+        shapes=shapes + flag_lines,
+        annotations=flag_notes,
+    )
+    return go.Figure(data=[trace for trace in traces if trace is not None], layout=layout)
+
+
+def function_chart(
+    scores: pd.DataFrame,
+    instrument: str,
+    label: str,
+    threshold: float,
+    higher_is_better: bool,
+    status: str,
+    threshold_kind: str = "MCID",
+) -> go.Figure:
+    """One instrument's scores against the band of no important change: the first score ± its MCID.
+
+    The thresholds are SPEC §2's (ODI 10, Ostelo 2008; LEFS 9, Binkley 1999; ...; an MDC where no
+    MCID is established, named by `threshold_kind`). The change in the title is first vs latest score,
+    signed so that positive is better whichever way the instrument runs; scores on one day are averaged.
+    """
+    if scores.empty:
+        return empty_figure(f"No {instrument} scores yet")
+    scores = scores.sort_values("measured_on", kind="stable")
+    by_day = scores.groupby(scores["measured_on"].dt.normalize(), sort=True)["score"].mean()
+    first = float(by_day.iloc[0])
+    if len(by_day) < 2:
+        title = f"{instrument} — {_status_word('not enough data')}"
+    else:
+        change = float(by_day.iloc[-1]) - first
+        better = change if higher_is_better else -change
+        title = f"{instrument} — {_status_word(status)} ({_signed(better)}, {threshold_kind} {threshold:g})"
+    line = go.Scatter(
+        x=_iso_days(scores["measured_on"]),
+        y=scores["score"].to_numpy(),
+        mode="lines+markers",
+        name=instrument,
+        line={"color": COLOURS["function"], "width": 2},
+        marker={"size": 8, "color": COLOURS["function"]},
+        hovertemplate=f"{html.escape(instrument)} %{{y:.4g}}<extra></extra>",
+    )
+    band = {
+        "type": "rect",
+        "name": "no important change",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": first - threshold,
+        "y1": first + threshold,
+        "fillcolor": COLOURS["no_change_band"],
+        "line": {"width": 0},
+        "layer": "below",
+        "label": {"text": f"no important change (first ± {threshold:g})", "textposition": "top right"},
+    }
+    band["label"]["font"] = SMALL_TEXT
+    direction = {
+        "name": "direction",
+        "text": "↑ higher is better" if higher_is_better else "↓ lower is better",
+        "xref": "paper",
+        "yref": "paper",
+        "x": 1,
+        "y": 1,
+        "xanchor": "right",
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": SMALL_TEXT,
+    }
+    layout = _layout(
+        title={"text": title},
+        xaxis={"title": {"text": "Date measured"}, "type": "date", "hoverformat": "%d %b %Y"},
+        yaxis={"title": {"text": html.escape(label)}},
+        shapes=[band],
+        annotations=[direction],
+        showlegend=False,
+    )
+    return go.Figure(data=[line], layout=layout)
+
+
+def adherence_bars(weekly: pd.DataFrame) -> go.Figure:
+    """Sessions attended per program week against the weekly target.
+
+    A week is adherent when it reaches 80 % of its target (BJSM 2018; Bailey et al.), exactly 80 %
+    included; its adherence counts extra sessions only up to the target (SPEC §2), as the hover says.
+    """
+    if weekly.empty:
+        return empty_figure("No program weeks yet")
+    weekly = weekly.sort_values("program_week", kind="stable")
+    weeks = "Week " + weekly["program_week"].astype(str)
+    hover = (
+        weekly["attended"].astype(str)
+        + " of "
+        + weekly["target"].astype(str)
+        + " sessions ("
+        + (weekly["adherence"] * 100).round().astype(int).astype(str)
+        + " %)"
+    )
+    adherent = (weekly["adherence"] >= ADHERENT - TOLERANCE).to_numpy()
+    traces = [
+        _week_bars(weekly[mask], weeks[mask], hover[mask], name, COLOURS[colour])
+        for mask, name, colour in (
+            (adherent, f"adherent (≥ {ADHERENT:.0%})", "adherent"),
+            (~adherent, "below target", "below_target"),
+        )
+        if mask.any()
+    ]
+    target = go.Scatter(
+        x=weeks.tolist(),
+        y=weekly["target"].to_numpy(),
+        mode="lines+markers",
+        name="target",
+        line={"color": COLOURS["target"], "width": 1.5, "shape": "hvh", "dash": "dot"},
+        marker={"symbol": "line-ew-open", "size": 18, "color": COLOURS["target"], "line": {"width": 2}},
+        hovertemplate="target %{y}<extra></extra>",
+    )
+    layout = _layout(
+        title={"text": "Sessions attended per week"},
+        barmode="overlay",
+        xaxis={
+            "title": {"text": "Program week"},
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": weeks.tolist(),
+        },
+        yaxis={"title": {"text": "Sessions attended"}, "rangemode": "tozero", "dtick": 1},
+    )
+    return go.Figure(data=[*traces, target], layout=layout)
+
+
+def exercise_timeline(exposures: pd.DataFrame) -> go.Figure:
+    """Each exercise family's level over time: one row per family, a marker per session numbered by level.
+
+    Within a row the marker sits higher the higher the level (1 light → 6 dark), and a thin step line
+    joins a family's sessions, so a progression or a regression shows as a step. Rows are in a fixed
+    order (families by name, then stretches, then exercises not in the library).
+    """
+    if exposures.empty:
+        return empty_figure("No exercises logged")
+    frame = _one_exposure_per_family_and_day(exposures)
+    rows = _family_rows(frame)
+    row_of = {row: len(rows) - 1 - i for i, row in enumerate(rows)}  # first row at the top
+    frame = frame.assign(_row=frame["_family"].map(row_of)).sort_values(["_row", "session_date"], ascending=[False, True])
+    level = frame["level"].astype("Int64")
+    known = level.notna().to_numpy()
+    level_number = level.fillna(0).astype(int).clip(0, len(LEVEL_COLOURS)).to_numpy()
+    # Levels 1..6 spread over ±0.3 of the row; a level not in the library sits on the row's middle.
+    y = frame["_row"].to_numpy() + np.where(known, (level_number - 3.5) * 0.12, 0.0)
+    dates = _iso_days(frame["session_date"])
+    level_text = np.where(known, level.astype(str).to_numpy(dtype=object), "?")
+    hover = (
+        frame["exercise"].fillna("exercise not in the library").to_numpy(dtype=object)
+        + np.where(known, " (level " + level_text + ")", "")
+        + " — "
+        + np.array(dates, dtype=object)
+    )
+    colours = np.array((COLOURS["missing"], *LEVEL_COLOURS), dtype=object)[level_number]
+    text_colours = np.where(level_number >= LEVEL_DARK_FROM, "white", COLOURS["text"])
+    steps = _step_line(dates, y, frame["_row"].to_numpy())
+    markers = go.Scatter(
+        x=dates,
+        y=y,
+        mode="markers+text",
+        name="exercise level",
+        text=level_text.tolist(),
+        textposition="middle center",
+        textfont={"size": 9, "color": text_colours.tolist()},
+        marker={"size": 15, "color": colours.tolist(), "line": {"width": 0.5, "color": COLOURS["muted"]}},
+        hovertext=hover.tolist(),
+        hoverinfo="text",
+    )
+    layout = _layout(
+        title={"text": "Exercise level by family"},
+        height=110 + 46 * len(rows),
+        hovermode="closest",
+        showlegend=False,
+        xaxis={"title": {"text": "Session date"}, "type": "date"},
+        yaxis={
+            "tickvals": list(range(len(rows) - 1, -1, -1)),
+            "ticktext": [html.escape(row) for row in rows],
+            "range": [-0.6, len(rows) - 0.4],
+            "showgrid": False,
+            "fixedrange": True,
+        },
+        shapes=_row_separators(len(rows)),
+    )
+    return go.Figure(data=[steps, markers], layout=layout)
+
+
+def adherence_distribution(members: pd.DataFrame) -> go.Figure:
+    """How many members reached each 10 % band of overall adherence, with the 80 % and 60 % lines.
+
+    Adherent is ≥ 80 % (BJSM 2018; Bailey et al.), low < 60 % (SPEC §2). Bands include their lower
+    edge (80 % counts as 80–90 %), and the last one 100 %; members with no program week yet are left out.
+    """
+    if members.empty:
+        return empty_figure("No members yet")
+    known = members[members["adherence_overall"].notna()]
+    if known.empty:
+        return empty_figure("No adherence yet: no member has a program week")
+    band = np.minimum(np.floor(known["adherence_overall"].to_numpy() * 10 + TOLERANCE), 9).astype(int)
+    counts = np.bincount(band, minlength=10)
+    names = known["display_name"].to_numpy(dtype=object)
+    hover = [
+        f"{10 * b}–{10 * b + 10} %: {_members(counts[b])}<br>{_name_list(sorted(names[band == b]))}"
+        for b in range(10)
+    ]
+    bars = go.Bar(
+        x=[10 * b + 5 for b in range(10)],
+        y=counts.tolist(),
+        width=10,
+        name="members",
+        marker={
+            "color": [COLOURS["adherent" if 10 * b >= 100 * ADHERENT else "below_target"] for b in range(10)],
+            "line": {"color": "white", "width": 1},
+        },
+        customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+    lines = [
+        _vertical_line(100 * ADHERENT, f"adherent ≥ {ADHERENT:.0%}", COLOURS["adherent"]),
+        _vertical_line(100 * LOW_ADHERENCE, f"low < {LOW_ADHERENCE:.0%}", COLOURS["below_target"]),
+    ]
+    title = f"Overall adherence of {_members(len(known))}"
+    if len(known) < len(members):
+        title += f" ({len(members) - len(known)} with no program week yet)"
+    layout = _layout(
+        title={"text": html.escape(title)},
+        hovermode="closest",
+        showlegend=False,
+        bargap=0,
+        xaxis={"title": {"text": "Overall adherence"}, "range": [0, 100], "dtick": 10, "ticksuffix": " %"},
+        yaxis={"title": {"text": "Members"}, "rangemode": "tozero", "dtick": 1 if counts.max() <= 10 else None},
+        shapes=lines,
+    )
+    return go.Figure(data=[bars], layout=layout)
+
+
+def cohort_pain_by_week(series: Sequence[tuple[str, pd.DataFrame]]) -> go.Figure:
+    """Mean pain by program week for one cohort, or two to compare, each with its 95 % interval.
+
+    The interval (SPEC §2: mean ± t · sd / √n) is a translucent band in the cohort's colour, drawn only
+    over the weeks that have one: a week with one member with pain shows its point without a band.
+    """
+    if len(series) > len(COHORT_COLOURS):
+        raise ValueError(f"cohort_pain_by_week compares at most {len(COHORT_COLOURS)} cohorts, got {len(series)}")
+    if all(frame.empty for _, frame in series):
+        return empty_figure("No pain ratings in this cohort yet")
+    traces = []
+    for (label, frame), colour in zip(series, COHORT_COLOURS, strict=False):
+        frame = frame.sort_values("program_week", kind="stable")
+        band = _interval_band(frame, label, colour)
+        if band is not None:
+            traces.append(band)
+        traces.append(_cohort_line(frame, label, colour))
+    weeks = max((frame["program_week"].max() for _, frame in series if not frame.empty), default=1)
+    title = "Mean pain by program week" + (f" — {html.escape(series[0][0])}" if len(series) == 1 else "")
+    layout = _layout(
+        title={"text": title},
+        xaxis={"title": {"text": "Program week"}, "tick0": 1, "dtick": 1 if weeks <= 16 else 2},
+        yaxis={"title": {"text": "Mean pain (0–10)"}, "range": [0, 10], "dtick": 2, "fixedrange": True},
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+def attendance_heatmap(grid: pd.DataFrame) -> go.Figure:
+    """Members × program weeks, coloured by the share of the week's target attended (capped at 1).
+
+    The cell shows the sessions attended; a blank cell is a week the member has not reached.
+    Members who share a display name are told apart by their client id.
+    """
+    if grid.empty:
+        return empty_figure("No program weeks yet")
+    names = grid.drop_duplicates("client_id")[["client_id", "display_name"]]
+    shared = names["display_name"].duplicated(keep=False)
+    names = names.assign(
+        label=names["display_name"].where(~shared, names["display_name"] + " (" + names["client_id"] + ")")
+    ).sort_values(["label", "client_id"], kind="stable")
+    member_row = pd.Series(np.arange(len(names)), index=names["client_id"].to_numpy())
+    weeks = np.sort(grid["program_week"].unique())
+    rows = member_row.loc[grid["client_id"].to_numpy()].to_numpy()
+    columns = np.searchsorted(weeks, grid["program_week"].to_numpy())
+    attended = grid["attended"].to_numpy()
+    target = grid["target"].to_numpy()
+    share = np.full((len(names), len(weeks)), np.nan)
+    share[rows, columns] = np.minimum(np.divide(attended, target, out=np.ones(len(grid)), where=target > 0), 1.0)
+    text = np.full(share.shape, "", dtype=object)
+    text[rows, columns] = attended.astype(str)
+    hover = np.full(share.shape, "", dtype=object)
+    labels = names["label"].to_numpy(dtype=object)
+    hover[rows, columns] = (
+        np.vectorize(html.escape, otypes=[object])(labels[rows])
+        + ", week "
+        + grid["program_week"].astype(str).to_numpy(dtype=object)
+        + ": "
+        + text[rows, columns]
+        + " of "
+        + target.astype(str).astype(object)
+        + " sessions"
+    )
+    heatmap = go.Heatmap(
+        z=share.tolist(),
+        x=weeks.tolist(),
+        y=[html.escape(label) for label in labels],
+        zmin=0,
+        zmax=1,
+        colorscale=ATTENDANCE_SCALE,
+        xgap=2,
+        ygap=2,
+        text=text.tolist(),
+        texttemplate="%{text}",
+        customdata=hover.tolist(),
+        hovertemplate="%{customdata}<extra></extra>",
+        colorbar={
+            "title": {"text": "Share of target", "side": "right"},
+            "tickvals": [0, 0.5, 1],
+            "ticktext": ["0 %", "50 %", "100 %"],
+            "thickness": 12,
+        },
+    )
+    layout = _layout(
+        title={"text": "Attendance by program week"},
+        height=150 + 24 * len(names),
+        hovermode="closest",
+        xaxis={"title": {"text": "Program week"}, "dtick": 1, "showgrid": False, "side": "bottom"},
+        yaxis={"autorange": "reversed", "type": "category", "showgrid": False, "automargin": True},
+    )
+    return go.Figure(data=[heatmap], layout=layout)
+
+
+# --- the pain chart's parts ------------------------------------------------------------------------
+
+
+def _pain_points_trace(points: pd.DataFrame, source: str, name: str, symbol: str, colour: str) -> go.Scatter | None:
+    chosen = points[points["source"] == source]
+    if chosen.empty:
+        return None
+    return go.Scatter(
+        x=_iso_days(chosen["pain_on"]),
+        y=chosen["pain"].to_numpy(),
+        mode="markers",
+        name=name,
+        marker={"symbol": symbol, "size": 7 if source == "session" else 10, "color": colour, "opacity": 0.85},
+        hovertemplate=f"{name} %{{y:.1f}}<extra></extra>",
+    )
+
+
+def _weekly_mean_trace(weekly: pd.DataFrame, start: pd.Timestamp) -> go.Scatter | None:
+    with_pain = weekly[weekly["mean_pain"].notna()].sort_values("program_week", kind="stable")
+    if with_pain.empty:
+        return None
+    # Program week w covers days 7(w − 1) … 7(w − 1) + 6, so its middle is day 7(w − 1) + 3.
+    middle = start + pd.to_timedelta((with_pain["program_week"] - 1) * 7 + 3, unit="D")
+    return go.Scatter(
+        x=_iso_days(middle),
+        y=with_pain["mean_pain"].to_numpy(),
+        mode="lines+markers",
+        name="weekly mean",
+        line={"color": COLOURS["weekly_mean_pain"], "width": 2.5},
+        marker={"size": 5, "color": COLOURS["weekly_mean_pain"]},
+        customdata=with_pain["program_week"].to_numpy(),
+        hovertemplate="week %{customdata} mean %{y:.1f}<extra></extra>",
+    )
+
+
+def _flare_trace(sessions: pd.DataFrame) -> go.Scatter | None:
+    flares = sessions[sessions["flare"].fillna(False).astype(bool) & sessions["session_pain"].notna()]
+    if flares.empty:
+        return None
+    return go.Scatter(
+        x=_iso_days(flares["session_date"]),
+        y=flares["session_pain"].to_numpy(),
+        mode="markers",
+        name="flare",
+        marker={"symbol": "x-thin-open", "size": 13, "color": COLOURS["flare"], "line": {"width": 2.5}},
+        hovertemplate="flare: pain %{y:.1f}<extra></extra>",
+    )
+
+
+def _baseline_window(start: pd.Timestamp) -> dict:
+    # Days 0–13 give the pain baseline (SPEC §2): the window ends at the start of day 14.
+    return {
+        "type": "rect",
+        "name": "baseline window",
+        "xref": "x",
+        "yref": "paper",
+        "x0": _iso_day(start),
+        "x1": _iso_day(start + pd.Timedelta(days=BASELINE_DAYS)),
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": COLOURS["baseline_window"],
+        "line": {"width": 0},
+        "layer": "below",
+        "label": {"text": "baseline days", "textposition": "bottom center", "font": SMALL_TEXT},
+    }
+
+
+def _baseline_shapes(baseline: float) -> list[dict]:
+    improved_at = pain_improvement_threshold(baseline)
+    band = {
+        "type": "rect",
+        "name": "no important change",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": max(improved_at, 0.0),
+        "y1": min(pain_worsening_threshold(baseline), 10.0),
+        "fillcolor": COLOURS["no_change_band"],
+        "line": {"width": 0},
+        "layer": "below",
+        "label": {"text": "no important change", "textposition": "top right", "font": SMALL_TEXT},
+    }
+    shapes = [band, _horizontal_line("baseline", baseline, f"baseline {baseline:.1f}", COLOURS["baseline"], "dot")]
+    if improved_at >= 0:
+        label = f"important improvement ≤ {improved_at:.1f}"
+        shapes.append(_horizontal_line("important improvement", improved_at, label, COLOURS["improvement"], "dash"))
+    return shapes
+
+
+def _horizontal_line(name: str, y: float, label: str, colour: str, dash: str) -> dict:
+    above = name == "baseline"
+    return {
+        "type": "line",
+        "name": name,
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": y,
+        "y1": y,
+        "line": {"color": colour, "width": 1.5, "dash": dash},
+        "label": {
+            "text": label,
+            "textposition": "start" if above else "end",
+            "yanchor": "bottom" if above else "top",
+            "font": {"size": 10, "color": colour},
+        },
+    }
+
+
+def _red_flag_marks(red_flags: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    lines, notes = [], []
+    for i, flag in enumerate(red_flags.sort_values("session_date", kind="stable").itertuples(index=False)):
+        day = _iso_day(flag.session_date)
+        lines.append(
+            {
+                "type": "line",
+                "name": "red flag",
+                "xref": "x",
+                "yref": "paper",
+                "x0": day,
+                "x1": day,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": COLOURS["red_flag"], "width": 1.2, "dash": "dash"},
+            }
+        )
+        notes.append(
+            {
+                "name": "red flag",
+                "text": html.escape(f"red flag: {flag.signs}", quote=False),
+                "hovertext": html.escape(f"{day} ({flag.session_type}): {flag.note}", quote=False),
+                "xref": "x",
+                "yref": "paper",
+                "x": day,
+                "y": 0.99 if i % 2 == 0 else 0.92,  # alternate heights so notes close together stay legible
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "bgcolor": "rgba(255, 255, 255, 0.8)",
+                "font": {"size": 10, "color": COLOURS["red_flag"]},
+            }
+        )
+    return lines, notes
+
+
+def _pain_title(client: Mapping[str, object], baseline: float | None) -> str:
+    current = _known(client.get("pain_current"))
+    status = _status_word(str(client.get("pain_status") or "not enough data"))
+    if baseline is None:
+        return f"Pain — {status}"
+    if current is None:
+        return f"Pain — {status} (baseline {baseline:.1f})"
+    return f"Pain — {status} ({baseline:.1f} → {current:.1f})"
+
+
+# --- the other charts' parts -------------------------------------------------------------------------
+
+
+def _week_bars(weekly: pd.DataFrame, weeks: pd.Series, hover: pd.Series, name: str, colour: str) -> go.Bar:
+    return go.Bar(
+        x=weeks.tolist(),
+        y=weekly["attended"].to_numpy(),
+        name=name,
+        marker={"color": colour},
+        customdata=hover.tolist(),
+        hovertemplate="%{customdata}<extra></extra>",
+    )
+
+
+def _one_exposure_per_family_and_day(exposures: pd.DataFrame) -> pd.DataFrame:
+    """Stretches share a family and several are done in one session: one marker a day, the names joined."""
+    stretch = exposures["stretch"].astype("boolean").fillna(False).astype(bool)
+    frame = exposures.assign(
+        _family=exposures["family_label"].fillna(NOT_IN_LIBRARY),
+        _order=np.where(exposures["family_label"].isna(), 2, np.where(stretch, 1, 0)),
+    )
+    if not frame.duplicated(["_family", "session_date"]).any():
+        return frame
+    return (
+        frame.sort_values(["_family", "session_date", "exercise"], kind="stable", na_position="last")
+        .groupby(["_family", "session_date"], as_index=False, sort=False)
+        .agg(
+            level=("level", "max"),
+            exercise=("exercise", lambda names: ", ".join(names.dropna().unique()) or None),
+            _order=("_order", "first"),
+        )
+    )
+
+
+def _family_rows(frame: pd.DataFrame) -> list[str]:
+    families = frame.drop_duplicates("_family")[["_family", "_order"]]
+    return families.sort_values(["_order", "_family"], kind="stable")["_family"].tolist()
+
+
+def _step_line(dates: list[str], y: np.ndarray, rows: np.ndarray) -> go.Scatter:
+    # One trace for every family: a gap (None) where the next family's row begins.
+    breaks = np.flatnonzero(np.diff(rows)) + 1
+    x = np.insert(np.array(dates, dtype=object), breaks, None)
+    y_line = np.insert(y.astype(object), breaks, None)
+    return go.Scatter(
+        x=x.tolist(),
+        y=y_line.tolist(),
+        mode="lines",
+        name="level steps",
+        line={"color": COLOURS["muted"], "width": 1, "shape": "hv"},
+        hoverinfo="skip",
+        connectgaps=False,
+    )
+
+
+def _row_separators(rows: int) -> list[dict]:
+    return [
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "y0": row + 0.5,
+            "y1": row + 0.5,
+            "line": {"color": COLOURS["grid"], "width": 1},
+            "layer": "below",
+        }
+        for row in range(rows - 1)
+    ]
+
+
+def _vertical_line(x: float, label: str, colour: str) -> dict:
+    return {
+        "type": "line",
+        "name": label,
+        "xref": "x",
+        "yref": "paper",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": colour, "width": 1.5, "dash": "dash"},
+        "label": {"text": label, "textposition": "end", "font": {"size": 10, "color": colour}},
+    }
+
+
+def _interval_band(frame: pd.DataFrame, label: str, colour: str) -> go.Scatter | None:
+    """The 95 % interval as closed shapes, one per run of weeks that have one (None separates the runs)."""
+    x: list[object] = []
+    y: list[object] = []
+    run: list[tuple[int, float, float]] = []
+    rows = zip(frame["program_week"], frame["ci_low"], frame["ci_high"], strict=True)
+    for week, low, high in [*rows, (None, np.nan, np.nan)]:
+        if pd.notna(low) and pd.notna(high):
+            run.append((int(week), float(low), float(high)))
+            continue
+        if run:
+            x += [w for w, _, _ in run] + [w for w, _, _ in reversed(run)] + [None]
+            y += [h for _, _, h in run] + [lo for _, lo, _ in reversed(run)] + [None]
+            run = []
+    if not x:
+        return None
+    return go.Scatter(
+        x=x[:-1],
+        y=y[:-1],
+        mode="lines",
+        fill="toself",
+        fillcolor=translucent(colour, 0.18),
+        line={"width": 0, "color": colour},
+        name=f"{label} 95 % interval",
+        legendgroup=label,
+        showlegend=False,
+        hoverinfo="skip",
+    )
+
+
+def _cohort_line(frame: pd.DataFrame, label: str, colour: str) -> go.Scatter:
+    hover = [
+        f"week {week}: {mean:.1f} (95 % CI {low:.1f}–{high:.1f}, n = {n})"
+        if pd.notna(low) and pd.notna(high)
+        else f"week {week}: {mean:.1f} (n = {n})"
+        for week, n, mean, low, high in zip(
+            frame["program_week"], frame["n"], frame["mean_pain"], frame["ci_low"], frame["ci_high"], strict=True
+        )
+    ]
+    return go.Scatter(
+        x=frame["program_week"].to_numpy(),
+        y=frame["mean_pain"].to_numpy(),
+        mode="lines+markers",
+        name=html.escape(label),
+        legendgroup=label,
+        line={"color": colour, "width": 2.5},
+        marker={"size": 7, "color": colour},
+        customdata=hover,
+        hovertemplate=f"%{{customdata}}<extra>{html.escape(label)}</extra>",
+    )
+
+
+# --- small shared helpers -----------------------------------------------------------------------------
+
+
+def _layout(**overrides: object) -> dict:
+    """palette.LAYOUT with these keys replaced; a nested dict (an axis, the title) is merged one level deep."""
+    layout = {key: dict(value) if isinstance(value, dict) else value for key, value in LAYOUT.items()}
+    for key, value in overrides.items():
+        base = layout.get(key)
+        layout[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+    return layout
+
+
+def _known(value: object) -> float | None:
+    if value is None or pd.isna(value):
+        return None
+    return float(value)
+
+
+def _iso_day(value: object) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _iso_days(values: pd.Series) -> list[str]:
+    return pd.DatetimeIndex(values).strftime("%Y-%m-%d").tolist()
+
+
+def _status_word(status: str) -> str:
+    colour = STATUS_COLOURS.get(status, COLOURS["text"])
+    return f'<span style="color:{colour}">{html.escape(status)}</span>'
+
+
+def _signed(change: float) -> str:
+    return f"{round(change, 1) + 0.0:+g}"
+
+
+def _members(count: int) -> str:
+    return f"{count} member" if count == 1 else f"{count} members"
+
+
+def _name_list(names: list[str], shown: int = 8) -> str:
+    listed = ", ".join(html.escape(name) for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")

@@ -1,0 +1,221 @@
+"""Caseload (`/`): a physiotherapist's active clients, most urgent first (SPEC §4).
+
+A summary strip counts the clients in each flag (click one to show only those); the grid shows
+name, region, program week, 4-week adherence, pain baseline -> current, a weekly pain sparkline,
+the flags in priority order and the last session. A row opens the client.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dash
+import dash_ag_grid as dag
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
+from dashboard import components as ui
+from dashboard.clinic_data import clinic
+
+EVERYONE = "__all__"
+
+COLUMNS = [
+    {"field": "display_name", "headerName": "Client", "pinned": "left", "minWidth": 170, "cellClass": "client-link",
+     "tooltipField": "client_id"},
+    {"field": "region", "headerName": "Region", "width": 105},
+    {"field": "program_week", "headerName": "Week", "width": 90, "type": "numericColumn"},
+    {"field": "adherence_last_4_weeks", "headerName": "Adherence 4 wk", "width": 150, "type": "numericColumn",
+     "valueFormatter": {"function": "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"},
+     "cellClassRules": {"low": "params.value != null && params.value < 0.6"}},
+    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 230, "flex": 1, "wrapText": True,
+     "autoHeight": True, "cellStyle": {"lineHeight": "20px", "paddingTop": "9px", "paddingBottom": "9px"},
+     "valueGetter": {"function": "params.data.pain_text"},
+     "comparator": {"function": "(a, b, na, nb) => (na.data.pain_delta ?? 99) - (nb.data.pain_delta ?? 99)"},
+     "cellClassRules": {
+         "pain-improved": "params.data.pain_status == 'improved'",
+         "pain-worse": "params.data.pain_status == 'worse'",
+     }},
+    {"field": "weekly_pain", "headerName": "Pain by week", "width": 140, "sortable": False, "filter": False,
+     "cellRenderer": "PainSparkline"},
+    {"field": "flags", "headerName": "Flags", "minWidth": 240, "flex": 1, "cellRenderer": "FlagBadges",
+     "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
+     "comparator": {"function": "(a, b, na, nb) => na.data.flag_rank - nb.data.flag_rank"},
+     "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
+    {"field": "last_session", "headerName": "Last session", "width": 130,
+     "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"}},
+]  # fmt: skip
+
+
+def register() -> None:
+    dash.register_page(__name__, path="/", name="Caseload", title="Caseload · hipline", layout=layout)
+
+
+def _clinicians() -> list[dict]:
+    with clinic().analytics() as analytics:
+        staff = analytics.staff()
+    treating = staff[staff["active_clients"] > 0]
+    options = [
+        {"label": f"{row.name} ({row.active_clients} active)", "value": row.staff_id}
+        for row in treating.itertuples(index=False)
+    ]
+    return [{"label": "All clinicians", "value": EVERYONE}, *options]
+
+
+def layout(clinician: str | None = None, **_query) -> html.Div:
+    if not clinic().has_data():
+        return ui.no_data_yet()
+    options = _clinicians()
+    values = {o["value"] for o in options}
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Caseload", className="page-title"),
+                    html.Div(
+                        [
+                            dcc.Dropdown(
+                                id="caseload-clinician",
+                                options=options,
+                                value=clinician if clinician in values else EVERYONE,
+                                clearable=False,
+                                persistence=clinician is None,
+                                persistence_type="local",
+                                className="control control-wide",
+                            ),
+                            dcc.Dropdown(id="caseload-region", placeholder="All regions", multi=True,
+                                         className="control"),
+                            dcc.Dropdown(
+                                id="caseload-flags",
+                                options=[{"label": ui.FLAG_LABELS[f], "value": f} for f in FLAGS],
+                                placeholder="Any flag or none",
+                                multi=True,
+                                className="control control-wide",
+                            ),
+                            dcc.Input(id="caseload-search", type="search", placeholder="Search by name",
+                                      debounce=0.3, className="form-control control"),
+                        ],
+                        className="controls",
+                    ),
+                ],
+                className="page-head",
+            ),
+            ui.loading(html.Div(id="caseload-summary", className="flag-strip")),
+            html.Div(id="caseload-count", className="count-line"),
+            dag.AgGrid(
+                id="caseload-grid",
+                columnDefs=COLUMNS,
+                rowData=[],
+                getRowId="params.data.client_id",
+                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                dashGridOptions={
+                    "animateRows": False,
+                    "tooltipShowDelay": 300,
+                    "rowHeight": 40,
+                    "localeText": {"noRowsToShow": "No active clients match."},
+                },
+                style={"height": "70vh", "width": "100%"},
+                className="caseload-grid",
+            ),
+        ],
+        className="caseload",
+    )
+
+
+def _rows(clients: pd.DataFrame) -> list[dict]:
+    """The grid's rows, with the pain change in words (never colour alone) and a sort key for flags."""
+    delta = clients["pain_current"] - clients["pain_baseline"]
+    ranks = {flag: i for i, flag in enumerate(FLAGS)}
+    frame = pd.DataFrame(
+        {
+            "client_id": clients["client_id"],
+            "display_name": clients["display_name"],
+            "region": clients["region"].str.replace("_", " "),
+            "program_week": clients["program_week"],
+            "adherence_last_4_weeks": clients["adherence_last_4_weeks"],
+            "pain_text": [
+                ui.pain_change_text(b, c, s)
+                for b, c, s in zip(clients["pain_baseline"], clients["pain_current"], clients["pain_status"], strict=True)
+            ],
+            "pain_delta": delta,
+            "pain_status": clients["pain_status"],
+            "flags": clients["flags"],
+            "flag_rank": [
+                min((ranks[f] for f in ui.flag_list(flags)), default=len(FLAGS)) for flags in clients["flags"]
+            ],
+            "last_session": clients["last_session"].dt.strftime("%Y-%m-%d"),
+        }
+    )
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for row, weekly in zip(rows, clients["weekly_pain"], strict=True):
+        row["weekly_pain"] = (
+            [] if ui.missing(weekly) else [None if v is None or math.isnan(v) else round(float(v), 2) for v in weekly]
+        )
+    return rows
+
+
+def _strip(clients: pd.DataFrame, chosen: list[str]) -> list:
+    counts = {flag: 0 for flag in FLAGS}
+    for flags in clients["flags"]:
+        for flag in ui.flag_list(flags):
+            counts[flag] += 1
+    cards = [
+        html.Button(
+            [html.Span(f"{counts[flag]}", className="flag-count"), html.Span(ui.FLAG_LABELS[flag])],
+            id={"type": "flag-card", "flag": flag},
+            className=f"flag-card flag-card-{flag}" + (" chosen" if flag in chosen else ""),
+            title=FLAG_EXPLANATIONS[flag],
+            n_clicks=0,
+        )
+        for flag in FLAGS
+    ]
+    return [html.Div([html.Span(f"{len(clients)}", className="flag-count"), html.Span("Active clients")],
+                     className="flag-card flag-card-all", id="flag-card-all"), *cards]  # fmt: skip
+
+
+@callback(
+    Output("caseload-summary", "children"),
+    Output("caseload-grid", "rowData"),
+    Output("caseload-count", "children"),
+    Output("caseload-region", "options"),
+    Input("today", "date"),
+    Input("caseload-clinician", "value"),
+    Input("caseload-region", "value"),
+    Input("caseload-flags", "value"),
+    Input("caseload-search", "value"),
+)
+def show_caseload(today, clinician, regions, flags, search):
+    with clinic().analytics(ui.parse_day(today)) as analytics:
+        clients = analytics.caseload(None if clinician == EVERYONE else clinician)
+    region_options = [{"label": r.replace("_", " "), "value": r} for r in sorted(clients["region"].dropna().unique())]
+    if regions:
+        clients = clients[clients["region"].isin(regions)]
+    strip = _strip(clients, flags or [])
+    if flags:
+        wanted = set(flags)
+        clients = clients[[bool(wanted & set(ui.flag_list(f))) for f in clients["flags"]]]
+    if search:
+        clients = clients[clients["display_name"].str.contains(search.strip(), case=False, regex=False)]
+    shown = f"{len(clients)} client{'s' if len(clients) != 1 else ''} shown, most urgent first"
+    return strip, _rows(clients), shown, region_options
+
+
+@callback(
+    Output("caseload-flags", "value"),
+    Input({"type": "flag-card", "flag": ALL}, "n_clicks"),
+    State("caseload-flags", "value"),
+    prevent_initial_call=True,
+)
+def pick_flag(clicks, chosen):
+    """Clicking a flag in the strip shows only those clients; clicking it again shows everyone."""
+    if not ctx.triggered_id or not any(clicks):
+        return dash.no_update
+    flag = ctx.triggered_id["flag"]
+    return [] if chosen == [flag] else [flag]
+
+
+@callback(Output("nav", "href"), Input("caseload-grid", "cellClicked"), prevent_initial_call=True)
+def open_client(cell):
+    if not cell or not cell.get("rowId"):
+        return dash.no_update
+    return f"/clients/{cell['rowId']}"
