@@ -387,6 +387,16 @@ class Analytics:
                 GROUP BY ALL ORDER BY e.cohort_id"""
         )
 
+    def cohorts(self) -> pd.DataFrame:
+        """Every cohort of the roster (members in scope may be none): cohort_id, name, instructor_id,
+        instructor (name), start_date, weeks, schedule, members."""
+        return self._frame(
+            """SELECT c.cohort_id, c.name, c.instructor_id, s.name AS instructor, c.start_date, c.weeks, c.schedule,
+                      (SELECT count(*) FROM episodes AS e WHERE e.cohort_id = c.cohort_id) AS members
+               FROM cohorts AS c LEFT JOIN staff AS s ON s.staff_id = c.instructor_id
+               ORDER BY c.start_date DESC NULLS LAST, c.name, c.cohort_id"""
+        )
+
     def cohort_members(self, cohort_id: str) -> pd.DataFrame:
         return self._client_rows("e.cohort_id = ?", [cohort_id])
 
