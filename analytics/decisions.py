@@ -196,10 +196,14 @@ def staff_ids(db: Path) -> set[str]:
         con.close()
 
 
-def read_decisions(db: Path) -> pd.DataFrame:
-    """Every decision recorded for this warehouse, oldest first (an empty frame when there are none)."""
+def read_decisions(db: Path, client_id: str | None = None) -> pd.DataFrame:
+    """Every decision recorded for this warehouse (or for one client), oldest first (an empty frame
+    when there are none)."""
     path = decisions_path(db)
     if not path.exists():
         return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
     with _connect(path) as con:
-        return pd.read_sql_query("SELECT * FROM decisions ORDER BY decision_id", con)
+        return pd.read_sql_query(
+            "SELECT * FROM decisions WHERE ? IS NULL OR client_id = ? ORDER BY decision_id", con,
+            params=[client_id, client_id],
+        )

@@ -124,6 +124,7 @@ class ClinicData:
                 con = connect_read_only(self.db)
                 try:
                     built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db))
+                    built.keep_recommendations_in_words()  # the client page reads one client's at a time
                 except BaseException:
                     con.close()
                     raise

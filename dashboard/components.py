@@ -27,6 +27,11 @@ PAIN_STATUS_WORDS = {
 }
 
 
+def _id(id) -> dict:
+    """Dash 4 refuses `id=None`: pass an id only when there is one."""
+    return {"id": id} if id else {}
+
+
 def missing(value) -> bool:
     if isinstance(value, list | tuple) or hasattr(value, "__array__"):
         return False
@@ -111,8 +116,19 @@ def no_data_yet() -> html.Div:
             html.P("hipline shows progress once your clinic's files are loaded."),
             html.Ul(
                 [
-                    html.Li(["Upload session logs, clients, measures and rosters on the ", dcc.Link("Import", href="/import"), " page,"]),
-                    html.Li(["or load a folder from the command line: ", html.Code("hipline load --db data/hipline.duckdb FOLDER")]),
+                    html.Li(
+                        [
+                            "Upload session logs, clients, measures and rosters on the ",
+                            dcc.Link("Import", href="/import"),
+                            " page,",
+                        ]
+                    ),
+                    html.Li(
+                        [
+                            "or load a folder from the command line: ",
+                            html.Code("hipline load --db data/hipline.duckdb FOLDER"),
+                        ]
+                    ),
                     html.Li(["or try the demo data: ", html.Code("make demo"), "."]),
                 ]
             ),
@@ -136,13 +152,12 @@ def not_found(what: str, key: str, back_href: str, back_label: str) -> html.Div:
 
 def section(title: str, *children, id: str | None = None, actions=None) -> html.Section:
     header = html.Div([html.H2(title), actions] if actions else [html.H2(title)], className="section-head")
-    return html.Section([header, *children], className="section", id=id)
+    return html.Section([header, *children], className="section", **_id(id))
 
 
 def loading(child, id: str | None = None):
     """A spinner while a callback works (the pages' loading indicator)."""
-    extra = {"id": id} if id else {}
-    return dcc.Loading(child, type="dot", color="#2c6e9b", delay_show=250, **extra)
+    return dcc.Loading(child, type="dot", color="#2c6e9b", delay_show=250, **_id(id))
 
 
 def alert(message: str, colour: str = "warning", id: str | None = None):

@@ -1,5 +1,22 @@
 -- The recommendations in words: the current and next exercise and dose, and every rule checked
 -- with the client's numbers and ✓ / ✗ (docs/recommendations.md). Values are newest first.
+-- Each value is put into words once, in `words`, and the sentences are built from those columns:
+-- nesting the word macros inside one another made the expression tree so large that planning the
+-- query took 0.1-0.2 s for a single client.
+WITH words AS (
+    SELECT
+        *,
+        num(pain_1) AS pain_1_w, num(pain_2) AS pain_2_w, num(pain_3) AS pain_3_w,
+        signed(rise_1) AS rise_1_w, signed(rise_2) AS rise_2_w, signed(rise_3) AS rise_3_w,
+        num(rpe_1) AS rpe_1_w, num(rpe_2) AS rpe_2_w, num(rpe_3) AS rpe_3_w,
+        coalesce(form_1, 'not recorded') AS form_1_w, coalesce(form_2, 'not recorded') AS form_2_w,
+        coalesce(form_3, 'not recorded') AS form_3_w,
+        dose_words(sets_1, CASE WHEN counts_holds THEN hold_s_1 ELSE reps_1 END, counts_holds, NULL, false) AS dose_1_w,
+        dose_words(sets_2, CASE WHEN counts_holds THEN hold_s_2 ELSE reps_2 END, counts_holds, NULL, false) AS dose_2_w,
+        dose_words(sets_3, CASE WHEN counts_holds THEN hold_s_3 ELSE reps_3 END, counts_holds, NULL, false) AS dose_3_w
+    FROM recommendations
+    WHERE $client_id IS NULL OR client_id = $client_id
+), sentences AS (
 SELECT
     client_id,
     family,
@@ -29,7 +46,7 @@ SELECT
             WHEN red_flag_notes = 0 THEN 'none ✓'
             ELSE red_flag_notes || ', newest ' || strftime(newest_red_flag, '%Y-%m-%d') || ' ✗'
         END,
-        'pain during last 2: ' || listed(num(pain_1), num(pain_2), NULL, n2) || CASE
+        'pain during last 2: ' || listed(pain_1_w, pain_2_w, NULL, n2) || CASE
             WHEN n2 = 0 THEN ''
             ELSE ' (≤ ' || num($regress_pain_during) || ' '
                 || mark(NOT any_of(pain_1 > $regress_pain_during, pain_2 > $regress_pain_during, NULL, n2)) || ')'
@@ -37,7 +54,7 @@ SELECT
         'next-day rise last 2: ' || CASE
             WHEN n2 = 0 THEN 'no exposures yet'
             WHEN NOT any_of(rise_1 IS NOT NULL, rise_2 IS NOT NULL, NULL, n2) THEN 'not recorded (skipped)'
-            ELSE listed(signed(rise_1), signed(rise_2), NULL, n2) || ' (< +' || num($regress_next_day_rise) || ' '
+            ELSE listed(rise_1_w, rise_2_w, NULL, n2) || ' (< +' || num($regress_next_day_rise) || ' '
                 || mark(NOT any_of(rise_1 >= $regress_next_day_rise, rise_2 >= $regress_next_day_rise, NULL, n2))
                 || ')'
         END,
@@ -48,7 +65,7 @@ SELECT
             ELSE num(round(adherence_2_weeks * 100, 1)) || ' % (≥ ' || num($adherent * 100) || ' % '
                 || mark(adherence_2_weeks >= $adherent - $tolerance) || ')'
         END,
-        'pain during last 3: ' || listed(num(pain_1), num(pain_2), num(pain_3), n3) || CASE
+        'pain during last 3: ' || listed(pain_1_w, pain_2_w, pain_3_w, n3) || CASE
             WHEN n3 = 0 THEN ''
             WHEN pain_not_recorded THEN ' (pain during not recorded ✗)'
             ELSE ' (≤ ' || num($hold_pain_during) || ' ' || mark(NOT pain_above_hold) || ')'
@@ -57,29 +74,22 @@ SELECT
             WHEN n3 = 0 THEN 'no exposures yet'
             WHEN NOT any_of(rise_1 IS NOT NULL, rise_2 IS NOT NULL, rise_3 IS NOT NULL, n3)
                 THEN 'not recorded (skipped)'
-            ELSE listed(signed(rise_1), signed(rise_2), signed(rise_3), n3) || ' (≤ 0 ' || mark(NOT not_settled) || ')'
+            ELSE listed(rise_1_w, rise_2_w, rise_3_w, n3) || ' (≤ 0 ' || mark(NOT not_settled) || ')'
         END,
         'form last 3: ' || CASE
             WHEN n3 = 0 THEN 'no exposures yet'
             WHEN NOT any_of(form_1 IS NOT NULL, form_2 IS NOT NULL, form_3 IS NOT NULL, n3) THEN 'not recorded (skipped)'
-            ELSE listed(
-                coalesce(form_1, 'not recorded'), coalesce(form_2, 'not recorded'), coalesce(form_3, 'not recorded'), n3
-            ) || ' (not poor ' || mark(NOT form_poor) || ')'
+            ELSE listed(form_1_w, form_2_w, form_3_w, n3) || ' (not poor ' || mark(NOT form_poor) || ')'
         END,
         'RPE last 3: ' || CASE
             WHEN n3 = 0 THEN 'no exposures yet'
             WHEN NOT any_of(rpe_1 IS NOT NULL, rpe_2 IS NOT NULL, rpe_3 IS NOT NULL, n3) THEN 'not recorded (skipped)'
-            ELSE listed(num(rpe_1), num(rpe_2), num(rpe_3), n3) || ' (< ' || num($hold_rpe) || ' '
+            ELSE listed(rpe_1_w, rpe_2_w, rpe_3_w, n3) || ' (< ' || num($hold_rpe) || ' '
                 || mark(NOT rpe_high) || ')'
         END,
         'dose last 3: ' || CASE
             WHEN n3 = 0 THEN 'no exposures yet'
-            ELSE listed(
-                dose_words(sets_1, CASE WHEN counts_holds THEN hold_s_1 ELSE reps_1 END, counts_holds, NULL, false),
-                dose_words(sets_2, CASE WHEN counts_holds THEN hold_s_2 ELSE reps_2 END, counts_holds, NULL, false),
-                dose_words(sets_3, CASE WHEN counts_holds THEN hold_s_3 ELSE reps_3 END, counts_holds, NULL, false),
-                n3
-            ) || CASE
+            ELSE listed(dose_1_w, dose_2_w, dose_3_w, n3) || CASE
                 WHEN dose_not_recorded THEN ' (dose not recorded ✗)'
                 WHEN NOT in_library THEN ' (no target: not in the library)'
                 ELSE ' (target ' || dose_words(dose_sets, coalesce(dose_reps, dose_hold_s), counts_holds, NULL, false)
@@ -91,11 +101,12 @@ SELECT
             WHEN NOT in_library THEN '''' || logged_as || ''' is not in the exercise library: no ladder to progress'
         END
     ], lambda line: line IS NOT NULL) AS evidence,
-    array_to_string(evidence, '; ') AS reasons,
     exposures_at_level,
     last_done,
     in_library,
     stretch
-FROM recommendations
-WHERE $client_id IS NULL OR client_id = $client_id
+FROM words
+)
+SELECT * EXCLUDE (exposures_at_level, last_done, in_library, stretch), array_to_string(evidence, '; ') AS reasons, exposures_at_level, last_done, in_library, stretch
+FROM sentences
 ORDER BY client_id, family NULLS LAST, ladder

@@ -17,9 +17,11 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
 from dashboard.clinic_data import clinic
+from dashboard.timing import timed
 
 EVERYONE = "__all__"
 
+DAY_FORMAT = "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"
 COLUMNS = [
     {"field": "display_name", "headerName": "Client", "pinned": "left", "minWidth": 170, "cellClass": "client-link",
      "tooltipField": "client_id"},
@@ -43,7 +45,7 @@ COLUMNS = [
      "comparator": {"function": "(a, b, na, nb) => na.data.flag_rank - nb.data.flag_rank"},
      "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
     {"field": "last_session", "headerName": "Last session", "width": 130,
-     "valueFormatter": {"function": "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"}},
+     "valueFormatter": {"function": DAY_FORMAT}},
 ]  # fmt: skip
 
 
@@ -83,8 +85,9 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                                 persistence_type="local",
                                 className="control control-wide",
                             ),
-                            dcc.Dropdown(id="caseload-region", placeholder="All regions", multi=True,
-                                         className="control"),
+                            dcc.Dropdown(
+                                id="caseload-region", placeholder="All regions", multi=True, className="control"
+                            ),
                             dcc.Dropdown(
                                 id="caseload-flags",
                                 options=[{"label": ui.FLAG_LABELS[f], "value": f} for f in FLAGS],
@@ -92,8 +95,13 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                                 multi=True,
                                 className="control control-wide",
                             ),
-                            dcc.Input(id="caseload-search", type="search", placeholder="Search by name",
-                                      debounce=0.3, className="form-control control"),
+                            dcc.Input(
+                                id="caseload-search",
+                                type="search",
+                                placeholder="Search by name",
+                                debounce=0.3,
+                                className="form-control control",
+                            ),
                         ],
                         className="controls",
                     ),
@@ -135,7 +143,9 @@ def _rows(clients: pd.DataFrame) -> list[dict]:
             "adherence_last_4_weeks": clients["adherence_last_4_weeks"],
             "pain_text": [
                 ui.pain_change_text(b, c, s)
-                for b, c, s in zip(clients["pain_baseline"], clients["pain_current"], clients["pain_status"], strict=True)
+                for b, c, s in zip(
+                    clients["pain_baseline"], clients["pain_current"], clients["pain_status"], strict=True
+                )
             ],
             "pain_delta": delta,
             "pain_status": clients["pain_status"],
@@ -185,8 +195,13 @@ def _strip(clients: pd.DataFrame, chosen: list[str]) -> list:
     Input("caseload-search", "value"),
 )
 def show_caseload(today, clinician, regions, flags, search):
-    with clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
         clients = analytics.caseload(None if clinician == EVERYONE else clinician)
+    with timed("layout"):
+        return _shown(clients, regions, flags, search)
+
+
+def _shown(clients: pd.DataFrame, regions, flags, search):
     region_options = [{"label": r.replace("_", " "), "value": r} for r in sorted(clients["region"].dropna().unique())]
     if regions:
         clients = clients[clients["region"].isin(regions)]

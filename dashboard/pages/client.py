@@ -1,8 +1,602 @@
-"""(being written)"""
+"""Client (`/clients/<client_id>`): one client's progress and what they do next (SPEC §4).
+
+Header (region, week, adherence, pain, clinician, cohort, flags); pain chart; one chart per function
+instrument; weekly adherence; exercise levels over time; the recommended next progressions with
+their evidence and Accept / Override; the session log. Each part has its own callback, so the
+browser asks for them at once and a slow part never holds up the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import date
 
 import dash
-from dash import html
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+
+from analytics.decisions import DecisionError, Prescription, read_decisions, record
+from analytics.definitions import DECISIONS, function_threshold
+from dashboard import components as ui
+from dashboard import figures
+from dashboard.clinic_data import clinic
+from dashboard.timing import timed
+from etl.instruments import INSTRUMENTS
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+INSTRUMENT_LABELS = {i.code: i.label for i in INSTRUMENTS}
+HIGHER_IS_BETTER = {i.code: i.higher_is_better for i in INSTRUMENTS}
+DECISION_WORDS = {
+    "progress": "Progress",
+    "hold": "Hold",
+    "regress": "Regress",
+    "refer": "Refer",
+}
+
+LOG_COLUMNS = [
+    {"field": "session_date", "headerName": "Date", "width": 120, "sort": "desc"},
+    {"field": "session_type", "headerName": "Type", "width": 95},
+    {"field": "attended", "headerName": "Attended", "width": 105,
+     "valueFormatter": {"function": "params.value == null ? '' : (params.value ? 'yes' : 'missed')"}},
+    {"field": "exercise", "headerName": "Exercise", "minWidth": 200, "flex": 1},
+    {"field": "level", "headerName": "Level", "width": 85, "type": "numericColumn"},
+    {"field": "dose", "headerName": "Dose", "width": 150},
+    {"field": "resistance", "headerName": "Resistance", "width": 120},
+    {"field": "pain_before", "headerName": "Pain before", "width": 110, "type": "numericColumn"},
+    {"field": "pain_during", "headerName": "Pain during", "width": 110, "type": "numericColumn",
+     "cellClassRules": {"low": "params.value != null && params.value > 5"}},
+    {"field": "pain_after", "headerName": "Pain after", "width": 105, "type": "numericColumn"},
+    {"field": "pain_next_day", "headerName": "Next day", "width": 100, "type": "numericColumn"},
+    {"field": "rpe", "headerName": "RPE", "width": 80, "type": "numericColumn"},
+    {"field": "form", "headerName": "Form", "width": 90},
+    {"field": "notes", "headerName": "Notes", "minWidth": 220, "flex": 1, "wrapText": True, "autoHeight": True,
+     "cellStyle": {"lineHeight": "18px", "paddingTop": "6px", "paddingBottom": "6px"}},
+]  # fmt: skip
 
 
 def register() -> None:
-    dash.register_page(__name__, path_template="/clients/<client_id>", layout=lambda **kw: html.Div("being written"))
+    dash.register_page(
+        __name__, path_template="/clients/<client_id>", name="Client", title="Client · hipline", layout=layout
+    )
+
+
+def layout(client_id: str | None = None, **_query) -> html.Div:
+    if not clinic().has_data():
+        return ui.no_data_yet()
+    with clinic().analytics() as analytics:
+        known = client_id is not None and analytics.client(client_id) is not None
+    if not known:
+        return ui.not_found("client", client_id or "", "/", "Back to the caseload")
+    return html.Div(
+        [
+            dcc.Store(id="client-id", data=client_id),
+            dcc.Store(id="decision-saved"),
+            dcc.Store(id="decision-pending"),
+            ui.loading(html.Div(id="client-header", className="client-header")),
+            html.Div(
+                [
+                    html.Label("Show", htmlFor="client-range", className="today-label"),
+                    dcc.DatePickerRange(
+                        id="client-range",
+                        display_format="D MMM YYYY",
+                        first_day_of_week=1,
+                        start_date_placeholder_text="episode start",
+                        end_date_placeholder_text="today",
+                        clearable=True,
+                    ),
+                    html.Span("of the charts and the session log", className="text-muted small"),
+                ],
+                className="range-control",
+            ),
+            ui.section("Pain", ui.loading(dcc.Graph(id="client-pain", config=GRAPH_CONFIG)), id="pain-section"),
+            ui.section("Function", ui.loading(html.Div(id="client-function", className="function-charts"))),
+            html.Div(
+                [
+                    ui.section("Adherence", ui.loading(dcc.Graph(id="client-adherence", config=GRAPH_CONFIG))),
+                    ui.section("Exercise levels", ui.loading(dcc.Graph(id="client-timeline", config=GRAPH_CONFIG))),
+                ],
+                className="charts-2",
+            ),
+            ui.section(
+                "Recommended next progressions",
+                html.P(
+                    "One recommendation per exercise done in the last 21 days, with every rule checked "
+                    "(✓ met, ✗ not met). Accept it, or override it with a reason.",
+                    className="text-muted small",
+                ),
+                html.Div(id="decision-alert"),
+                ui.loading(html.Div(id="client-recs", className="recs")),
+                id="recommendations",
+            ),
+            ui.section(
+                "Session log",
+                dag.AgGrid(
+                    id="client-log",
+                    columnDefs=LOG_COLUMNS,
+                    rowData=[],
+                    defaultColDef={"sortable": True, "resizable": True, "filter": True, "floatingFilter": True},
+                    dashGridOptions={
+                        "animateRows": False,
+                        "pagination": True,
+                        "paginationPageSize": 50,
+                        "localeText": {"noRowsToShow": "No sessions in this period."},
+                    },
+                    style={"height": "520px", "width": "100%"},
+                ),
+                id="session-log",
+            ),
+            _decision_modal(),
+        ],
+        className="client-page",
+    )
+
+
+def _decision_modal() -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(id="decision-title")),
+            dbc.ModalBody(
+                [
+                    html.Div(id="decision-summary"),
+                    html.Div(
+                        [
+                            html.Label("Decided by", htmlFor="decision-by", className="form-label"),
+                            dcc.Dropdown(id="decision-by", clearable=False),
+                        ],
+                        className="mb-2",
+                    ),
+                    html.Div(
+                        [
+                            html.Label("Decision instead", htmlFor="decision-choice", className="form-label"),
+                            dcc.Dropdown(
+                                id="decision-choice",
+                                options=[{"label": DECISION_WORDS[d], "value": d} for d in DECISIONS],
+                                clearable=False,
+                            ),
+                            html.Label("Exercise", htmlFor="decision-level", className="form-label mt-2"),
+                            dcc.Dropdown(id="decision-level", clearable=False),
+                            html.Div(
+                                [
+                                    _number("Sets", "decision-sets"),
+                                    _number("Reps", "decision-reps"),
+                                    _number("Hold (s)", "decision-hold"),
+                                    html.Div(
+                                        [
+                                            html.Label("Tempo", htmlFor="decision-tempo", className="form-label"),
+                                            dcc.Input(id="decision-tempo", type="text", className="form-control"),
+                                        ]
+                                    ),
+                                ],
+                                className="dose-inputs",
+                            ),
+                            html.Label("Reason (required)", htmlFor="decision-reason", className="form-label mt-2"),
+                            dcc.Textarea(id="decision-reason", className="form-control", style={"height": "70px"}),
+                        ],
+                        id="override-fields",
+                    ),
+                    html.Div(id="decision-error", className="text-danger mt-2"),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button("Cancel", id="decision-cancel", color="secondary", outline=True),
+                    dbc.Button("Confirm", id="decision-confirm", color="primary"),
+                ]
+            ),
+        ],
+        id="decision-modal",
+        is_open=False,
+        size="lg",
+    )
+
+
+def _number(label: str, id: str) -> html.Div:
+    return html.Div(
+        [html.Label(label, htmlFor=id, className="form-label"),
+         dcc.Input(id=id, type="number", min=0, step=1, className="form-control")]
+    )  # fmt: skip
+
+
+# --- header --------------------------------------------------------------------------------------
+
+
+@callback(Output("client-header", "children"), Input("today", "date"), Input("client-id", "data"))
+def show_header(today, client_id):
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        client = analytics.client(client_id)
+    if client is None:
+        return ui.not_found("client", client_id, "/", "Back to the caseload")
+    with timed("layout"):
+        return header(client)
+
+
+def header(client: dict) -> html.Div:
+    status = client["pain_status"]
+    tone = {"improved": "improved", "worse": "worse"}.get(status, "")
+    ended = f" · ended {ui.day(client['end_date'])}" if client.get("end_date") else ""
+    cohort = client.get("cohort_name") or client.get("cohort_id")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(client["display_name"], className="page-title", id="client-name"),
+                    html.P(
+                        f"{client['client_id']} · {str(client['region']).replace('_', ' ')} · started "
+                        f"{ui.day(client['start_date'])}{ended} · clinician "
+                        f"{client.get('clinician_name') or client.get('clinician_id') or '–'}"
+                        + (f" · cohort {cohort}" if cohort else ""),
+                        className="page-subtitle",
+                    ),
+                    ui.flag_badges(client["flags"], id_prefix="client-flag"),
+                ],
+                className="client-title",
+            ),
+            html.Div(
+                [
+                    ui.stat("Program week", f"{client['program_week']}",
+                            f"{client['sessions_per_week']} sessions a week planned", id="stat-week"),
+                    ui.stat("Adherence, last 4 weeks", ui.percent(client["adherence_last_4_weeks"]),
+                            f"overall {ui.percent(client['adherence_overall'])}", id="stat-adherence"),
+                    ui.stat("Pain baseline → current", f"{ui.pain(client['pain_baseline'])} → "
+                            f"{ui.pain(client['pain_current'])}", status, id="stat-pain", tone=tone),
+                    ui.stat("Pain trend", f"{ui.signed(client['pain_trend_per_week'])} / week",
+                            "over the last 6 weeks", id="stat-trend"),
+                    ui.stat("Last session", ui.day(client["last_session"]),
+                            f"{client['recent_sessions']} in the last 14 days", id="stat-last"),
+                ],
+                className="stats",
+            ),
+        ]
+    )  # fmt: skip
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+
+def _range(client: dict, today: date, start: str | None, end: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period shown: the episode (start date to today) unless the viewer picked another."""
+    first = pd.Timestamp(start) if start else pd.Timestamp(client["start_date"]) - pd.Timedelta(days=2)
+    last = pd.Timestamp(end) if end else pd.Timestamp(today) + pd.Timedelta(days=2)
+    return first, last
+
+
+CHART_INPUTS = (
+    Input("today", "date"),
+    Input("client-id", "data"),
+    Input("client-range", "start_date"),
+    Input("client-range", "end_date"),
+)
+
+
+@callback(Output("client-pain", "figure"), *CHART_INPUTS)
+def show_pain(today, client_id, start, end):
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        client = analytics.client(client_id)
+        if client is None:
+            return figures.empty_figure("No such client")
+        day = analytics.today
+        pain_points = analytics.pain_points(client_id)
+        weekly = analytics.client_weekly(client_id)
+        sessions = analytics.sessions(client_id)
+        red_flags = analytics.red_flag_notes(client_id)
+    with timed("figures"):
+        return figures.pain_chart(pain_points, weekly, sessions, red_flags, client, _range(client, day, start, end))
+
+
+@callback(Output("client-function", "children"), Input("today", "date"), Input("client-id", "data"))
+def show_function(today, client_id):
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        function = analytics.function_change(client_id)
+        measures = analytics.measures(client_id)
+    with timed("figures"):
+        return function_charts(function, measures)
+
+
+@callback(Output("client-adherence", "figure"), Output("client-timeline", "figure"), *CHART_INPUTS)
+def show_adherence_and_levels(today, client_id, start, end):
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        client = analytics.client(client_id)
+        if client is None:
+            empty = figures.empty_figure("No such client")
+            return empty, empty
+        day = analytics.today
+        weekly = analytics.client_weekly(client_id)
+        exposures = analytics.exposures(client_id)
+    with timed("figures"):
+        timeline = figures.exercise_timeline(exposures)
+        if not exposures.empty:
+            first, last = _range(client, day, start, end)
+            timeline.update_xaxes(range=[first.date().isoformat(), last.date().isoformat()])
+        return figures.adherence_bars(weekly), timeline
+
+
+def function_charts(function: pd.DataFrame, measures: pd.DataFrame) -> list:
+    """One chart per function instrument the client has scores for, with its MCID band."""
+    if function.empty:
+        return [html.P("No function scores yet (ODI, LEFS, PSFS, HOOS JR, KOOS JR or performance tests).",
+                       className="text-muted", id="no-function-scores")]  # fmt: skip
+    charts = []
+    for row in function.itertuples(index=False):
+        threshold = function_threshold(row.instrument)
+        scores = measures[measures["instrument"] == row.instrument][["measured_on", "score"]]
+        figure = figures.function_chart(
+            scores,
+            row.instrument,
+            INSTRUMENT_LABELS.get(row.instrument, row.instrument),
+            row.threshold,
+            HIGHER_IS_BETTER.get(row.instrument, True),
+            row.status,
+            threshold.kind,
+        )
+        charts.append(dcc.Graph(figure=figure, config=GRAPH_CONFIG, id=f"function-{row.instrument}"))
+    return charts
+
+
+# --- session log ---------------------------------------------------------------------------------
+
+
+@callback(
+    Output("client-log", "rowData"),
+    Input("today", "date"),
+    Input("client-id", "data"),
+    Input("client-range", "start_date"),
+    Input("client-range", "end_date"),
+)
+def show_log(today, client_id, start, end):
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        log = analytics.session_log(client_id)
+    with timed("layout"):
+        if start:
+            log = log[log["session_date"] >= pd.Timestamp(start)]
+        if end:
+            log = log[log["session_date"] <= pd.Timestamp(end)]
+        return log_rows(log)
+
+
+def log_rows(log: pd.DataFrame) -> list[dict]:
+    dose = pd.Series("", index=log.index, dtype="str")
+    sets = log["sets"].astype("Int64").astype("str").where(log["sets"].notna(), "")
+    reps = log["reps"].astype("Int64").astype("str").where(log["reps"].notna(), "")
+    hold = log["hold_s"].round(0).astype("Int64").astype("str").where(log["hold_s"].notna(), "")
+    dose = dose.where(log["sets"].isna(), sets + " × ")
+    dose = dose + reps.where(log["reps"].notna(), hold + " s").where(log["reps"].notna() | log["hold_s"].notna(), "")
+    side = log["side"].fillna("").replace({"both": ""})
+    dose = dose + side.where(side == "", " (" + side + ")")
+    frame = log.assign(session_date=log["session_date"].dt.strftime("%Y-%m-%d"), dose=dose.str.strip(" ×"))
+    frame = frame.drop(columns=["sets", "reps", "hold_s", "side"])
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+# --- recommendations and decisions ---------------------------------------------------------------
+
+
+@callback(
+    Output("client-recs", "children"),
+    Input("today", "date"),
+    Input("client-id", "data"),
+    Input("decision-saved", "data"),
+)
+def show_recommendations(today, client_id, _saved):
+    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        recs = analytics.recommendations(client_id)
+        staff = analytics.staff()
+        decided = read_decisions(clinic().db, client_id)
+    with timed("layout"):
+        return recommendation_cards(recs, staff, decided)
+
+
+def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.DataFrame) -> list:
+    if recs.empty:
+        return html.P("No exercises logged in the last 21 days, so nothing to recommend yet.",
+                      className="text-muted", id="no-recommendations")  # fmt: skip
+    latest = decided.drop_duplicates("ladder", keep="last").set_index("ladder") if len(decided) else None
+    names = dict(zip(staff["staff_id"], staff["name"], strict=True))
+    order = {"refer": 0, "regress": 1, "progress": 2, "hold": 3}
+    recs = recs.assign(_order=recs["decision"].map(order)).sort_values(["_order", "family_label", "exercise"])
+    cards = []
+    for rec in recs.to_dict("records"):
+        decision = None if latest is None or rec["ladder"] not in latest.index else latest.loc[rec["ladder"]]
+        cards.append(recommendation_card(rec, decision, names))
+    return cards
+
+
+def _next_words(rec: dict) -> str:
+    decision = rec["decision"]
+    if decision == "refer":
+        return "No change until a clinician has reviewed the red flag."
+    if decision == "hold":
+        return f"Keep: {rec['next_exercise']}, {rec['next_dose']}"
+    verb = "Progress to" if decision == "progress" else "Step back to"
+    return f"{verb}: {rec['next_exercise']}, {rec['next_dose']}"
+
+
+def recommendation_card(rec: dict, decision, names: dict) -> html.Div:
+    ladder = rec["ladder"]
+    level = "" if ui.missing(rec["level"]) else f" (level {rec['level']})"
+    evidence = list(rec["evidence"]) if not ui.missing(rec["evidence"]) else []
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(rec["family_label"] if not ui.missing(rec["family_label"]) else rec["exercise"],
+                              className="rec-family"),
+                    html.Span(DECISION_WORDS[rec["decision"]], className=f"decision decision-{rec['decision']}"),
+                ],
+                className="rec-head",
+            ),
+            html.P(f"Now: {rec['exercise']}{level}, {rec['dose']}", className="rec-now"),
+            html.P(_next_words(rec), className="rec-next"),
+            html.Ul(
+                [html.Li(item, className="fail" if item.rstrip(")").endswith("✗") else "pass") for item in evidence],
+                className="rec-evidence",
+            ),
+            _decided(decision, names) if decision is not None else None,
+            html.Div(
+                [
+                    dbc.Button("Accept", id={"type": "rec-accept", "ladder": ladder}, color="primary", size="sm"),
+                    dbc.Button("Override…", id={"type": "rec-override", "ladder": ladder}, color="secondary",
+                               outline=True, size="sm"),
+                ],
+                className="rec-actions",
+            ),
+        ],
+        className=f"rec rec-{rec['decision']}",
+        id={"type": "rec", "ladder": ladder},
+    )  # fmt: skip
+
+
+def _decided(decision, names: dict) -> html.Div:
+    who = names.get(decision["decided_by"], decision["decided_by"])
+    when = ui.day(decision["decided_on"])
+    if decision["action"] == "accept":
+        text = f"Accepted by {who} on {when}: {DECISION_WORDS[decision['decision']].lower()}"
+    else:
+        text = f"Overridden by {who} on {when}: {DECISION_WORDS[decision['decision']].lower()} — “{decision['reason']}”"
+    dose = [str(decision["exercise"])] if decision["exercise"] else []
+    return html.Div(text + (f" ({', '.join(dose)})" if dose else ""), className="rec-decided")
+
+
+def _recommendation(analytics, client_id: str, ladder: str) -> dict | None:
+    recs = analytics.recommendations(client_id)
+    match = recs[recs["ladder"] == ladder]
+    return None if match.empty else match.iloc[0].to_dict()
+
+
+@callback(
+    Output("decision-modal", "is_open"),
+    Output("decision-pending", "data"),
+    Output("decision-title", "children"),
+    Output("decision-summary", "children"),
+    Output("override-fields", "style"),
+    Output("decision-by", "options"),
+    Output("decision-by", "value"),
+    Output("decision-choice", "value"),
+    Output("decision-level", "options"),
+    Output("decision-level", "value"),
+    Output("decision-sets", "value"),
+    Output("decision-reps", "value"),
+    Output("decision-hold", "value"),
+    Output("decision-tempo", "value"),
+    Output("decision-reason", "value"),
+    Output("decision-error", "children"),
+    Input({"type": "rec-accept", "ladder": ALL}, "n_clicks"),
+    Input({"type": "rec-override", "ladder": ALL}, "n_clicks"),
+    State("today", "date"),
+    State("client-id", "data"),
+    State("reviewer", "data"),
+    prevent_initial_call=True,
+)
+def open_decision(_accepts, _overrides, today, client_id, reviewer):
+    """Accept or Override opens the same dialog: who decides, and for an override what instead and why."""
+    trigger = ctx.triggered_id
+    if not trigger or not (ctx.triggered and ctx.triggered[0]["value"]):
+        return (dash.no_update,) * 16
+    action = "accept" if trigger["type"] == "rec-accept" else "override"
+    ladder = trigger["ladder"]
+    with clinic().analytics(ui.parse_day(today)) as analytics:
+        rec = _recommendation(analytics, client_id, ladder)
+        staff = analytics.staff()
+        client = analytics.client(client_id)
+        levels = analytics.exercise_levels(ladder) if rec is not None and rec["in_library"] else pd.DataFrame()
+    if rec is None:
+        return (dash.no_update,) * 16
+    staff_options = [{"label": f"{r.name} ({r.role})", "value": r.staff_id} for r in staff.itertuples(index=False)]
+    ids = set(staff["staff_id"])
+    by = reviewer if reviewer in ids else (client or {}).get("clinician_id")
+    by = by if by in ids else None
+    if len(levels) and not rec["stretch"]:
+        level_options = [{"label": f"{r.level}. {r.exercise}", "value": int(r.level)} for r in levels.itertuples()]
+        level_value = None if ui.missing(rec["next_level"]) else int(rec["next_level"])
+    else:  # a stretch or an exercise the library does not know: only its dose can change
+        level_options = [{"label": rec["exercise"], "value": 0}]
+        level_value = 0
+    family = rec["family_label"] if not ui.missing(rec["family_label"]) else rec["exercise"]
+    if action == "accept":
+        title = f"Accept: {DECISION_WORDS[rec['decision']].lower()} · {family}"
+        summary = html.P(_next_words(rec), id="decision-what")
+    else:
+        title = f"Override the recommendation · {family}"
+        summary = html.P(f"Recommended: {DECISION_WORDS[rec['decision']].lower()}. {_next_words(rec)}",
+                         id="decision-what")  # fmt: skip
+    return (
+        True,
+        {"ladder": ladder, "action": action},
+        title,
+        summary,
+        {"display": "none"} if action == "accept" else {},
+        staff_options,
+        by,
+        rec["decision"],
+        level_options,
+        level_value,
+        _whole(rec["next_sets"]),
+        _whole(rec["next_reps"]),
+        _whole(rec["next_hold_s"]),
+        None if ui.missing(rec["next_tempo"]) else rec["next_tempo"],
+        "",
+        "",
+    )
+
+
+def _whole(value) -> int | None:
+    return None if ui.missing(value) else int(value)
+
+
+@callback(
+    Output("decision-modal", "is_open", allow_duplicate=True),
+    Output("decision-error", "children", allow_duplicate=True),
+    Output("decision-saved", "data"),
+    Output("reviewer", "data"),
+    Output("decision-alert", "children"),
+    Input("decision-confirm", "n_clicks"),
+    Input("decision-cancel", "n_clicks"),
+    State("decision-pending", "data"),
+    State("today", "date"),
+    State("client-id", "data"),
+    State("decision-by", "value"),
+    State("decision-choice", "value"),
+    State("decision-level", "value"),
+    State("decision-sets", "value"),
+    State("decision-reps", "value"),
+    State("decision-hold", "value"),
+    State("decision-tempo", "value"),
+    State("decision-reason", "value"),
+    prevent_initial_call=True,
+)
+def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, level, sets, reps, hold, tempo, reason):
+    """Store the decision (analytics.decisions: who, when, what was shown, what was taken), then refresh."""
+    if ctx.triggered_id == "decision-cancel" or not pending:
+        return False, "", dash.no_update, dash.no_update, dash.no_update
+    day = ui.parse_day(today)
+    with clinic().analytics(day) as analytics:
+        rec = _recommendation(analytics, client_id, pending["ladder"])
+        levels = analytics.exercise_levels(pending["ladder"])
+        day = analytics.today
+    if rec is None:
+        return True, "This recommendation is no longer current: reload the page.", dash.no_update, dash.no_update, ""
+    prescription = None
+    if pending["action"] == "override" and choice in ("regress", "progress", "hold") and level is not None:
+        chosen = levels[levels["level"] == level]
+        exercise = chosen["exercise"].iloc[0] if len(chosen) else rec["exercise"]
+        prescription = Prescription(
+            exercise, int(level) if len(chosen) else _whole(rec["level"]), _whole(sets), _whole(reps), _whole(hold),
+            tempo or None,
+        )  # fmt: skip
+    try:
+        record(
+            clinic().db,
+            rec,
+            decided_by=by or "",
+            action=pending["action"],
+            decision=choice,
+            prescription=prescription,
+            reason=reason,
+            as_of=day,
+            decided_on=day,  # the clinic day reviewed: a decision made while reviewing a day applies from it
+        )
+    except DecisionError as e:
+        return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update, dash.no_update
+    done = "accepted" if pending["action"] == "accept" else "overridden"
+    message = ui.alert(f"Recommendation {done}; the recommendations below are updated.", "success", id="decision-done")
+    return False, "", {"ladder": pending["ladder"], "at": pd.Timestamp.now().isoformat()}, by, message
