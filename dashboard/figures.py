@@ -9,6 +9,7 @@ disagrees with the numbers and flags beside it.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -30,6 +31,7 @@ from dashboard.palette import (
     LAYOUT,
     LEVEL_COLOURS,
     LEVEL_DARK_FROM,
+    LEVEL_SCALE,
     STATUS_COLOURS,
     translucent,
 )
@@ -140,7 +142,8 @@ def function_chart(
         change = float(by_day.iloc[-1]) - first
         better = change if higher_is_better else -change
         title = f"{instrument} — {_status_word(status)} ({_signed(better)}, {threshold_kind} {threshold:g})"
-    line = go.Scatter(
+    line = _trace(
+        "scatter",
         x=_iso_days(scores["measured_on"]),
         y=scores["score"].to_numpy(),
         mode="lines+markers",
@@ -160,9 +163,12 @@ def function_chart(
         "fillcolor": COLOURS["no_change_band"],
         "line": {"width": 0},
         "layer": "below",
-        "label": {"text": f"no important change (first ± {threshold:g})", "textposition": "top right"},
+        "label": {
+            "text": f"no important change (first ± {threshold:g})",
+            "textposition": "top right",
+            "font": SMALL_TEXT,
+        },
     }
-    band["label"]["font"] = SMALL_TEXT
     direction = {
         "name": "direction",
         "text": "↑ higher is better" if higher_is_better else "↓ lower is better",
@@ -208,13 +214,14 @@ def adherence_bars(weekly: pd.DataFrame) -> go.Figure:
     traces = [
         _week_bars(weekly[mask], weeks[mask], hover[mask], name, COLOURS[colour])
         for mask, name, colour in (
-            (adherent, f"adherent (≥ {ADHERENT:.0%})", "adherent"),
+            (adherent, f"adherent (≥ {_percent(ADHERENT)})", "adherent"),
             (~adherent, "below target", "below_target"),
         )
         if mask.any()
     ]
-    target = go.Scatter(
-        x=weeks.tolist(),
+    target = _trace(
+        "scatter",
+        x=weeks.to_numpy(),
         y=weekly["target"].to_numpy(),
         mode="lines+markers",
         name="target",
@@ -245,38 +252,19 @@ def exercise_timeline(exposures: pd.DataFrame) -> go.Figure:
     """
     if exposures.empty:
         return empty_figure("No exercises logged")
-    frame = _one_exposure_per_family_and_day(exposures)
-    rows = _family_rows(frame)
-    row_of = {row: len(rows) - 1 - i for i, row in enumerate(rows)}  # first row at the top
-    frame = frame.assign(_row=frame["_family"].map(row_of)).sort_values(["_row", "session_date"], ascending=[False, True])
-    level = frame["level"].astype("Int64")
-    known = level.notna().to_numpy()
-    level_number = level.fillna(0).astype(int).clip(0, len(LEVEL_COLOURS)).to_numpy()
-    # Levels 1..6 spread over ±0.3 of the row; a level not in the library sits on the row's middle.
-    y = frame["_row"].to_numpy() + np.where(known, (level_number - 3.5) * 0.12, 0.0)
-    dates = _iso_days(frame["session_date"])
-    level_text = np.where(known, level.astype(str).to_numpy(dtype=object), "?")
-    hover = (
-        frame["exercise"].fillna("exercise not in the library").to_numpy(dtype=object)
-        + np.where(known, " (level " + level_text + ")", "")
-        + " — "
-        + np.array(dates, dtype=object)
-    )
-    colours = np.array((COLOURS["missing"], *LEVEL_COLOURS), dtype=object)[level_number]
-    text_colours = np.where(level_number >= LEVEL_DARK_FROM, "white", COLOURS["text"])
-    steps = _step_line(dates, y, frame["_row"].to_numpy())
-    markers = go.Scatter(
-        x=dates,
-        y=y,
-        mode="markers+text",
-        name="exercise level",
-        text=level_text.tolist(),
-        textposition="middle center",
-        textfont={"size": 9, "color": text_colours.tolist()},
-        marker={"size": 15, "color": colours.tolist(), "line": {"width": 0.5, "color": COLOURS["muted"]}},
-        hovertext=hover.tolist(),
-        hoverinfo="text",
-    )
+    rows, row, day, level, exercise = _timeline_marks(exposures)
+    known = level > 0
+    # Levels 1..6 spread over ±0.3 of the row; an exercise not in the library sits on the row's middle.
+    y = row + np.where(known, (level - 3.5) * 0.12, 0.0)
+    dates = day.astype(str).astype(object)
+    level_text = np.where(known, level.astype(str), "?").astype(object)
+    hover = exercise + np.where(known, " (level " + level_text + ")", "") + " — " + dates
+    dark = level >= LEVEL_DARK_FROM
+    markers = [
+        _level_markers(dates[chosen], y[chosen], level[chosen], level_text[chosen], hover[chosen], text_colour)
+        for chosen, text_colour in ((~dark, COLOURS["text"]), (dark, "white"))
+        if chosen.any()
+    ]
     layout = _layout(
         title={"text": "Exercise level by family"},
         height=110 + 46 * len(rows),
@@ -289,10 +277,11 @@ def exercise_timeline(exposures: pd.DataFrame) -> go.Figure:
             "range": [-0.6, len(rows) - 0.4],
             "showgrid": False,
             "fixedrange": True,
+            # Minor grid lines between the rows (cheaper than a shape per row).
+            "minor": {"tickvals": [row + 0.5 for row in range(len(rows) - 1)], "showgrid": True, "ticklen": 0},
         },
-        shapes=_row_separators(len(rows)),
     )
-    return go.Figure(data=[steps, markers], layout=layout)
+    return go.Figure(data=[_step_line(dates, y, row), *markers], layout=layout)
 
 
 def adherence_distribution(members: pd.DataFrame) -> go.Figure:
@@ -310,12 +299,12 @@ def adherence_distribution(members: pd.DataFrame) -> go.Figure:
     counts = np.bincount(band, minlength=10)
     names = known["display_name"].to_numpy(dtype=object)
     hover = [
-        f"{10 * b}–{10 * b + 10} %: {_members(counts[b])}<br>{_name_list(sorted(names[band == b]))}"
-        for b in range(10)
+        f"{10 * b}–{10 * b + 10} %: {_members(counts[b])}<br>{_name_list(sorted(names[band == b]))}" for b in range(10)
     ]
-    bars = go.Bar(
+    bars = _trace(
+        "bar",
         x=[10 * b + 5 for b in range(10)],
-        y=counts.tolist(),
+        y=counts,
         width=10,
         name="members",
         marker={
@@ -326,8 +315,8 @@ def adherence_distribution(members: pd.DataFrame) -> go.Figure:
         hovertemplate="%{customdata}<extra></extra>",
     )
     lines = [
-        _vertical_line(100 * ADHERENT, f"adherent ≥ {ADHERENT:.0%}", COLOURS["adherent"]),
-        _vertical_line(100 * LOW_ADHERENCE, f"low < {LOW_ADHERENCE:.0%}", COLOURS["below_target"]),
+        _vertical_line(100 * ADHERENT, f"adherent ≥ {_percent(ADHERENT)}", COLOURS["adherent"]),
+        _vertical_line(100 * LOW_ADHERENCE, f"low < {_percent(LOW_ADHERENCE)}", COLOURS["below_target"]),
     ]
     title = f"Overall adherence of {_members(len(known))}"
     if len(known) < len(members):
@@ -337,7 +326,7 @@ def adherence_distribution(members: pd.DataFrame) -> go.Figure:
         hovermode="closest",
         showlegend=False,
         bargap=0,
-        xaxis={"title": {"text": "Overall adherence"}, "range": [0, 100], "dtick": 10, "ticksuffix": " %"},
+        xaxis={"title": {"text": "Overall adherence"}, "range": [0, 101], "dtick": 10, "ticksuffix": " %"},
         yaxis={"title": {"text": "Members"}, "rangemode": "tozero", "dtick": 1 if counts.max() <= 10 else None},
         shapes=lines,
     )
@@ -379,45 +368,39 @@ def attendance_heatmap(grid: pd.DataFrame) -> go.Figure:
     """
     if grid.empty:
         return empty_figure("No program weeks yet")
-    names = grid.drop_duplicates("client_id")[["client_id", "display_name"]]
-    shared = names["display_name"].duplicated(keep=False)
-    names = names.assign(
-        label=names["display_name"].where(~shared, names["display_name"] + " (" + names["client_id"] + ")")
-    ).sort_values(["label", "client_id"], kind="stable")
-    member_row = pd.Series(np.arange(len(names)), index=names["client_id"].to_numpy())
+    labels, row = _member_rows(grid)
     weeks = np.sort(grid["program_week"].unique())
-    rows = member_row.loc[grid["client_id"].to_numpy()].to_numpy()
-    columns = np.searchsorted(weeks, grid["program_week"].to_numpy())
+    column = np.searchsorted(weeks, grid["program_week"].to_numpy())
     attended = grid["attended"].to_numpy()
     target = grid["target"].to_numpy()
-    share = np.full((len(names), len(weeks)), np.nan)
-    share[rows, columns] = np.minimum(np.divide(attended, target, out=np.ones(len(grid)), where=target > 0), 1.0)
+    share = np.full((len(labels), len(weeks)), np.nan)
+    share[row, column] = np.minimum(np.divide(attended, target, out=np.ones(len(grid)), where=target > 0), 1.0)
     text = np.full(share.shape, "", dtype=object)
-    text[rows, columns] = attended.astype(str)
+    text[row, column] = attended.astype(str)
     hover = np.full(share.shape, "", dtype=object)
-    labels = names["label"].to_numpy(dtype=object)
-    hover[rows, columns] = (
-        np.vectorize(html.escape, otypes=[object])(labels[rows])
+    hover[row, column] = (
+        np.array(labels, dtype=object)[row]
         + ", week "
-        + grid["program_week"].astype(str).to_numpy(dtype=object)
+        + weeks[column].astype(str).astype(object)
         + ": "
-        + text[rows, columns]
+        + text[row, column]
         + " of "
         + target.astype(str).astype(object)
         + " sessions"
     )
-    heatmap = go.Heatmap(
-        z=share.tolist(),
-        x=weeks.tolist(),
-        y=[html.escape(label) for label in labels],
+    heatmap = _trace(
+        "heatmap",
+        z=share,
+        x=weeks,
+        y=labels,
         zmin=0,
         zmax=1,
         colorscale=ATTENDANCE_SCALE,
         xgap=2,
         ygap=2,
-        text=text.tolist(),
+        text=text,
         texttemplate="%{text}",
-        customdata=hover.tolist(),
+        customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",
         colorbar={
             "title": {"text": "Share of target", "side": "right"},
@@ -428,7 +411,7 @@ def attendance_heatmap(grid: pd.DataFrame) -> go.Figure:
     )
     layout = _layout(
         title={"text": "Attendance by program week"},
-        height=150 + 24 * len(names),
+        height=150 + 24 * len(labels),
         hovermode="closest",
         xaxis={"title": {"text": "Program week"}, "dtick": 1, "showgrid": False, "side": "bottom"},
         yaxis={"autorange": "reversed", "type": "category", "showgrid": False, "automargin": True},
@@ -439,11 +422,12 @@ def attendance_heatmap(grid: pd.DataFrame) -> go.Figure:
 # --- the pain chart's parts ------------------------------------------------------------------------
 
 
-def _pain_points_trace(points: pd.DataFrame, source: str, name: str, symbol: str, colour: str) -> go.Scatter | None:
+def _pain_points_trace(points: pd.DataFrame, source: str, name: str, symbol: str, colour: str) -> dict | None:
     chosen = points[points["source"] == source]
     if chosen.empty:
         return None
-    return go.Scatter(
+    return _trace(
+        "scatter",
         x=_iso_days(chosen["pain_on"]),
         y=chosen["pain"].to_numpy(),
         mode="markers",
@@ -453,13 +437,14 @@ def _pain_points_trace(points: pd.DataFrame, source: str, name: str, symbol: str
     )
 
 
-def _weekly_mean_trace(weekly: pd.DataFrame, start: pd.Timestamp) -> go.Scatter | None:
+def _weekly_mean_trace(weekly: pd.DataFrame, start: pd.Timestamp) -> dict | None:
     with_pain = weekly[weekly["mean_pain"].notna()].sort_values("program_week", kind="stable")
     if with_pain.empty:
         return None
     # Program week w covers days 7(w − 1) … 7(w − 1) + 6, so its middle is day 7(w − 1) + 3.
     middle = start + pd.to_timedelta((with_pain["program_week"] - 1) * 7 + 3, unit="D")
-    return go.Scatter(
+    return _trace(
+        "scatter",
         x=_iso_days(middle),
         y=with_pain["mean_pain"].to_numpy(),
         mode="lines+markers",
@@ -471,11 +456,12 @@ def _weekly_mean_trace(weekly: pd.DataFrame, start: pd.Timestamp) -> go.Scatter 
     )
 
 
-def _flare_trace(sessions: pd.DataFrame) -> go.Scatter | None:
+def _flare_trace(sessions: pd.DataFrame) -> dict | None:
     flares = sessions[sessions["flare"].fillna(False).astype(bool) & sessions["session_pain"].notna()]
     if flares.empty:
         return None
-    return go.Scatter(
+    return _trace(
+        "scatter",
         x=_iso_days(flares["session_date"]),
         y=flares["session_pain"].to_numpy(),
         mode="markers",
@@ -518,15 +504,19 @@ def _baseline_shapes(baseline: float) -> list[dict]:
         "layer": "below",
         "label": {"text": "no important change", "textposition": "top right", "font": SMALL_TEXT},
     }
-    shapes = [band, _horizontal_line("baseline", baseline, f"baseline {baseline:.1f}", COLOURS["baseline"], "dot")]
+    # The baseline's label sits at the left above its line, the MCID line's at the right below it, so the
+    # two never overlap however close the lines are.
+    baseline_line = _horizontal_line("baseline", baseline, f"baseline {baseline:.1f}", COLOURS["baseline"], "dot")
+    shapes = [band, baseline_line]
     if improved_at >= 0:
         label = f"important improvement ≤ {improved_at:.1f}"
-        shapes.append(_horizontal_line("important improvement", improved_at, label, COLOURS["improvement"], "dash"))
+        shapes.append(
+            _horizontal_line("important improvement", improved_at, label, COLOURS["improvement"], "dash", at_left=False)
+        )
     return shapes
 
 
-def _horizontal_line(name: str, y: float, label: str, colour: str, dash: str) -> dict:
-    above = name == "baseline"
+def _horizontal_line(name: str, y: float, label: str, colour: str, dash: str, at_left: bool = True) -> dict:
     return {
         "type": "line",
         "name": name,
@@ -538,8 +528,8 @@ def _horizontal_line(name: str, y: float, label: str, colour: str, dash: str) ->
         "line": {"color": colour, "width": 1.5, "dash": dash},
         "label": {
             "text": label,
-            "textposition": "start" if above else "end",
-            "yanchor": "bottom" if above else "top",
+            "textposition": "start" if at_left else "end",
+            "yanchor": "bottom" if at_left else "top",
             "font": {"size": 10, "color": colour},
         },
     }
@@ -594,50 +584,92 @@ def _pain_title(client: Mapping[str, object], baseline: float | None) -> str:
 # --- the other charts' parts -------------------------------------------------------------------------
 
 
-def _week_bars(weekly: pd.DataFrame, weeks: pd.Series, hover: pd.Series, name: str, colour: str) -> go.Bar:
-    return go.Bar(
-        x=weeks.tolist(),
+def _week_bars(weekly: pd.DataFrame, weeks: pd.Series, hover: pd.Series, name: str, colour: str) -> dict:
+    return _trace(
+        "bar",
+        x=weeks.to_numpy(),
         y=weekly["attended"].to_numpy(),
         name=name,
         marker={"color": colour},
-        customdata=hover.tolist(),
+        customdata=hover.to_numpy(),
         hovertemplate="%{customdata}<extra></extra>",
     )
 
 
-def _one_exposure_per_family_and_day(exposures: pd.DataFrame) -> pd.DataFrame:
-    """Stretches share a family and several are done in one session: one marker a day, the names joined."""
-    stretch = exposures["stretch"].astype("boolean").fillna(False).astype(bool)
-    frame = exposures.assign(
-        _family=exposures["family_label"].fillna(NOT_IN_LIBRARY),
-        _order=np.where(exposures["family_label"].isna(), 2, np.where(stretch, 1, 0)),
+def _timeline_marks(
+    exposures: pd.DataFrame,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One mark per family and session day, sorted from the top row down and by day.
+
+    Returns the row labels (top first) and, per mark, its row number (the top row is the highest),
+    day, level (0: not in the library) and exercise. Stretches share a family and several are done in
+    one session: their mark joins the names.
+    """
+    family = exposures["family_label"].astype(object).fillna(NOT_IN_LIBRARY).to_numpy()
+    day = exposures["session_date"].to_numpy().astype("datetime64[D]")
+    level = exposures["level"].astype("Int64").fillna(0).to_numpy(dtype=np.int64).clip(0, len(LEVEL_COLOURS))
+    exercise = exposures["exercise"].astype(object).fillna("exercise not in the library").to_numpy()
+    stretch = exposures["stretch"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    codes, families = pd.factorize(family)
+    kind = np.zeros(len(families), dtype=np.int64)  # 0 a ladder, 1 stretches, 2 not in the library
+    np.maximum.at(kind, codes, stretch.astype(np.int64))
+    kind[families == NOT_IN_LIBRARY] = 2
+    order = sorted(range(len(families)), key=lambda f: (kind[f], families[f]))
+    row_of_family = np.empty(len(families), dtype=np.int64)
+    row_of_family[order] = np.arange(len(families))[::-1]
+    row = row_of_family[codes]
+    days_in = (day - day.min()).astype(np.int64)
+    key = (len(families) - row) * (days_in.max() + 1) + days_in  # sorts top row first, then by day
+    _, first, mark = np.unique(key, return_index=True, return_inverse=True)
+    mark_level = np.zeros(len(first), dtype=np.int64)
+    np.maximum.at(mark_level, mark, level)
+    mark_exercise = exercise[first]
+    shared = np.bincount(mark)[mark] > 1
+    names: dict[int, set[str]] = {}
+    for m, name in zip(mark[shared], exercise[shared], strict=True):
+        names.setdefault(int(m), set()).add(name)
+    for m, same_day in names.items():
+        mark_exercise[m] = ", ".join(sorted(same_day))
+    # An exercise not in the library carries the name as logged: plain text, never markup.
+    mark_exercise = np.array([html.escape(name, quote=False) for name in mark_exercise], dtype=object)
+    return [families[f] for f in order], row[first], day[first], mark_level, mark_exercise
+
+
+def _level_markers(
+    dates: np.ndarray, y: np.ndarray, level: np.ndarray, text: np.ndarray, hover: np.ndarray, text_colour: str
+) -> dict:
+    # Colour by level number through a colorscale: 0 (not in the library) grey, then 1 light … 6 dark.
+    return _trace(
+        "scatter",
+        x=dates,
+        y=y,
+        mode="markers+text",
+        name="exercise level",
+        text=text,
+        textposition="middle center",
+        textfont={"size": 8, "color": text_colour},
+        marker={
+            "size": 13,
+            "color": level,
+            "colorscale": LEVEL_SCALE,
+            "cmin": 0,
+            "cmax": len(LEVEL_COLOURS),
+            "line": {"width": 0.5, "color": COLOURS["muted"]},
+        },
+        hovertext=hover,
+        hoverinfo="text",
     )
-    if not frame.duplicated(["_family", "session_date"]).any():
-        return frame
-    return (
-        frame.sort_values(["_family", "session_date", "exercise"], kind="stable", na_position="last")
-        .groupby(["_family", "session_date"], as_index=False, sort=False)
-        .agg(
-            level=("level", "max"),
-            exercise=("exercise", lambda names: ", ".join(names.dropna().unique()) or None),
-            _order=("_order", "first"),
-        )
-    )
 
 
-def _family_rows(frame: pd.DataFrame) -> list[str]:
-    families = frame.drop_duplicates("_family")[["_family", "_order"]]
-    return families.sort_values(["_order", "_family"], kind="stable")["_family"].tolist()
-
-
-def _step_line(dates: list[str], y: np.ndarray, rows: np.ndarray) -> go.Scatter:
+def _step_line(dates: np.ndarray, y: np.ndarray, rows: np.ndarray) -> dict:
     # One trace for every family: a gap (None) where the next family's row begins.
     breaks = np.flatnonzero(np.diff(rows)) + 1
-    x = np.insert(np.array(dates, dtype=object), breaks, None)
+    x = np.insert(dates, breaks, None)
     y_line = np.insert(y.astype(object), breaks, None)
-    return go.Scatter(
-        x=x.tolist(),
-        y=y_line.tolist(),
+    return _trace(
+        "scatter",
+        x=x,
+        y=y_line,
         mode="lines",
         name="level steps",
         line={"color": COLOURS["muted"], "width": 1, "shape": "hv"},
@@ -646,20 +678,16 @@ def _step_line(dates: list[str], y: np.ndarray, rows: np.ndarray) -> go.Scatter:
     )
 
 
-def _row_separators(rows: int) -> list[dict]:
-    return [
-        {
-            "type": "line",
-            "xref": "paper",
-            "x0": 0,
-            "x1": 1,
-            "y0": row + 0.5,
-            "y1": row + 0.5,
-            "line": {"color": COLOURS["grid"], "width": 1},
-            "layer": "below",
-        }
-        for row in range(rows - 1)
-    ]
+def _member_rows(grid: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """Members' labels in name order, and each grid row's member: a shared name gets the client id."""
+    codes, clients = pd.factorize(grid["client_id"].to_numpy(dtype=object))
+    names = grid["display_name"].to_numpy(dtype=object)[np.unique(codes, return_index=True)[1]]
+    sharing = Counter(names)
+    labels = [name if sharing[name] == 1 else f"{name} ({client})" for name, client in zip(names, clients, strict=True)]
+    order = sorted(range(len(clients)), key=lambda member: (labels[member], clients[member]))
+    position = np.empty(len(clients), dtype=np.int64)
+    position[order] = np.arange(len(clients))
+    return [html.escape(labels[member], quote=False) for member in order], position[codes]
 
 
 def _vertical_line(x: float, label: str, colour: str) -> dict:
@@ -673,41 +701,55 @@ def _vertical_line(x: float, label: str, colour: str) -> dict:
         "y0": 0,
         "y1": 1,
         "line": {"color": colour, "width": 1.5, "dash": "dash"},
-        "label": {"text": label, "textposition": "end", "font": {"size": 10, "color": colour}},
+        "label": {
+            "text": label,
+            "textposition": "end",
+            "textangle": 0,
+            "xanchor": "right",
+            "yanchor": "top",
+            "font": {"size": 10, "color": colour},
+        },
     }
 
 
-def _interval_band(frame: pd.DataFrame, label: str, colour: str) -> go.Scatter | None:
-    """The 95 % interval as closed shapes, one per run of weeks that have one (None separates the runs)."""
+def _interval_band(frame: pd.DataFrame, label: str, colour: str) -> dict | None:
+    """The 95 % interval as closed shapes, one per run of weeks that have one (None separates the runs).
+
+    A run of a single week would be a shape without width: it is drawn 0.4 of a week wide instead.
+    """
     x: list[object] = []
     y: list[object] = []
-    run: list[tuple[int, float, float]] = []
+    run: list[tuple[float, float, float]] = []
     rows = zip(frame["program_week"], frame["ci_low"], frame["ci_high"], strict=True)
     for week, low, high in [*rows, (None, np.nan, np.nan)]:
         if pd.notna(low) and pd.notna(high):
-            run.append((int(week), float(low), float(high)))
+            run.append((float(week), float(low), float(high)))
             continue
+        if len(run) == 1:
+            (week_alone, low_alone, high_alone) = run[0]
+            run = [(week_alone - 0.2, low_alone, high_alone), (week_alone + 0.2, low_alone, high_alone)]
         if run:
             x += [w for w, _, _ in run] + [w for w, _, _ in reversed(run)] + [None]
             y += [h for _, _, h in run] + [lo for _, lo, _ in reversed(run)] + [None]
             run = []
     if not x:
         return None
-    return go.Scatter(
+    return _trace(
+        "scatter",
         x=x[:-1],
         y=y[:-1],
         mode="lines",
         fill="toself",
         fillcolor=translucent(colour, 0.18),
         line={"width": 0, "color": colour},
-        name=f"{label} 95 % interval",
+        name=html.escape(f"{label} 95 % interval"),
         legendgroup=label,
         showlegend=False,
         hoverinfo="skip",
     )
 
 
-def _cohort_line(frame: pd.DataFrame, label: str, colour: str) -> go.Scatter:
+def _cohort_line(frame: pd.DataFrame, label: str, colour: str) -> dict:
     hover = [
         f"week {week}: {mean:.1f} (95 % CI {low:.1f}–{high:.1f}, n = {n})"
         if pd.notna(low) and pd.notna(high)
@@ -716,7 +758,8 @@ def _cohort_line(frame: pd.DataFrame, label: str, colour: str) -> go.Scatter:
             frame["program_week"], frame["n"], frame["mean_pain"], frame["ci_low"], frame["ci_high"], strict=True
         )
     ]
-    return go.Scatter(
+    return _trace(
+        "scatter",
         x=frame["program_week"].to_numpy(),
         y=frame["mean_pain"].to_numpy(),
         mode="lines+markers",
@@ -730,6 +773,11 @@ def _cohort_line(frame: pd.DataFrame, label: str, colour: str) -> go.Scatter:
 
 
 # --- small shared helpers -----------------------------------------------------------------------------
+
+
+def _trace(kind: str, **properties: object) -> dict:
+    """A trace as a plain dict: go.Figure validates it once (a go.Scatter would be validated twice)."""
+    return {"type": kind, **properties}
 
 
 def _layout(**overrides: object) -> dict:
@@ -751,8 +799,8 @@ def _iso_day(value: object) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
-def _iso_days(values: pd.Series) -> list[str]:
-    return pd.DatetimeIndex(values).strftime("%Y-%m-%d").tolist()
+def _iso_days(values: pd.Series) -> np.ndarray:
+    return pd.DatetimeIndex(values).to_numpy().astype("datetime64[D]").astype(str).astype(object)
 
 
 def _status_word(status: str) -> str:
@@ -761,7 +809,11 @@ def _status_word(status: str) -> str:
 
 
 def _signed(change: float) -> str:
-    return f"{round(change, 1) + 0.0:+g}"
+    return f"{round(change, 1) + 0.0:+g}"  # + 0.0 turns a rounded −0.0 into +0
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f} %"
 
 
 def _members(count: int) -> str:

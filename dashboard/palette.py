@@ -81,6 +81,11 @@ ATTENDANCE_SCALE: list[list[float | str]] = [
 LEVEL_COLOURS: tuple[str, ...] = ("#BFD3E6", "#9EBCDA", "#8C96C6", "#8C6BB1", "#88419D", "#6E016B")
 # Levels from this one up are dark enough to need white numbers.
 LEVEL_DARK_FROM = 4
+# As a colour scale over 0–6: level n sits at n / 6, so each whole level gets exactly its colour;
+# 0 is an exercise not in the library.
+LEVEL_SCALE: list[list[float | str]] = [
+    [i / len(LEVEL_COLOURS), colour] for i, colour in enumerate((LIGHT_GREY, *LEVEL_COLOURS))
+]
 
 # The base every figure builder starts from.
 LAYOUT: dict = {
@@ -91,8 +96,8 @@ LAYOUT: dict = {
     "margin": {"l": 56, "r": 16, "t": 56, "b": 44},
     "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
     "hovermode": "x unified",
-    "xaxis": {"gridcolor": GRID, "zeroline": False, "linecolor": LIGHT_GREY, "showline": True},
-    "yaxis": {"gridcolor": GRID, "zeroline": False, "linecolor": LIGHT_GREY, "showline": True},
+    "xaxis": {"gridcolor": GRID, "zeroline": False, "linecolor": LIGHT_GREY, "showline": True, "automargin": True},
+    "yaxis": {"gridcolor": GRID, "zeroline": False, "linecolor": LIGHT_GREY, "showline": True, "automargin": True},
     "title": {"x": 0, "xanchor": "left", "y": 0.98, "yanchor": "top", "font": {"size": 15}},
 }
 
