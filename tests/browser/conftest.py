@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import chromium_path, in_ci
 
+expect.set_options(timeout=20_000)
 SCREENSHOTS = Path(__file__).parents[1] / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -82,6 +84,8 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    # Generous waits: CI machines are shared, and a first page view builds the day's analytics.
+    page.set_default_timeout(20_000)
     page.console_errors = []
     page.requests = []
     page.on("request", lambda r: page.requests.append(r.url))

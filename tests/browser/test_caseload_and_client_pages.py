@@ -1,0 +1,228 @@
+"""The physio's morning: the caseload, a click into a client, and a decision on a recommendation.
+
+The app runs as a subprocess on the demo warehouse; expected numbers come from the analytics layer
+and from `hipline metrics`, never from the page itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from analytics import Analytics, Scope
+from analytics.decisions import read_decisions
+from analytics.definitions import FLAGS
+from dashboard import components as ui
+from tests.browser.conftest import screenshot, serve
+from tests.conftest import query
+
+pytestmark = pytest.mark.browser
+
+
+def _busiest_clinician(db: Path) -> str:
+    return query(
+        db,
+        """SELECT clinician_id FROM clients GROUP BY clinician_id ORDER BY count(*) DESC, clinician_id LIMIT 1""",
+    )[0][0]
+
+
+def _expected_caseload(db: Path, staff_id: str):
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        return analytics.caseload(staff_id)
+
+
+def _metrics_csv(db: Path, out: Path) -> dict[str, dict]:
+    subprocess.run(
+        [sys.executable, "-m", "hipline.cli", "metrics", "--db", str(db), "--out", str(out)], check=True, timeout=120
+    )
+    with open(out / "client_metrics.csv", encoding="utf-8") as f:
+        return {row["client_id"]: row for row in csv.DictReader(f)}
+
+
+def test_the_caseload_lists_the_clinicians_active_clients_with_the_flag_counts(demo_warehouse, page):
+    staff_id = _busiest_clinician(demo_warehouse)
+    expected = _expected_caseload(demo_warehouse, staff_id)
+    assert len(expected) > 10
+    with serve(demo_warehouse) as url:
+        page.goto(f"{url}/?clinician={staff_id}")
+        expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} clients shown")
+        # The grid renders only the rows in view: count the rows it holds through its row count API.
+        page.wait_for_selector("#caseload-grid .ag-row")
+        shown = page.evaluate("() => dash_ag_grid.getApi('caseload-grid').getDisplayedRowCount()")
+        assert shown == len(expected)
+        for flag in FLAGS:
+            count = sum(flag in ui.flag_list(flags) for flags in expected["flags"])
+            card = page.locator(f'[id*=\'"flag":"{flag}"\'] .flag-count')
+            assert card.inner_text() == str(count), flag
+        assert page.inner_text("#flag-card-all .flag-count") == str(len(expected))
+        # Most urgent first: the first row is the first client of the analytics layer's order.
+        first = page.locator("#caseload-grid .ag-row[row-index='0'] [col-id='display_name']")
+        assert first.inner_text() == expected["display_name"].iloc[0]
+        # The pain change is in words as well as colour.
+        assert any(s in page.inner_text("#caseload-grid") for s in ("improved", "no important change"))
+        screenshot(page, "caseload")
+
+        # Filter by a flag from the strip, then search by name.
+        flagged = expected[[("pain_worse" in ui.flag_list(f)) for f in expected["flags"]]]
+        page.locator('[id*=\'"flag":"pain_worse"\']').click()
+        expect(page.locator("#caseload-count")).to_contain_text(f"{len(flagged)} client")
+        page.locator('[id*=\'"flag":"pain_worse"\']').click()
+        name = expected["display_name"].iloc[3]
+        page.fill("#caseload-search", name)
+        expect(page.locator("#caseload-count")).to_contain_text("shown")
+        expect(page.locator("#caseload-grid .ag-row[row-index='0'] [col-id='display_name']")).to_have_text(name)
+        assert page.console_errors == []
+        assert all(r.startswith(url) for r in page.requests), "no CDN: everything comes from the app"
+
+
+def test_a_click_opens_the_client_whose_numbers_equal_hipline_metrics(demo_warehouse, page, tmp_path):
+    staff_id = _busiest_clinician(demo_warehouse)
+    expected = _expected_caseload(demo_warehouse, staff_id)
+    metrics = _metrics_csv(demo_warehouse, tmp_path / "metrics")
+    with serve(demo_warehouse) as url:
+        page.goto(f"{url}/?clinician={staff_id}")
+        row = page.locator("#caseload-grid .ag-row[row-index='1'] [col-id='region']")
+        row.click()
+        client_id = expected["client_id"].iloc[1]
+        page.wait_for_url(f"**/clients/{client_id}")
+        expect(page.locator("#client-name")).to_have_text(expected["display_name"].iloc[1])
+        numbers = metrics[client_id]
+
+        def value(field: str) -> float | None:
+            return float(numbers[field]) if numbers[field] else None
+
+        stat = page.locator("#stat-adherence")
+        expect(stat.locator(".stat-value")).to_have_text(ui.percent(value("adherence_last_4_weeks")))
+        assert f"overall {ui.percent(value('adherence_overall'))}" in stat.inner_text()
+        pain = page.inner_text("#stat-pain .stat-value")
+        assert pain == f"{ui.pain(value('pain_baseline'))} → {ui.pain(value('pain_current'))}"
+        assert numbers["pain_status"] in page.inner_text("#stat-pain")
+        assert page.inner_text("#stat-week .stat-value") == numbers["program_week"]
+        page.wait_for_selector("#client-pain .main-svg")
+        page.wait_for_selector("#client-recs .rec, #no-recommendations")
+        page.locator("#client-log").scroll_into_view_if_needed()
+        page.wait_for_selector("#client-log .ag-row")
+        screenshot(page, "client")
+        assert page.console_errors == []
+
+
+def test_accepting_a_recommendation_is_stored_and_survives_a_reload(demo_warehouse, page, tmp_path):
+    db = tmp_path / "hipline.duckdb"
+    shutil.copy(demo_warehouse, db)
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        recs = analytics.recommendations()
+        rec = recs[recs["decision"] == "progress"].iloc[0]
+        clinician = analytics.client(rec["client_id"])["clinician_id"]
+    card = f'[id*=\'"ladder":"{rec["ladder"]}"\'][id*=\'"type":"rec"\']'
+    with serve(db) as url:
+        page.goto(f"{url}/clients/{rec['client_id']}")
+        page.wait_for_selector(card)
+        page.locator(card).get_by_role("button", name="Accept").click()
+        expect(page.locator("#decision-modal")).to_be_visible()
+        assert rec["next_exercise"] in page.inner_text("#decision-what")
+        page.click("#decision-confirm")
+        expect(page.locator("#decision-done")).to_be_visible()
+        expect(page.locator(card).locator(".rec-decided")).to_contain_text("Accepted by")
+        page.reload()
+        page.wait_for_selector(card)
+        expect(page.locator(card).locator(".rec-decided")).to_contain_text("Accepted by")
+        # The accepted progression is the client's current level now: the count at the new level restarts.
+        expect(page.locator(card).locator(".rec-now")).to_contain_text(rec["next_exercise"])
+        screenshot(page, "client_after_accept")
+        assert page.console_errors == []
+    stored = read_decisions(db)
+    assert len(stored) == 1
+    assert stored.iloc[0][["client_id", "ladder", "action", "decided_by", "decision"]].tolist() == [
+        rec["client_id"], rec["ladder"], "accept", clinician, "progress",
+    ]  # fmt: skip
+
+
+def test_an_override_needs_a_reason(demo_warehouse, page, tmp_path):
+    db = tmp_path / "hipline.duckdb"
+    shutil.copy(demo_warehouse, db)
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        rec = analytics.recommendations().iloc[0]
+    card = f'[id*=\'"ladder":"{rec["ladder"]}"\'][id*=\'"type":"rec"\']'
+    with serve(db) as url:
+        page.goto(f"{url}/clients/{rec['client_id']}")
+        page.wait_for_selector(card)
+        page.locator(card).get_by_role("button", name="Override…").click()
+        expect(page.locator("#override-fields")).to_be_visible()
+        page.click("#decision-confirm")
+        expect(page.locator("#decision-error")).to_contain_text("needs a reason")
+        page.fill("#decision-reason", "Knee felt unstable on the stairs this week")
+        page.click("#decision-confirm")
+        expect(page.locator(card).locator(".rec-decided")).to_contain_text("Knee felt unstable")
+        assert page.console_errors == []
+    assert read_decisions(db).iloc[0]["reason"] == "Knee felt unstable on the stairs this week"
+
+
+def test_an_unknown_client_is_not_found_and_a_client_without_measures_still_shows(demo_warehouse, page):
+    no_measures = query(
+        demo_warehouse,
+        "SELECT client_id FROM clients WHERE client_id NOT IN (SELECT client_id FROM measures) ORDER BY 1 LIMIT 1",
+    )[0][0]
+    with serve(demo_warehouse) as url:
+        page.goto(f"{url}/clients/C-99999")
+        expect(page.locator("#not-found")).to_contain_text("No client C-99999")
+        screenshot(page, "client_not_found")
+        page.goto(f"{url}/clients/{no_measures}")
+        expect(page.locator("#no-function-scores")).to_be_visible()
+        page.wait_for_selector("#client-pain .main-svg")
+        assert page.console_errors == []
+
+
+def test_pages_work_on_a_tablet(demo_warehouse, browser):
+    context = browser.new_context(viewport={"width": 820, "height": 1180})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    client_id = query(demo_warehouse, "SELECT client_id FROM session_log ORDER BY session_date DESC LIMIT 1")[0][0]
+    with serve(demo_warehouse) as url:
+        page.goto(url)
+        page.wait_for_selector("#caseload-grid .ag-row")
+        screenshot(page, "caseload_tablet")
+        page.goto(f"{url}/clients/{client_id}")
+        page.wait_for_selector("#client-pain .main-svg")
+        # Nothing is wider than the screen.
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 820
+        screenshot(page, "client_tablet")
+    context.close()
+    assert errors == []
+
+
+def test_a_fresh_warehouse_says_what_to_load(tmp_path, page):
+    with serve(tmp_path / "nothing.duckdb") as url:
+        page.goto(url)
+        expect(page.locator("#empty-state")).to_contain_text("No data loaded yet")
+        screenshot(page, "caseload_empty")
+        page.goto(f"{url}/clients/C-00001")
+        expect(page.locator("#empty-state")).to_be_visible()
+        assert page.console_errors == []
+
+
+def test_reviewing_a_past_day_shows_the_numbers_of_that_day(demo_warehouse, page):
+    staff_id = _busiest_clinician(demo_warehouse)
+    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+        newest = analytics.today
+    from datetime import timedelta
+
+    past = newest - timedelta(days=28)
+    with Analytics.open(demo_warehouse, Scope.everyone(), past) as analytics:
+        expected = analytics.caseload(staff_id)
+    with serve(demo_warehouse) as url:
+        page.goto(f"{url}/?clinician={staff_id}")
+        page.wait_for_selector("#caseload-grid .ag-row")
+        date_input = page.locator("#today")
+        date_input.click()
+        date_input.fill(past.strftime("%-d %b %Y"))
+        date_input.press("Enter")
+        expect(page.locator("#today-note")).to_have_text("reviewing a past day")
+        expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} client")
+        assert page.console_errors == []
