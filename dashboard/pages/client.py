@@ -258,7 +258,8 @@ def _range(client: dict, today: date, start: str | None, end: str | None) -> tup
     """The period shown: the episode (start date to today) unless the viewer picked another."""
     first = pd.Timestamp(start) if start else pd.Timestamp(client["start_date"]) - pd.Timedelta(days=2)
     last = pd.Timestamp(end) if end else pd.Timestamp(today) + pd.Timedelta(days=2)
-    return first, last
+    # At least two weeks, so a new client's chart reads in days, not hours.
+    return first, max(last, first + pd.Timedelta(days=14))
 
 
 CHART_INPUTS = (
