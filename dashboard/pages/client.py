@@ -119,10 +119,12 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                     dashGridOptions={
                         "animateRows": False,
                         "pagination": True,
-                        "paginationPageSize": 50,
+                        "paginationPageSize": 25,
+                        "paginationPageSizeSelector": [25, 50, 100],
+                        "domLayout": "autoHeight",  # the page scrolls, not the grid: every row of a page shows
                         "localeText": {"noRowsToShow": "No sessions in this period."},
                     },
-                    style={"height": "520px", "width": "100%"},
+                    style={"width": "100%"},
                 ),
                 id="session-log",
             ),
