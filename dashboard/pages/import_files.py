@@ -1,8 +1,450 @@
-"""(being written)"""
+"""Import (`/import`): upload files, see what the load did with each, browse the quarantine (SPEC §4).
+
+An upload is loaded exactly as `hipline load` loads a folder: each file keeps its own name (so
+loading a corrected version replaces the earlier one, and loading the same bytes again changes
+nothing), and the warehouse is swapped in whole. The load runs inside `ClinicData.writing()`, so
+this process holds no connection to the old file while the loader replaces it; the other pages,
+and the other workers, see the new data on their next request (ClinicData notices the new file).
+
+The report answers SPEC §1 "Bad input": for each file, rows read = rows loaded + rows quarantined,
+and every quarantined row with the reason a person can act on. An empty warehouse is not an error:
+the page says which files to upload and which columns each needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import tempfile
+from pathlib import Path, PureWindowsPath
 
 import dash
-from dash import html
+import dash_ag_grid as dag
+import pandas as pd
+from dash import Input, Output, Patch, State, callback, dcc, html
+
+from dashboard import components as ui
+from dashboard.clinic_data import clinic
+from etl.columns import RECORD_KINDS, RecordKind
+from etl.load import FileReport, LoadReport, load
+from etl.sniff import EXTENSIONS
+from hipline.settings import Settings
+from hipline.summary import WarehouseSummary, quarantined_rows
+
+UPLOAD_ROWS_SHOWN = 200  # per file, in the report of an upload; the quarantine grid below has them all
+QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number
+GRID_ROWS_WHOLE = 25  # a quarantine this short is shown whole, a longer one scrolls inside the grid
+
+VIEW_LABELS = {
+    "clients": "Clients",
+    "session_log": "Session-log rows",
+    "measures": "Outcome measures",
+    "cohorts": "Cohorts",
+    "staff": "Staff",
+    "quarantine": "Quarantined rows",
+}
+FORMATS = "CSV or text (comma, semicolon, tab or pipe), Excel .xlsx, JSON Lines, Parquet"
+
+QUARANTINE_COLUMNS = [
+    {"field": "file", "headerName": "File", "minWidth": 260, "filter": "agTextColumnFilter"},
+    {"field": "row", "headerName": "Row", "width": 80, "type": "numericColumn", "filter": False},
+    {"field": "kind", "headerName": "Kind", "width": 150, "filter": "agTextColumnFilter"},
+    {"field": "reason", "headerName": "Reason", "flex": 1, "minWidth": 320, "filter": "agTextColumnFilter",
+     "wrapText": True, "autoHeight": True, "cellStyle": {"lineHeight": "20px", "paddingTop": "8px",
+                                                         "paddingBottom": "8px"}},
+]  # fmt: skip
 
 
 def register() -> None:
-    dash.register_page(__name__, path="/import", layout=lambda **kw: html.Div("being written"))
+    dash.register_page(__name__, path="/import", name="Import", title="Import · hipline", layout=layout)
+
+
+def layout(**_query) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Import", className="page-title"),
+                    html.P("Upload your clinic's files; every row is loaded or quarantined with a reason.",
+                           className="page-subtitle"),
+                ],
+                className="page-head",
+            ),
+            ui.loading(
+                html.Div([html.Div(_upload_box(), id="upload-slot"), html.Div(id="upload-report")],
+                         className="upload-area")
+            ),
+            html.Div(_contents(), id="import-contents"),
+        ],
+        className="import",
+    )  # fmt: skip
+
+
+def _upload_box() -> dcc.Upload:
+    return dcc.Upload(
+        html.Div(
+            [
+                html.Div(["Drag and drop files here, or ", html.Span("choose files", className="upload-link")],
+                         className="upload-prompt"),
+                html.Div(f"{FORMATS}. Several files at once are fine.", className="upload-formats"),
+            ]
+        ),
+        id="upload",
+        multiple=True,
+        className="upload-box",
+        className_active="upload-box upload-box--active",
+    )  # fmt: skip
+
+
+def _contents() -> html.Div:
+    """Below the upload box: what the warehouse holds, and, until it holds a record, what to upload."""
+    if not clinic().has_data():
+        return _what_to_upload()
+    summary = clinic().summary(QUARANTINE_SHOWN)
+    if not any(summary.counts[kind] for kind in RECORD_KINDS):  # only files that could not be read so far
+        return html.Div([_what_to_upload(), _browse(summary)])
+    return _browse(summary)
+
+
+@callback(
+    Output("upload-report", "children"),
+    Output("import-contents", "children"),
+    Output("upload-slot", "children"),
+    Output("today", "date", allow_duplicate=True),
+    Output("today", "max_date_allowed", allow_duplicate=True),
+    Output("today", "disabled", allow_duplicate=True),
+    Input("upload", "contents"),
+    State("upload", "filename"),
+    prevent_initial_call=True,
+)
+def upload_files(contents: list[str] | None, filenames: list[str] | None):
+    """Load the uploaded files and report on them. A fresh upload box lets the same file be chosen again
+    (a file input that holds a file does not report choosing it a second time)."""
+    if not contents:
+        return (dash.no_update,) * 6
+    try:
+        report, quarantined = _load_upload(contents, filenames or [])
+    except Exception as e:  # whatever went wrong, the page stays up and says what
+        logging.getLogger(__name__).exception("upload of %s failed", filenames)
+        message = f"The upload could not be loaded: {e}"
+        return ui.alert(message, "danger", id="upload-error"), dash.no_update, _upload_box(), *(dash.no_update,) * 3
+    newest = clinic().default_today().isoformat() if clinic().has_data() else None
+    return _report(report, quarantined), _contents(), _upload_box(), newest, newest, newest is None
+
+
+@callback(Output("quarantine", "dashGridOptions"), Input("quarantine-search", "value"), prevent_initial_call=True)
+def search_quarantine(text: str | None):
+    options = Patch()
+    options["quickFilterText"] = text or ""
+    return options
+
+
+def _load_upload(contents: list[str], filenames: list[str]) -> tuple[LoadReport, list[tuple]]:
+    """Save the files under their own names in a fresh folder, load them, and read back the rows of
+    theirs that were quarantined, all while this process holds nothing of the old warehouse open.
+    The loader is given the files, not the folder: a file it does not recognise then gets an error in
+    the report instead of being passed over."""
+    settings = Settings.from_env()
+    warehouse = clinic()
+    with tempfile.TemporaryDirectory(prefix="hipline-upload-") as folder:
+        files = _save_uploads(contents, filenames, Path(folder))
+        with warehouse.writing():
+            report = load(warehouse.db, files, date_order=settings.date_order, memory_limit=settings.memory_limit)
+            quarantined = [
+                row
+                for f in report.files
+                if f.rows_quarantined and not f.error
+                for row in quarantined_rows(warehouse.db, f.file, UPLOAD_ROWS_SHOWN)
+            ]
+    return report, quarantined
+
+
+def _save_uploads(contents: list[str], filenames: list[str], folder: Path) -> list[Path]:
+    """Write each upload (a `data:...;base64,...` URL) to `folder` under its own file name."""
+    if len(contents) != len(filenames):
+        raise ValueError(f"{len(contents)} files arrived with {len(filenames)} names")
+    saved: list[Path] = []
+    for content, filename in zip(contents, filenames, strict=True):
+        _, _, encoded = content.partition(",")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except binascii.Error as e:
+            raise ValueError(f"{filename} did not arrive whole ({e}): upload it again") from e
+        path = folder / safe_file_name(filename)
+        if path in saved:
+            raise ValueError(f"two of the files are named {path.name}: upload them one at a time")
+        path.write_bytes(data)
+        saved.append(path)
+    return saved
+
+
+def safe_file_name(name: str) -> str:
+    """The file's own name without any folder (from either kind of slash). Leading dots are dropped, so
+    no name can point outside the upload folder (`..`) or hide the file."""
+    base = PureWindowsPath(name or "").name.strip().lstrip(".")
+    return base or "upload"
+
+
+# -- the report of one upload ------------------------------------------------------------------
+
+
+def _report(report: LoadReport, quarantined: list[tuple]) -> html.Div:
+    files = report.files
+    failed = sum(1 for f in files if f.error)
+    rows_quarantined = sum(f.rows_quarantined for f in files if not f.error)
+    tone = "danger" if failed else "warning" if rows_quarantined else "success"
+    return html.Div(
+        [
+            html.Div(_headline(report), className=f"upload-headline upload-headline--{tone}", id="upload-headline"),
+            _file_table(files),
+            _quarantined_in_upload(files, quarantined) if rows_quarantined else None,
+        ],
+        className="upload-result",
+        id="upload-result",
+    )
+
+
+def _headline(report: LoadReport) -> str:
+    """'2 files in 1.2 s: 1 loaded, 1 could not be read. 40 rows read = 38 loaded + 2 quarantined.'"""
+    by_status: dict[str, int] = {}
+    for f in report.files:
+        by_status[f.status] = by_status.get(f.status, 0) + 1
+    words = {"loaded": "loaded", "replaced": "replaced an earlier version", "unchanged": "already loaded",
+             "error": "could not be read"}  # fmt: skip
+    count = len(report.files)
+    headline = f"{count} file{'s' if count != 1 else ''} in {report.seconds:.1f} s: "
+    headline += ", ".join(f"{n} {words.get(status, status)}" for status, n in by_status.items()) + "."
+    read_now = [f for f in report.files if f.status in ("loaded", "replaced")]
+    if read_now:
+        rows = [sum(getattr(f, field) for f in read_now) for field in ("rows_read", "rows_loaded", "rows_quarantined")]
+        headline += " {:,} rows read = {:,} loaded + {:,} quarantined.".format(*rows)
+    return headline
+
+
+def _note(f: FileReport) -> str:
+    note = f.error or f.note or ""
+    if f.ignored_columns:
+        note = (note + "; " if note else "") + "ignored columns: " + ", ".join(f.ignored_columns)
+    return note
+
+
+def _file_table(files: list[FileReport]) -> html.Table:
+    header = html.Tr(
+        [html.Th("File"), html.Th("Kind"), html.Th("Status"), html.Th("Rows read", className="num"),
+         html.Th("= loaded", className="num"), html.Th("+ quarantined", className="num"), html.Th("Note")]
+    )  # fmt: skip
+    rows = [
+        html.Tr(
+            [
+                html.Td(f.file, className="file-name"),
+                html.Td((f.kind or "–").replace("_", " "), className="kind"),
+                html.Td(html.Span(f.status, className=f"status status-{f.status}")),
+                html.Td(f"{f.rows_read:,}", className="num"),
+                html.Td(f"{f.rows_loaded:,}", className="num"),
+                html.Td(f"{f.rows_quarantined:,}", className="num" + (" quarantined" if f.rows_quarantined else "")),
+                html.Td(_note(f), className="error" if f.error else None),
+            ],
+            className="file-error" if f.error else None,
+        )
+        for f in files
+    ]
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table upload-files", id="upload-files")
+
+
+def _quarantined_in_upload(files: list[FileReport], quarantined: list[tuple]) -> html.Div:
+    more = [
+        f"{f.file}: the first {UPLOAD_ROWS_SHOWN:,} of {f.rows_quarantined:,} rows are shown"
+        for f in files
+        if not f.error and f.rows_quarantined > UPLOAD_ROWS_SHOWN
+    ]
+    header = html.Tr([html.Th("File"), html.Th("Row", className="num"), html.Th("Kind"), html.Th("Reason"),
+                      html.Th("The row as it was in the file")])  # fmt: skip
+    rows = [
+        html.Tr(
+            [
+                html.Td(file, className="file-name"),
+                html.Td("" if row is None else f"{row:,}", className="num"),
+                html.Td(kind.replace("_", " "), className="kind"),
+                html.Td(reason, className="reason"),
+                html.Td(raw_row_text(raw), className="raw"),
+            ]
+        )
+        for file, row, kind, reason, raw in quarantined
+    ]
+    return html.Div(
+        [
+            html.H3("Quarantined rows of these files"),
+            html.P("Fix them in the source file and upload it again: the corrected file replaces this version.",
+                   className="hint"),
+            html.P("; ".join(more) + " (the quarantine below lists them all).", className="hint") if more else None,
+            html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="upload-quarantine"),
+        ],
+        className="upload-quarantine",
+    )  # fmt: skip
+
+
+def raw_row_text(raw: str | None) -> str:
+    """A quarantined row as the file had it: `column=value` pairs (empty cells left out), or the line
+    itself when it could not be split into columns."""
+    if not raw:
+        return ""
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(values, dict):
+        return raw
+    return " · ".join(
+        f"{column}={value if isinstance(value, str) else json.dumps(value)}"
+        for column, value in values.items()
+        if value is not None
+    )
+
+
+# -- what the warehouse holds ------------------------------------------------------------------
+
+
+def _browse(summary: WarehouseSummary) -> html.Div:
+    return html.Div(
+        [
+            _counts(summary.counts),
+            ui.section("Load history", html.Div(_history_table(summary.load_history), className="scroll-box"),
+                       id="history-section"),
+            ui.section("Quarantine", *_quarantine_grid(summary), id="quarantine-section",
+                       actions=html.Div(dcc.Input(id="quarantine-search", type="search", debounce=0.3,
+                                                  placeholder="Search the quarantine",
+                                                  className="form-control control-wide"))),
+        ]
+    )  # fmt: skip
+
+
+def _counts(counts: dict[str, int]) -> html.Div:
+    return html.Div(
+        [
+            html.Div(
+                [html.Div(f"{counts[view]:,}", className="count-value"), html.Div(label, className="count-label")],
+                className="count-card" + (" count-card--warn" if view == "quarantine" and counts[view] else ""),
+                id=f"count-{view}",
+            )
+            for view, label in VIEW_LABELS.items()
+        ],
+        className="counts",
+    )
+
+
+def _history_table(history: pd.DataFrame) -> html.Table:
+    header = html.Tr(
+        [html.Th("File"), html.Th("Kind"), html.Th("Status"), html.Th("Read", className="num"),
+         html.Th("Loaded", className="num"), html.Th("Quarantined", className="num"), html.Th("Note"),
+         html.Th("Finished")]
+    )  # fmt: skip
+    rows = [
+        html.Tr(
+            [
+                html.Td(row.file, className="file-name"),
+                html.Td("–" if ui.missing(row.kind) else row.kind.replace("_", " "), className="kind"),
+                html.Td(html.Span(row.status, className=f"status status-{row.status}")),
+                html.Td(f"{row.rows_read:,}", className="num"),
+                html.Td(f"{row.rows_loaded:,}", className="num"),
+                html.Td(f"{row.rows_quarantined:,}", className="num"),
+                html.Td(row.note, className="error" if row.status == "error" else None),
+                html.Td(
+                    "–" if ui.missing(row.finished) else pd.Timestamp(row.finished).strftime("%-d %b %Y %H:%M"),
+                    className="finished",
+                ),
+            ]
+        )
+        for row in history.itertuples(index=False)
+    ]
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="load-history")
+
+
+def _quarantine_grid(summary: WarehouseSummary) -> list:
+    quarantine = summary.quarantine
+    total = summary.counts["quarantine"]
+    if total > len(quarantine):
+        shown = (
+            f"Showing the first {len(quarantine):,} of {total:,} quarantined rows (hipline quarantine lists them all)."
+        )
+    else:
+        shown = f"{total:,} quarantined row{'s' if total != 1 else ''}. Filter by file, kind or reason in the headers."
+    shaped = quarantine.assign(kind=quarantine["kind"].str.replace("_", " "))
+    rows = shaped.astype(object).where(shaped.notna(), None).to_dict("records")
+    # A long quarantine scrolls inside the grid, which then draws only the rows in view.
+    height = {"domLayout": "autoHeight"} if len(rows) <= GRID_ROWS_WHOLE else {}
+    return [
+        html.Div(shown, className="count-line", id="quarantine-count"),
+        dag.AgGrid(
+            id="quarantine",
+            columnDefs=QUARANTINE_COLUMNS,
+            rowData=rows,
+            defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
+            dashGridOptions={
+                "animateRows": False,
+                "localeText": {"noRowsToShow": "Nothing quarantined: every row read was loaded."},
+                **height,
+            },
+            style={"height": None if height else "600px", "width": "100%"},
+            className="quarantine-grid",
+        ),
+    ]
+
+
+# -- before the first load ---------------------------------------------------------------------
+
+
+def _what_to_upload() -> html.Div:
+    """The input contract (SPEC §1) as `hipline columns` prints it: each kind with its columns."""
+    return html.Div(
+        [
+            html.H2("Nothing loaded yet: upload your clinic's files"),
+            html.P(
+                [
+                    "Upload the roster (staff, cohorts, clients) with or before the session logs and measures: rows "
+                    "that name a client who is not in the roster are quarantined. Which kind of record a file holds "
+                    "is told by its columns; names are case-insensitive and the aliases below are accepted too. "
+                    f"Formats: {FORMATS} (file names ending in {', '.join(sorted(EXTENSIONS))}).",
+                ]
+            ),
+            html.P(
+                [
+                    "To try it with a demo clinic, write its files with ",
+                    html.Code("hipline generate --out demo-files"),
+                    " and upload them all here.",
+                ]
+            ),
+            html.Div([_kind_card(record) for record in RECORD_KINDS.values()], className="kind-cards"),
+        ],
+        className="empty-state what-to-upload",
+        id="what-to-upload",
+    )
+
+
+def _kind_card(record: RecordKind) -> html.Div:
+    rows = [
+        html.Tr(
+            [
+                html.Td(html.Code(column.name)),
+                html.Td("required" if column.required else "optional",
+                        className="required" if column.required else "optional"),
+                html.Td(", ".join(column.aliases), className="aliases"),
+            ]
+        )
+        for column in record.columns
+    ]  # fmt: skip
+    return html.Div(
+        [
+            html.H3([html.Span(record.kind.replace("_", " "), className="kind-name"), f" — {record.description}"]),
+            html.Table(
+                [
+                    html.Thead(html.Tr([html.Th("Column"), html.Th("Required"), html.Th("Also accepted")])),
+                    html.Tbody(rows),
+                ],
+                className="data-table",
+            ),
+        ],
+        className="kind-card",
+        id=f"kind-{record.kind}",
+    )

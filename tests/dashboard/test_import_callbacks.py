@@ -1,0 +1,221 @@
+"""The import page in-process: an upload is loaded into the warehouse and reported file by file (SPEC §1, §4)."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.clinic_data import ClinicData
+from dashboard.pages import import_files
+from tests.conftest import query
+
+
+def data_url(data: bytes, mime: str = "text/csv") -> str:
+    """What dcc.Upload hands the callback for one file."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    if isinstance(children, list | tuple):
+        for child in children:
+            yield from walk(child)
+    elif children is not None:
+        yield from walk(children)
+
+
+def by_id(tree, component_id: str):
+    found = [c for c in walk(tree) if getattr(c, "id", None) == component_id]
+    assert found, f"no component with id {component_id!r}"
+    return found[0]
+
+
+def has_id(tree, component_id: str) -> bool:
+    return any(getattr(c, "id", None) == component_id for c in walk(tree))
+
+
+def text(component) -> str:
+    return " ".join(str(c) for c in walk(component) if isinstance(c, str | int | float))
+
+
+def body_rows(table) -> list[list[str]]:
+    body = next(c for c in walk(table) if type(c).__name__ == "Tbody")
+    return [[text(cell) for cell in row.children] for row in body.children]
+
+
+def count_on_page(tree, view: str) -> int:
+    value = by_id(tree, f"count-{view}").children[0]
+    assert value.className == "count-value"
+    return int(text(value).replace(",", ""))
+
+
+@pytest.fixture
+def warehouse_copy(demo_warehouse: Path, tmp_path: Path) -> Path:
+    """A copy of the demo warehouse: an upload must never write to the shared fixture."""
+    db = tmp_path / "warehouse" / "hipline.duckdb"
+    db.parent.mkdir()
+    shutil.copy(demo_warehouse, db)
+    create_app(db)
+    return db
+
+
+def upload(files: dict[str, bytes]):
+    """Run the upload callback as Dash would; returns (report, page contents, upload box, today...)."""
+    names = list(files)
+    return import_files.upload_files([data_url(files[n]) for n in names], names)
+
+
+def test_an_upload_reports_rows_read_as_loaded_plus_quarantined_and_lists_the_reasons(warehouse_copy):
+    client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
+    day = [(start + timedelta(days=n)).isoformat() for n in (1, 2, 3)]
+    sessions_before = query(warehouse_copy, "SELECT count(*) FROM session_log")[0][0]
+    quarantine_before = query(warehouse_copy, "SELECT count(*) FROM quarantine")[0][0]
+    bad_csv = (
+        "client_id,session_date,attended,exercise,sets,reps,pain_before,pain_during\n"
+        f"{client_id},{day[0]},yes,clamshell,2,10,3,2\n"  # line 2: loaded
+        f"{client_id},{day[1]},yes,clamshell,2,10,3,3\n"  # line 3: loaded
+        f"{client_id},{day[2]},yes,clamshell,2,10,3,11\n"  # line 4: pain outside 0-10
+        f"{client_id},31/02/2026,yes,bridge,2,10,3,2\n"  # line 5: no such date
+    )
+
+    report, contents, upload_box, *_ = upload({"bad_sessions.csv": bad_csv.encode()})
+
+    # 4 rows read = 2 loaded + 2 quarantined
+    assert body_rows(by_id(report, "upload-files")) == [
+        ["bad_sessions.csv", "session log", "loaded", "4", "2", "2", ""]
+    ]
+    quarantined = body_rows(by_id(report, "upload-quarantine"))
+    assert [(file, row, reason) for file, row, _kind, reason, _raw in quarantined] == [
+        ("bad_sessions.csv", "4", "pain_during=11 is outside 0–10"),
+        ("bad_sessions.csv", "5", "session_date '31/02/2026' is not a date (use YYYY-MM-DD or day/month/year)"),
+    ]
+    assert "pain_during=11" in quarantined[0][4] and f"client_id={client_id}" in quarantined[0][4]
+    assert upload_box.id == "upload" and "contents" not in upload_box.to_plotly_json()["props"], "a fresh, empty box"
+
+    assert query(
+        warehouse_copy, "SELECT session_date, pain_during FROM session_log WHERE source_file = 'bad_sessions.csv' "
+        "ORDER BY session_date"
+    ) == [(start + timedelta(days=1), 2.0), (start + timedelta(days=2), 3.0)]  # fmt: skip
+    assert count_on_page(contents, "session_log") == sessions_before + 2
+    assert count_on_page(contents, "quarantine") == quarantine_before + 2
+
+
+def test_a_file_that_is_not_data_shows_its_error_and_loads_nothing(warehouse_copy):
+    sessions_before = query(warehouse_copy, "SELECT count(*) FROM session_log")[0][0]
+
+    report, contents, *_ = upload({"x.xlsx": bytes(range(256)) * 20})
+
+    [row] = body_rows(by_id(report, "upload-files"))
+    assert row[0] == "x.xlsx" and row[2] == "error" and row[3:6] == ["0", "0", "0"]
+    assert "x.xlsx" in row[6], "the error names the file"
+    assert "could not be read" in text(by_id(report, "upload-headline"))
+    assert not has_id(report, "upload-quarantine")
+    assert query(warehouse_copy, "SELECT count(*) FROM session_log")[0][0] == sessions_before
+    assert "x.xlsx" in text(by_id(contents, "load-history")), "the failed file is in the load history"
+
+
+def test_an_upload_that_fails_outright_shows_an_alert_and_the_page_stays_up(warehouse_copy):
+    report, *_ = import_files.upload_files(["data:text/csv;base64,not*base64!"], ["sessions.csv"])
+
+    assert report.id == "upload-error"
+    assert "The upload could not be loaded" in text(report) and "sessions.csv" in text(report)
+
+
+def test_an_empty_warehouse_page_lists_each_kind_of_file_with_its_columns(tmp_path):
+    create_app(tmp_path / "nothing" / "hipline.duckdb")
+
+    page = import_files.layout()
+
+    assert has_id(page, "upload")
+    what = by_id(page, "what-to-upload")
+    sessions = body_rows(by_id(what, "kind-session_log"))
+    assert sessions[0][:2] == ["client_id", "required"] and "patient_id" in sessions[0][2]
+    assert sessions[1][:2] == ["session_date", "required"] and "date" in sessions[1][2].split(", ")
+    assert next(r[1] for r in sessions if r[0] == "pain_during") == "optional"
+    for kind, required in {
+        "staff": ["staff_id", "name", "role"],
+        "cohorts": ["cohort_id", "name", "instructor_id", "start_date"],
+        "clients": ["client_id", "start_date", "region", "sessions_per_week"],
+        "measures": ["client_id", "measured_on", "instrument"],
+    }.items():
+        rows = body_rows(by_id(what, f"kind-{kind}"))
+        assert [r[0] for r in rows if r[1] == "required"] == required
+    assert not has_id(page, "load-history")
+
+
+def test_a_first_upload_that_could_not_be_read_still_says_what_to_upload(tmp_path):
+    create_app(tmp_path / "new" / "hipline.duckdb")
+
+    report, contents, *_ = upload({"notes.docx.csv": b""})
+
+    assert "notes.docx.csv is empty" in text(by_id(report, "upload-files"))
+    assert has_id(contents, "what-to-upload") and has_id(contents, "load-history")
+
+
+def test_uploading_the_demo_files_into_an_empty_warehouse_creates_it(demo_files, tmp_path):
+    db = tmp_path / "new" / "hipline.duckdb"
+    create_app(db)
+    files = {p.name: p.read_bytes() for p in sorted(demo_files.iterdir())}
+
+    report, contents, _, today, newest, disabled = upload(files)
+
+    assert db.exists()
+    rows = body_rows(by_id(report, "upload-files"))
+    assert sorted(r[0] for r in rows) == sorted(files)
+    assert all(r[2] == "loaded" for r in rows)
+    read, loaded, quarantined = ([int(r[i].replace(",", "")) for r in rows] for i in (3, 4, 5))
+    assert read == [a + b for a, b in zip(loaded, quarantined, strict=True)]
+    for view in ("clients", "session_log", "measures", "quarantine"):
+        assert count_on_page(contents, view) == query(db, f"SELECT count(*) FROM {view}")[0][0]
+    newest_session = query(db, "SELECT max(session_date) FROM session_log")[0][0]
+    assert (today, newest, disabled) == (newest_session.isoformat(),) * 2 + (False,)
+
+
+def test_the_pages_see_an_upload_without_a_restart(warehouse_copy):
+    """Another worker's warm analytics notice the swapped warehouse file by themselves."""
+    other_worker = ClinicData(warehouse_copy)
+    with other_worker.analytics() as analytics:
+        assert "C-NEW-1" not in set(analytics.caseload(None)["client_id"])
+        newest = analytics.today
+    clients = "client_id,display_name,start_date,region,sessions_per_week\nC-NEW-1,Upload Tester,{},hip,2\n"
+    sessions = "client_id,session_date,attended\nC-NEW-1,{},yes\nC-NEW-1,{},yes\n"
+    start = newest - timedelta(days=10)
+    upload(
+        {
+            "new_clients.csv": clients.format(start).encode(),
+            "new_sessions.csv": sessions.format(start + timedelta(days=1), start + timedelta(days=8)).encode(),
+        }
+    )
+
+    with other_worker.analytics() as analytics:
+        caseload = analytics.caseload(None)
+    assert caseload.loc[caseload["client_id"] == "C-NEW-1", "display_name"].tolist() == ["Upload Tester"]
+    with other_worker.writing():  # closes its connections
+        pass
+
+
+@pytest.mark.parametrize(
+    ("sent", "saved"),
+    [
+        ("sessions.csv", "sessions.csv"),
+        ("C:\\Users\\ana\\Exports\\sessions.csv", "sessions.csv"),
+        ("../../etc/sessions.csv", "sessions.csv"),
+        (".hidden.csv", "hidden.csv"),
+        ("..", "upload"),
+        ("", "upload"),
+    ],
+)
+def test_an_uploaded_file_keeps_only_its_own_name(sent, saved):
+    assert import_files.safe_file_name(sent) == saved
+
+
+def test_a_quarantined_row_reads_as_its_columns_and_values():
+    raw = '{"client_id":"C-1","session_date":"31/02/2026","sets":null,"attended":true,"level":2}'
+    assert import_files.raw_row_text(raw) == "client_id=C-1 · session_date=31/02/2026 · attended=true · level=2"
+    assert import_files.raw_row_text("C-1,2026-10-08,yes,extra,column") == "C-1,2026-10-08,yes,extra,column"
