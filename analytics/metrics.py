@@ -270,6 +270,10 @@ class Analytics:
             params,
         )
 
+    def client_count(self) -> int:
+        """How many clients (episodes) are in scope."""
+        return scalar(self.con, "SELECT count(*) FROM episodes")
+
     def client(self, client_id: str) -> dict | None:
         """One client's row of `client_metrics()` as a dict, with the clinician's and cohort's names;
         None when the client is not in the scope (or not in the warehouse)."""

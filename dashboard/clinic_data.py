@@ -8,9 +8,9 @@ the prepared tables of the built `Analytics`, filtered to what it shows.
 Why it is safe:
 - a load never writes the live warehouse file: it writes a copy and swaps it in (etl.warehouse),
   so a reader's connection never blocks a load. The cache notices the swap (the file's inode and
-  modification time change), closes its connection and builds again from the new file. The old
-  connection must be closed before a new one opens: DuckDB hands a process the same open database
-  for the same path, which would be the old file.
+  modification time change), closes its connection and builds again from the new file. Its
+  connections are private (`connect_private_reader`): DuckDB hands a process one open instance per
+  file path, which after a swap would still be the old file while anyone held it.
 - a decision is written to the SQLite file beside the warehouse (analytics.decisions); the cache
   notices that file changing and rebuilds only the steps that read decisions.
 - one lock: a DuckDB connection is not for two threads at once. Each gunicorn worker has its own.
@@ -29,8 +29,8 @@ from pathlib import Path
 from analytics import Analytics, Scope, newest_session_date
 from analytics.decisions import decisions_path, read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
-from etl.warehouse import connect_read_only
-from hipline.summary import WarehouseSummary, warehouse_summary
+from etl.warehouse import connect_private_reader
+from hipline.summary import WarehouseSummary, quarantined_rows, warehouse_summary
 
 DAYS_KEPT = 2  # the default day and one reviewed past day stay warm
 
@@ -89,9 +89,14 @@ class ClinicData:
                     analytics.use_decisions(recorded)
 
     def has_data(self) -> bool:
+        """Whether there is anything to show: a warehouse with at least one client. (A first upload of
+        files that could not be read leaves a warehouse holding only its load history.)"""
         with self._lock:
             self._check()
-            return self.db.exists()
+            if not self.db.exists():
+                return False
+            with self.analytics() as analytics:
+                return analytics.client_count() > 0
 
     def default_today(self) -> date:
         """The day the pages show unless the viewer picks another: --today, else the newest session."""
@@ -103,7 +108,7 @@ class ClinicData:
                 if self._built:
                     self._newest = newest_session_date(next(iter(self._built.values())).con)
                 else:
-                    con = connect_read_only(self.db)
+                    con = connect_private_reader(self.db)
                     try:
                         self._newest = newest_session_date(con)
                     finally:
@@ -121,7 +126,7 @@ class ClinicData:
             if built is None:
                 if self._words is None:
                     self._words = load_red_flag_words(self.red_flags or RED_FLAGS_FILE)
-                con = connect_read_only(self.db)
+                con = connect_private_reader(self.db)
                 try:
                     built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db))
                     built.keep_recommendations_in_words()  # the client page reads one client's at a time
@@ -139,6 +144,12 @@ class ClinicData:
         with self._lock:
             self._check()
             return warehouse_summary(self.db, quarantine_limit)
+
+    def quarantined(self, file: str | None, limit: int) -> list[tuple]:
+        """Quarantined rows (source_file, source_row, kind, reason, raw), of one file or all."""
+        with self._lock:
+            self._check()
+            return quarantined_rows(self.db, file, limit)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

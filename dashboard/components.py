@@ -151,7 +151,8 @@ def not_found(what: str, key: str, back_href: str, back_label: str) -> html.Div:
 
 
 def section(title: str, *children, id: str | None = None, actions=None) -> html.Section:
-    header = html.Div([html.H2(title), actions] if actions else [html.H2(title)], className="section-head")
+    # `is not None`: a Dash component with no children counts as false.
+    header = html.Div([html.H2(title), actions] if actions is not None else [html.H2(title)], className="section-head")
     return html.Section([header, *children], className="section", **_id(id))
 
 

@@ -188,6 +188,22 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=CONFIG)
 
 
+def connect_private_reader(path: Path) -> duckdb.DuckDBPyConnection:
+    """A long-lived reader's connection (the dashboard's): an in-memory database with the warehouse
+    attached read-only. Unlike `connect_read_only`, it never shares the process's one open instance of
+    the file, which after a load swapped the file in would still be the old file."""
+    if not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: load some files first (hipline load --db {path} FILES)")
+    con = duckdb.connect(":memory:", config=CONFIG)
+    try:
+        con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(path)])
+        con.execute("USE warehouse")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def staging_path(path: Path) -> Path:
     return path.with_name(path.name + ".new")
 

@@ -7,10 +7,10 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from etl.load import LoadReport, load
+from etl.warehouse import connect_read_only
 
 TODAY = date(2026, 6, 30)
 
@@ -46,7 +46,9 @@ def load_files(db: Path, *paths: Path, **options) -> LoadReport:
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
+    # The app's own reader settings: DuckDB refuses a second connection to a file in one process
+    # with another configuration (a test calling the pages in-process holds one).
+    con = connect_read_only(db)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

@@ -31,7 +31,7 @@ from etl.columns import RECORD_KINDS, RecordKind
 from etl.load import FileReport, LoadReport, load
 from etl.sniff import EXTENSIONS
 from hipline.settings import Settings
-from hipline.summary import WarehouseSummary, quarantined_rows
+from hipline.summary import WarehouseSummary
 
 UPLOAD_ROWS_SHOWN = 200  # per file, in the report of an upload; the quarantine grid below has them all
 QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number
@@ -100,7 +100,7 @@ def _upload_box() -> dcc.Upload:
 
 def _contents() -> html.Div:
     """Below the upload box: what the warehouse holds, and, until it holds a record, what to upload."""
-    if not clinic().has_data():
+    if not clinic().db.exists():
         return _what_to_upload()
     summary = clinic().summary(QUARANTINE_SHOWN)
     if not any(summary.counts[kind] for kind in RECORD_KINDS):  # only files that could not be read so far
@@ -156,7 +156,7 @@ def _load_upload(contents: list[str], filenames: list[str]) -> tuple[LoadReport,
                 row
                 for f in report.files
                 if f.rows_quarantined and not f.error
-                for row in quarantined_rows(warehouse.db, f.file, UPLOAD_ROWS_SHOWN)
+                for row in warehouse.quarantined(f.file, UPLOAD_ROWS_SHOWN)
             ]
     return report, quarantined
 
