@@ -204,6 +204,7 @@ def read_decisions(db: Path, client_id: str | None = None) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
     with _connect(path) as con:
         return pd.read_sql_query(
-            "SELECT * FROM decisions WHERE ? IS NULL OR client_id = ? ORDER BY decision_id", con,
+            "SELECT * FROM decisions WHERE ? IS NULL OR client_id = ? ORDER BY decision_id",
+            con,
             params=[client_id, client_id],
         )
