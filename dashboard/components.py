@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import dcc, html
 
@@ -33,9 +33,13 @@ def _id(id) -> dict:
 
 
 def missing(value) -> bool:
-    if isinstance(value, list | tuple) or hasattr(value, "__array__"):
+    """None, NaN (Python or numpy), NA, NaT; a list or array of values is not missing."""
+    if isinstance(value, list | tuple | np.ndarray):
         return False
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def percent(value) -> str:

@@ -345,19 +345,40 @@ def cohort_pain_by_week(series: Sequence[tuple[str, pd.DataFrame]]) -> go.Figure
         return empty_figure("No pain ratings in this cohort yet")
     traces = []
     for (label, frame), colour in zip(series, COHORT_COLOURS, strict=False):
-        frame = frame.sort_values("program_week", kind="stable")
+        frame = _every_week(frame.sort_values("program_week", kind="stable"))
         band = _interval_band(frame, label, colour)
         if band is not None:
             traces.append(band)
         traces.append(_cohort_line(frame, label, colour))
     weeks = max((frame["program_week"].max() for _, frame in series if not frame.empty), default=1)
     title = "Mean pain by program week" + (f" — {html.escape(series[0][0])}" if len(series) == 1 else "")
+    notes = []
+    if not any(frame["n"].gt(1).any() for _, frame in series if not frame.empty):
+        # Said in the chart itself, so a report that prints the chart alone says it too.
+        notes.append(
+            {"text": "one member with pain ratings a week: no 95 % interval", "xref": "paper", "yref": "paper",
+             "x": 1, "y": 1, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 11, "color": COLOURS["muted"]}}
+        )  # fmt: skip
     layout = _layout(
         title={"text": title},
         xaxis={"title": {"text": "Program week"}, "tick0": 1, "dtick": 1 if weeks <= 16 else 2},
         yaxis={"title": {"text": "Mean pain (0–10)"}, "range": [0, 10], "dtick": 2, "fixedrange": True},
+        annotations=notes,
     )
     return go.Figure(data=traces, layout=layout)
+
+
+def _every_week(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per week from the first to the last, a week without ratings empty: the line breaks
+    there instead of joining week 1 straight to week 3."""
+    if frame.empty:
+        return frame
+    weeks = pd.RangeIndex(int(frame["program_week"].min()), int(frame["program_week"].max()) + 1)
+    if len(weeks) == len(frame):
+        return frame
+    every = frame.set_index("program_week").reindex(weeks).rename_axis("program_week").reset_index()
+    return every.astype({"n": "Int64"})
 
 
 def attendance_heatmap(grid: pd.DataFrame) -> go.Figure:

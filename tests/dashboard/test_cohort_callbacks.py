@@ -154,7 +154,10 @@ def test_a_cohort_of_one_has_charts_and_says_there_is_no_interval(tmp_path):
 
     figure, note = cohorts.show_pain_by_week("2026-06-20", "G-1", None, "Class G-1", [])
     assert line_names(figure) == ["Class G-1"]
-    assert list(figure.data[0].y) == [6.0, 3.0]  # week 1 and week 3; week 2 had no pain ratings
+    # Week 1 and week 3; week 2 had no pain ratings, so the line breaks there.
+    assert list(figure.data[0].x) == [1, 2, 3]
+    assert [None if y != y else y for y in figure.data[0].y] == [6.0, None, 3.0]
+    assert "no 95 % interval" in figure.layout.annotations[0].text
     assert bands(figure) == []
     assert "No 95 % interval" in note
 
