@@ -129,7 +129,7 @@ class ClinicData:
                 con = connect_private_reader(self.db)
                 try:
                     built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db))
-                    built.keep_recommendations_in_words()  # the client page reads one client's at a time
+                    built.prepare_for_pages()  # words kept, indexes by client: a page reads one client at a time
                 except BaseException:
                     con.close()
                     raise

@@ -34,6 +34,10 @@ def _id(id) -> dict:
 
 def missing(value) -> bool:
     """None, NaN (Python or numpy), NA, NaT; a list or array of values is not missing."""
+    if value is None:
+        return True
+    if isinstance(value, float | int):  # the common case, fast (numpy floats are floats too)
+        return value != value  # NaN is the only value not equal to itself
     if isinstance(value, list | tuple | np.ndarray):
         return False
     try:

@@ -7,8 +7,6 @@ the flags in priority order and the last session. A row opens the client.
 
 from __future__ import annotations
 
-import math
-
 import dash
 import dash_ag_grid as dag
 import pandas as pd
@@ -131,37 +129,43 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
 
 
 def _rows(clients: pd.DataFrame) -> list[dict]:
-    """The grid's rows, with the pain change in words (never colour alone) and a sort key for flags."""
-    delta = clients["pain_current"] - clients["pain_baseline"]
+    """The grid's rows, with the pain change in words (never colour alone) and a sort key for flags.
+    Plain lists, not pandas, row by row: a few microseconds a row where pandas' per-call overhead cost
+    more than the query."""
     ranks = {flag: i for i, flag in enumerate(FLAGS)}
-    frame = pd.DataFrame(
-        {
-            "client_id": clients["client_id"],
-            "display_name": clients["display_name"],
-            "region": clients["region"].str.replace("_", " "),
-            "program_week": clients["program_week"],
-            "adherence_last_4_weeks": clients["adherence_last_4_weeks"],
-            "pain_text": [
-                ui.pain_change_text(b, c, s)
-                for b, c, s in zip(
-                    clients["pain_baseline"], clients["pain_current"], clients["pain_status"], strict=True
-                )
-            ],
-            "pain_delta": delta,
-            "pain_status": clients["pain_status"],
-            "flags": clients["flags"],
-            "flag_rank": [
-                min((ranks[f] for f in ui.flag_list(flags)), default=len(FLAGS)) for flags in clients["flags"]
-            ],
-            "last_session": clients["last_session"].dt.strftime("%Y-%m-%d"),
-        }
-    )
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    for row, weekly in zip(rows, clients["weekly_pain"], strict=True):
-        row["weekly_pain"] = (
-            [] if ui.missing(weekly) else [None if v is None or math.isnan(v) else round(float(v), 2) for v in weekly]
+    columns = {name: clients[name].tolist() for name in ROW_FIELDS}
+    last = clients["last_session"].dt.strftime("%Y-%m-%d").tolist()
+    rows = []
+    for i, client_id in enumerate(columns["client_id"]):
+        baseline, current = _number(columns["pain_baseline"][i]), _number(columns["pain_current"][i])
+        flags = columns["flags"][i] or ""
+        weekly = columns["weekly_pain"][i]
+        rows.append(
+            {
+                "client_id": client_id,
+                "display_name": columns["display_name"][i],
+                "region": (columns["region"][i] or "").replace("_", " "),
+                "program_week": columns["program_week"][i],
+                "adherence_last_4_weeks": _number(columns["adherence_last_4_weeks"][i]),
+                "pain_text": ui.pain_change_text(baseline, current, columns["pain_status"][i]),
+                "pain_delta": None if baseline is None or current is None else current - baseline,
+                "pain_status": columns["pain_status"][i],
+                "flags": flags,
+                "flag_rank": min((ranks[f] for f in flags.split(";") if f in ranks), default=len(FLAGS)),
+                "last_session": last[i] if isinstance(last[i], str) else None,
+                # A missing week is null (Dash's JSON turns NaN into null): a gap in the sparkline.
+                "weekly_pain": [] if weekly is None else list(weekly),
+            }
         )
     return rows
+
+
+ROW_FIELDS = ("client_id", "display_name", "region", "program_week", "adherence_last_4_weeks", "pain_baseline",
+              "pain_current", "pain_status", "flags", "weekly_pain")  # fmt: skip
+
+
+def _number(value) -> float | None:
+    return None if value is None or value != value else value  # NaN is the only value not equal to itself
 
 
 def _strip(clients: pd.DataFrame, chosen: list[str]) -> list:

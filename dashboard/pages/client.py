@@ -358,17 +358,30 @@ def show_log(today, client_id, start, end):
 
 
 def log_rows(log: pd.DataFrame) -> list[dict]:
-    dose = pd.Series("", index=log.index, dtype="str")
-    sets = log["sets"].astype("Int64").astype("str").where(log["sets"].notna(), "")
-    reps = log["reps"].astype("Int64").astype("str").where(log["reps"].notna(), "")
-    hold = log["hold_s"].round(0).astype("Int64").astype("str").where(log["hold_s"].notna(), "")
-    dose = dose.where(log["sets"].isna(), sets + " × ")
-    dose = dose + reps.where(log["reps"].notna(), hold + " s").where(log["reps"].notna() | log["hold_s"].notna(), "")
-    side = log["side"].fillna("").replace({"both": ""})
-    dose = dose + side.where(side == "", " (" + side + ")")
-    frame = log.assign(session_date=log["session_date"].dt.strftime("%Y-%m-%d"), dose=dose.str.strip(" ×"))
-    frame = frame.drop(columns=["sets", "reps", "hold_s", "side"])
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    """The session log's rows, the dose in words ("3 × 10 (L)", "2 × 20 s"). Plain lists, row by row:
+    pandas' per-call overhead cost more than the query here."""
+    columns = {name: log[name].tolist() for name in log.columns if name != "session_date"}
+    days = log["session_date"].dt.strftime("%Y-%m-%d").tolist()
+    shown = [c for c in columns if c not in ("sets", "reps", "hold_s", "side")]
+    rows = []
+    for i, day in enumerate(days):
+        row = {name: _plain(columns[name][i]) for name in shown}
+        row["session_date"] = day
+        row["dose"] = _dose(columns["sets"][i], columns["reps"][i], columns["hold_s"][i], columns["side"][i])
+        rows.append(row)
+    return rows
+
+
+def _plain(value):
+    return None if ui.missing(value) else value
+
+
+def _dose(sets, reps, hold_s, side) -> str:
+    amount = f"{reps:g}" if not ui.missing(reps) else f"{hold_s:g} s" if not ui.missing(hold_s) else ""
+    dose = f"{sets:g} × {amount}" if not ui.missing(sets) and amount else amount
+    if not ui.missing(side) and side not in ("both", ""):
+        dose = f"{dose} ({side})".strip()
+    return dose
 
 
 # --- recommendations and decisions ---------------------------------------------------------------
