@@ -609,6 +609,14 @@ def test_every_figure_serialises_to_json_and_is_the_same_every_time(name):
     assert pio.to_json(build()) == first
 
 
+@pytest.mark.parametrize("name", ALL_FIGURES, ids=list(ALL_FIGURES))
+def test_every_figure_is_valid_plotly(name):
+    """The builders skip plotly's validation at run time (it was half a page's time): check here that
+    every property they set exists and has a valid value, by building the same figure validated."""
+    built = ALL_FIGURES[name]().to_dict()
+    go.Figure(built)  # raises ValueError on an unknown property or a bad value
+
+
 def test_builders_leave_the_shared_layout_and_their_input_frames_unchanged():
     layout_before = json.dumps(LAYOUT, sort_keys=True)
     points_before = POINTS.copy()
