@@ -65,7 +65,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
     if not clinic().has_data():
         return ui.no_data_yet()
     with clinic().analytics() as analytics:
-        known = client_id is not None and analytics.client(client_id) is not None
+        known = client_id is not None and analytics.has_client(client_id)
     if not known:
         return ui.not_found("client", client_id or "", "/", "Back to the caseload")
     return html.Div(
