@@ -1,0 +1,127 @@
+"""The client page's callbacks, called in-process on the demo warehouse: the date range, the session
+log's words, the recommendation cards and the decision dialog."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+
+import pandas as pd
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from analytics import Analytics, Scope
+from analytics.decisions import read_decisions
+from dashboard.app import create_app
+from dashboard.pages import client as page
+
+
+@pytest.fixture
+def clicked():
+    """Run a callback as if `component.n_clicks` had fired it (Dash's callback context)."""
+
+    @contextlib.contextmanager
+    def click(component: str):
+        token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{component}.n_clicks", "value": 1}]))
+        try:
+            yield
+        finally:
+            context_value.reset(token)
+
+    return click
+
+
+@pytest.fixture
+def demo(demo_warehouse, tmp_path):
+    db = tmp_path / "hipline.duckdb"
+    shutil.copy(demo_warehouse, db)
+    create_app(db)
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        recs = analytics.recommendations()
+        today = analytics.today
+    return db, today, recs
+
+
+def _busiest(db) -> str:
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        sessions = analytics.con.sql(
+            """SELECT client_id, count(*) AS n FROM session_log GROUP BY 1
+               HAVING max(session_date) = (SELECT max(session_date) FROM session_log) ORDER BY n DESC, client_id"""
+        )
+        return sessions.fetchall()[0][0]
+
+
+def test_the_date_range_narrows_the_session_log(demo):
+    db, today, _ = demo
+    client_id = _busiest(db)
+    everything = page.show_log(today.isoformat(), client_id, None, None)
+    start = (pd.Timestamp(today) - pd.Timedelta(days=13)).date().isoformat()
+    last_two_weeks = page.show_log(today.isoformat(), client_id, start, today.isoformat())
+    assert 0 < len(last_two_weeks) < len(everything)
+    assert all(start <= row["session_date"] <= today.isoformat() for row in last_two_weeks)
+    assert sum(start <= row["session_date"] for row in everything) == len(last_two_weeks)
+
+
+def test_the_session_log_says_the_dose_in_words():
+    log = pd.DataFrame(
+        {
+            "session_date": pd.to_datetime(["2026-10-01", "2026-10-01", "2026-10-02", "2026-10-03"]),
+            "session_type": ["home"] * 4,
+            "attended": [True, True, True, False],
+            "exercise": ["clamshell", "bridge", "single-leg stance", None],
+            "level": [1.0, 2.0, 3.0, None],
+            "side": ["L", "both", None, None],
+            "sets": [3.0, 2.0, float("nan"), float("nan")],
+            "reps": [10.0, float("nan"), float("nan"), float("nan")],
+            "hold_s": [float("nan"), 20.0, 15.0, float("nan")],
+            "notes": [None, None, "=cmd", "away"],
+        }
+    )
+    rows = page.log_rows(log)
+    assert [r["dose"] for r in rows] == ["3 × 10 (L)", "2 × 20 s", "15 s", ""]
+    assert rows[0]["session_date"] == "2026-10-01"
+    assert rows[3]["exercise"] is None and rows[3]["attended"] is False
+
+
+def test_a_card_marks_the_rules_not_met_and_says_what_comes_next(demo):
+    _db, _today, recs = demo
+    rec = recs[recs["decision"] == "hold"].iloc[0].to_dict()
+    card = page.recommendation_card(rec, None, {})
+    lines = card.children[3].children
+    failed = [li.children for li in lines if li.className == "fail"]
+    assert failed and all("✗" in line for line in failed)
+    assert all("✓" in li.children or "skipped" in li.children for li in lines if li.className == "pass")
+    assert card.children[2].children == f"Keep: {rec['next_exercise']}, {rec['next_dose']}"
+
+
+def test_accept_through_the_dialog_stores_the_decision_as_of_the_day_shown(demo, clicked):
+    db, today, recs = demo
+    rec = recs[recs["decision"] == "progress"].iloc[0]
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        clinician = analytics.client(rec["client_id"])["clinician_id"]
+    pending = {"ladder": rec["ladder"], "action": "accept"}
+    with clicked("decision-confirm"):
+        is_open, error, saved, reviewer, _alert = page.save_decision(
+            1, None, pending, today.isoformat(), rec["client_id"], clinician, None, None, None, None, None, None, None
+        )
+    assert (is_open, error, reviewer) == (False, "", clinician)
+    stored = read_decisions(db).iloc[0]
+    assert (stored["action"], stored["decided_by"], stored["decided_on"], stored["as_of"]) == (
+        "accept", clinician, today.isoformat(), today.isoformat(),
+    )  # fmt: skip
+    assert saved["ladder"] == rec["ladder"]
+
+
+def test_an_override_without_a_reason_keeps_the_dialog_open_with_the_reason_why(demo, clicked):
+    db, today, recs = demo
+    rec = recs.iloc[0]
+    pending = {"ladder": rec["ladder"], "action": "override"}
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        clinician = analytics.client(rec["client_id"])["clinician_id"]
+    with clicked("decision-confirm"):
+        is_open, error, *_ = page.save_decision(
+            1, None, pending, today.isoformat(), rec["client_id"], clinician, "hold", None, None, None, None, None, ""
+        )
+    assert is_open and "reason" in error
+    assert read_decisions(db).empty
