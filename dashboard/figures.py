@@ -259,6 +259,10 @@ def exercise_timeline(exposures: pd.DataFrame) -> go.Figure:
     dates = day.astype(str).astype(object)
     level_text = np.where(known, level.astype(str), "?").astype(object)
     hover = exercise + np.where(known, " (level " + level_text + ")", "") + " — " + dates
+    # The number only where a family's level changes (marks run top row first, then by day): a number
+    # on every session's marker crowded a three-month episode into an unreadable strip.
+    changes = np.r_[True, (row[1:] != row[:-1]) | (level[1:] != level[:-1])]
+    level_text = np.where(changes, level_text, "").astype(object)
     dark = level >= LEVEL_DARK_FROM
     markers = [
         _level_markers(dates[chosen], y[chosen], level[chosen], level_text[chosen], hover[chosen], text_colour)

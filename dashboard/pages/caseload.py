@@ -21,14 +21,14 @@ EVERYONE = "__all__"
 
 DAY_FORMAT = "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"
 COLUMNS = [
-    {"field": "display_name", "headerName": "Client", "pinned": "left", "minWidth": 170, "cellClass": "client-link",
+    {"field": "display_name", "headerName": "Client", "pinned": "left", "width": 165, "cellClass": "client-link",
      "tooltipField": "client_id"},
-    {"field": "region", "headerName": "Region", "width": 105},
-    {"field": "program_week", "headerName": "Week", "width": 90, "type": "numericColumn"},
-    {"field": "adherence_last_4_weeks", "headerName": "Adherence 4 wk", "width": 150, "type": "numericColumn",
+    {"field": "region", "headerName": "Region", "width": 100},
+    {"field": "program_week", "headerName": "Week", "width": 85, "type": "numericColumn"},
+    {"field": "adherence_last_4_weeks", "headerName": "Adherence 4 wk", "width": 140, "type": "numericColumn",
      "valueFormatter": {"function": "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"},
      "cellClassRules": {"low": "params.value != null && params.value < 0.6"}},
-    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 230, "flex": 1, "wrapText": True,
+    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 210, "flex": 1, "wrapText": True,
      "autoHeight": True, "cellStyle": {"lineHeight": "20px", "paddingTop": "9px", "paddingBottom": "9px"},
      "valueGetter": {"function": "params.data.pain_text"},
      "comparator": {"function": "(a, b, na, nb) => (na.data.pain_delta ?? 99) - (nb.data.pain_delta ?? 99)"},
@@ -36,13 +36,13 @@ COLUMNS = [
          "pain-improved": "params.data.pain_status == 'improved'",
          "pain-worse": "params.data.pain_status == 'worse'",
      }},
-    {"field": "weekly_pain", "headerName": "Pain by week", "width": 140, "sortable": False, "filter": False,
+    {"field": "weekly_pain", "headerName": "Pain by week", "width": 130, "sortable": False, "filter": False,
      "cellRenderer": "PainSparkline"},
-    {"field": "flags", "headerName": "Flags", "minWidth": 240, "flex": 1, "cellRenderer": "FlagBadges",
+    {"field": "flags", "headerName": "Flags", "minWidth": 200, "flex": 1, "cellRenderer": "FlagBadges",
      "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
      "comparator": {"function": "(a, b, na, nb) => na.data.flag_rank - nb.data.flag_rank"},
      "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
-    {"field": "last_session", "headerName": "Last session", "width": 130,
+    {"field": "last_session", "headerName": "Last session", "width": 125,
      "valueFormatter": {"function": DAY_FORMAT}},
 ]  # fmt: skip
 

@@ -84,6 +84,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                         start_date_placeholder_text="episode start",
                         end_date_placeholder_text="today",
                         clearable=True,
+                        style={"width": "360px", "maxWidth": "100%"},
                     ),
                     html.Span("of the charts and the session log", className="text-muted small"),
                 ],
