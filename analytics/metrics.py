@@ -180,7 +180,7 @@ class Analytics:
         self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
         self.con.unregister("function_threshold_frame")
         self.build_seconds: dict[str, float] = {}  # per table, for the benchmark
-        self._words_kept = False
+        self._prepared = False
         self._memo: dict[str, pd.DataFrame] = {}
         self._remember_decisions(decisions)
         self._run_build(BUILD_ORDER)
@@ -198,7 +198,7 @@ class Analytics:
         rebuilt = BUILD_ORDER[BUILD_ORDER.index("exposure_runs") :]
         self._run_build(rebuilt)
         self._memo.clear()
-        if self._words_kept:
+        if self._prepared:
             self._index_by_client(tuple(t for t in INDEXED_BY_CLIENT if t in rebuilt))
             decided = set() if decisions is None else set(decisions["client_id"])
             # A decision changes its own client's recommendations only.
@@ -217,7 +217,7 @@ class Analytics:
           instead of a 3-4 ms scan of 300 000 rows (about 0.3 s at 10 000 clients, once per build)."""
         started = time.perf_counter()
         self._keep_words(None)
-        self._words_kept = True
+        self._prepared = True
         self.build_seconds["recommendation_text"] = time.perf_counter() - started
         started = time.perf_counter()
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE client_exposures AS {EXPOSURES_SELECT}")
@@ -293,7 +293,7 @@ class Analytics:
         the episode (name, region, clinician, cohort, dates, active) and the counts behind the flags."""
         return self._client_rows("TRUE", [])
 
-    def _client_rows(self, where: str, params: list, extra: str = "", join: str = "") -> pd.DataFrame:
+    def _client_rows(self, where: str, params: list | dict, extra: str = "", join: str = "") -> pd.DataFrame:
         return self._frame(
             f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c != "flags")},
                        array_to_string(m.flags, ';') AS flags,
@@ -316,16 +316,7 @@ class Analytics:
     def client(self, client_id: str) -> dict | None:
         """One client's row of `client_metrics()` as a dict, with the clinician's and cohort's names;
         None when the client is not in the scope (or not in the warehouse)."""
-        rows = self._frame(
-            f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c != "flags")},
-                       array_to_string(m.flags, ';') AS flags,
-                       e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id,
-                       e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
-                       m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress
-                FROM client_metrics AS m JOIN episodes AS e USING (client_id)
-                WHERE m.client_id = ? AND e.client_id = ?""",
-            [client_id, client_id],
-        )
+        rows = self._client_rows("m.client_id = ? AND e.client_id = ?", [client_id, client_id])
         if rows.empty:
             return None
         row = {k: None if _missing(v) else v for k, v in rows.iloc[0].to_dict().items()}
@@ -348,7 +339,7 @@ class Analytics:
     def exposures(self, client_id: str) -> pd.DataFrame:
         """A client's exposures (SPEC §3) for the exercise-level timeline: session_date, family,
         family_label, level, exercise (the library's name of the level, else the name logged), stretch."""
-        source = "client_exposures" if self._words_kept else f"({EXPOSURES_SELECT})"
+        source = "client_exposures" if self._prepared else f"({EXPOSURES_SELECT})"
         return self._frame(
             f"""SELECT session_date, family, family_label, level, exercise, stretch FROM {source}
                 WHERE client_id = ? AND session_date <= ? ORDER BY session_date, family""",
@@ -436,7 +427,7 @@ class Analytics:
         """One recommendation per client and exercise ladder done in the last 21 days (SPEC §3):
         the current exercise and dose, the decision, the next exercise and dose, and the evidence
         (every rule with the client's numbers and ✓ / ✗; `reasons` is the same joined by "; ")."""
-        if self._words_kept:
+        if self._prepared:
             frame = self._frame(
                 "SELECT * FROM recommendation_text WHERE ? IS NULL OR client_id = ? "
                 "ORDER BY client_id, family NULLS LAST, ladder",
@@ -461,7 +452,7 @@ class Analytics:
             {"staff": staff_id, "active_only": active_only},
             extra=", s.weekly_pain",
             join="LEFT JOIN pain_sparklines AS s USING (client_id)"
-            if self._words_kept
+            if self._prepared
             else f"""LEFT JOIN ({SPARKLINES_SELECT}
                 WHERE client_id IN (SELECT client_id FROM episodes WHERE clinician_id = $staff OR $staff IS NULL)
                 GROUP BY client_id) AS s USING (client_id)""",
