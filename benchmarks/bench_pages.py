@@ -284,10 +284,22 @@ def label(body: dict) -> str:
     return first + (f" +{len(names) - 1}" if len(names) > 1 else "")
 
 
-def capture(url: str, visits: list[tuple[str, str]], timeout_ms: float = 120_000) -> list[Call]:
-    """Open each (page, path) in Chromium and record every callback request the page sends."""
+def capture(url: str, visits: list[tuple[str, str]], timeout_ms: float = 120_000, browser=None) -> list[Call]:
+    """Open each (page, path) in Chromium and record every callback request the page sends. `browser`:
+    one already open in this process (Playwright's sync API cannot be started twice in one process)."""
+    if browser is not None:
+        return _record(browser, url, visits, timeout_ms)
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return _record(launched, url, visits, timeout_ms)
+        finally:
+            launched.close()
+
+
+def _record(browser, url: str, visits: list[tuple[str, str]], timeout_ms: float) -> list[Call]:
     calls: list[Call] = []
     pending: set = set()
     current = {"page": ""}
@@ -301,22 +313,20 @@ def capture(url: str, visits: list[tuple[str, str]], timeout_ms: float = 120_000
         calls.append(Call(page, body["output"], label(body), body, headers))
         pending.add(request)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            tab = context.new_page()
-            tab.on("request", on_request)
-            tab.on("requestfinished", lambda request: pending.discard(request))
-            tab.on("requestfailed", lambda request: pending.discard(request))
-            for page, path in visits:
-                current["page"] = page
-                tab.goto(url + path, wait_until="networkidle", timeout=timeout_ms)
-                deadline = time.monotonic() + timeout_ms / 1000
-                while pending and time.monotonic() < deadline:
-                    tab.wait_for_timeout(50)
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        tab = context.new_page()
+        tab.on("request", on_request)
+        tab.on("requestfinished", lambda request: pending.discard(request))
+        tab.on("requestfailed", lambda request: pending.discard(request))
+        for page, path in visits:
+            current["page"] = page
+            tab.goto(url + path, wait_until="networkidle", timeout=timeout_ms)
+            deadline = time.monotonic() + timeout_ms / 1000
+            while pending and time.monotonic() < deadline:
+                tab.wait_for_timeout(50)
+    finally:
+        context.close()
     return calls
 
 
@@ -686,8 +696,10 @@ def run(
     cohorts: int = COHORTS,
     workers: int = 0,
     say=lambda text: None,
+    browser=None,
 ) -> dict:
-    """The whole benchmark on the warehouse at `db`: choose, capture, restart, replay, report."""
+    """The whole benchmark on the warehouse at `db`: choose, capture, restart, replay, report.
+    `browser`: a Playwright browser already open in this process (the tests'), else one is launched."""
     load_before = os.getloadavg()
     started = time.perf_counter()
     sample = choose(db, clients, cohorts)
@@ -698,7 +710,7 @@ def run(
     )
     started = time.perf_counter()
     with serve(db, workers) as server:
-        calls = capture(server.url, sample.visits())
+        calls = capture(server.url, sample.visits(), browser=browser)
     seconds["capture"] = time.perf_counter() - started
     found = Counter(c.page for c in calls)
     say(f"captured {len(calls)} callback requests in {seconds['capture']:.0f} s: {dict(found)}")
