@@ -61,6 +61,17 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     recommend.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
     recommend.add_argument("--out", type=Path, required=True, help="the CSV file to write")
 
+    report = commands.add_parser("report", help="write a client's progress report as PDF")
+    report.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    report.add_argument("--client", required=True, help="the client_id")
+    report.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    report.add_argument("--today", type=_date, help="the day the numbers are for (default: the newest session date)")
+    report.add_argument(
+        "--from", dest="start", type=_date, help="start of the period shown (default: the episode's start)"
+    )
+    report.add_argument("--to", dest="end", type=_date, help="end of the period shown (default: --today)")
+    report.add_argument("--paper", choices=["a4", "letter"], default="a4", help="paper size (default a4)")
+
     columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
     columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
@@ -74,8 +85,10 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         command.add_argument("--port", type=int, default=8050, help="port (default 8050)")
         command.add_argument("--today", type=_date, help="the day the pages open on (default: the newest session)")
         command.add_argument(
-            "--workers", type=int, default=0, help="serve with gunicorn and this many worker processes (default: "
-            "Dash's development server)"
+            "--workers",
+            type=int,
+            default=0,
+            help="serve with gunicorn and this many worker processes (default: Dash's development server)",
         )
         if name == "demo":
             command.add_argument("--clients", type=int, default=300)
@@ -94,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         "quarantine": _quarantine,
         "metrics": _metrics,
         "recommend": _recommend,
+        "report": _report,
         "columns": _columns,
         "serve": _serve,
         "demo": _demo,
@@ -192,6 +206,25 @@ def _recommend(args, settings: Settings) -> int:
     counts = table["decision"].value_counts()
     summary = ", ".join(f"{counts.get(d, 0):,} {d}" for d in ("refer", "regress", "hold", "progress"))
     console.print(f"Recommendations as of {today.isoformat()}: {len(table):,} ({summary}) -> {args.out}")
+    return 0
+
+
+def _report(args, settings: Settings) -> int:
+    from hipline.progress import console
+    from reports.client_report import ReportError, write_client_report
+
+    def work(analytics):
+        try:
+            return write_client_report(analytics, args.client, args.out, args.start, args.end, args.paper)
+        except ReportError as e:
+            console.print(str(e))
+            return None
+
+    done = _on_analytics(args, settings, work)
+    if done is None or done[1] is None:
+        return 1
+    today, context = done
+    console.print(f"Progress report for {context['client']['display_name']} as of {today.isoformat()} -> {args.out}")
     return 0
 
 

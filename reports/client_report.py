@@ -1,0 +1,175 @@
+"""A client's progress report (SPEC §4): for the client, a referring doctor or an insurer.
+
+Client and period, clinician, adherence, pain baseline -> current with its MCID status in words,
+function scores with change and MCID status, the pain and adherence charts, current exercises and
+the recommended progressions with their reasons, red-flag notes, the day it was made, page x of y.
+Numbers come from the analytics layer (the same as `hipline metrics` and the pages); charts from the
+pages' figure builders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from analytics import Analytics
+from analytics.definitions import function_threshold
+from dashboard import figures
+from etl.instruments import INSTRUMENTS
+from reports.charts import svg
+
+TEMPLATES = Path(__file__).parent / "templates"
+PAPER = {"a4": "A4", "letter": "letter"}
+INSTRUMENT_LABELS = {i.code: i.label for i in INSTRUMENTS}
+HIGHER_IS_BETTER = {i.code: i.higher_is_better for i in INSTRUMENTS}
+
+# SPEC §2 in words, for a reader who is not a physiotherapist.
+PAIN_STATUS_WORDS = {
+    "improved": "clinically important improvement (pain down by 2 points or 30 % or more)",
+    "worse": "clinically important worsening (pain up by 2 points or more)",
+    "no important change": "no clinically important change",
+    "not enough data": "not enough data (no pain rating in the first two weeks or in the last two)",
+}
+FUNCTION_STATUS_WORDS = {
+    "improved": "clinically important improvement",
+    "worse": "clinically important worsening",
+    "no important change": "no clinically important change",
+    "not enough data": "not enough data (fewer than 2 scores)",
+}
+
+
+class ReportError(ValueError):
+    """A report that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+
+def _number(value, digits: int = 1) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
+
+
+def _signed(value) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{round(value, 1) + 0.0:+.1f}".replace("-", "−")  # + 0.0: no "−0.0"
+
+
+def _percent(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{round(100 * value):.0f} %"
+
+
+def _day(value) -> str:
+    return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%-d %b %Y")
+
+
+def client_context(analytics: Analytics, client_id: str, start: date | None = None, end: date | None = None) -> dict:
+    """Everything the client report shows, as plain values (also what the tests check)."""
+    client = analytics.client(client_id)
+    if client is None:
+        raise ReportError(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
+    period = Period(start or pd.Timestamp(client["start_date"]).date(), end or analytics.today)
+    if period.end < period.start:
+        raise ReportError(f"the period ends ({period.end}) before it starts ({period.start})")
+    first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    weekly = analytics.client_weekly(client_id)
+    sessions = analytics.sessions(client_id)
+    red_flags = analytics.red_flag_notes(client_id)
+    function = analytics.function_change(client_id)
+    measures = analytics.measures(client_id)
+    recommendations = analytics.recommendations(client_id)
+    pain_chart = figures.pain_chart(
+        analytics.pain_points(client_id), weekly, sessions, red_flags, client,
+        (first - pd.Timedelta(days=1), max(last, first + pd.Timedelta(days=14)) + pd.Timedelta(days=1)),
+    )  # fmt: skip
+    in_period = red_flags[(red_flags["session_date"] >= first) & (red_flags["session_date"] <= last)]
+    return {
+        "client": client,
+        "period": period,
+        "today": analytics.today,
+        "made_on": date.today(),
+        "adherence": {
+            "overall": _percent(client["adherence_overall"]),
+            "last_4_weeks": _percent(client["adherence_last_4_weeks"]),
+            "weeks": [
+                {
+                    "week": int(r.program_week),
+                    "attended": int(r.attended),
+                    "target": int(r.target),
+                    "adherence": _percent(r.adherence),
+                }
+                for r in weekly.itertuples(index=False)
+            ],
+        },
+        "pain": {
+            "baseline": _number(client["pain_baseline"]),
+            "current": _number(client["pain_current"]),
+            "trend": _signed(client["pain_trend_per_week"]),
+            "status": client["pain_status"],
+            "status_words": PAIN_STATUS_WORDS.get(client["pain_status"], client["pain_status"]),
+        },
+        "function": [
+            {
+                "instrument": INSTRUMENT_LABELS.get(r.instrument, r.instrument),
+                "first": _number(r.first_score),
+                "first_on": _day(r.first_on),
+                "latest": _number(r.latest_score),
+                "latest_on": _day(r.latest_on),
+                "change": _signed(r.change),
+                "threshold": f"{function_threshold(r.instrument).kind} {r.threshold:g}",
+                "status": r.status,
+                "status_words": FUNCTION_STATUS_WORDS.get(r.status, r.status),
+            }
+            for r in function.itertuples(index=False)
+        ],
+        "recommendations": [
+            {
+                "family": rec["family_label"] if isinstance(rec["family_label"], str) else rec["exercise"],
+                "exercise": rec["exercise"],
+                "dose": rec["dose"],
+                "decision": rec["decision"],
+                "next_exercise": rec["next_exercise"],
+                "next_dose": rec["next_dose"],
+                "evidence": list(rec["evidence"]),
+            }
+            for rec in recommendations.to_dict("records")
+        ],
+        "red_flags": [
+            {"day": _day(r.session_date), "signs": r.signs, "note": r.note} for r in in_period.itertuples(index=False)
+        ],
+        "charts": {
+            "pain": svg(pain_chart),
+            "adherence": svg(figures.adherence_bars(weekly), height=280),
+        },
+        "no_measures": measures.empty,
+    }
+
+
+def client_report_html(context: dict, paper: str = "a4") -> str:
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    template = environment.get_template("client.html")
+    return template.render(**context, paper=PAPER[paper], css=(TEMPLATES / "report.css").read_text())
+
+
+def write_client_report(
+    analytics: Analytics,
+    client_id: str,
+    out: Path,
+    start: date | None = None,
+    end: date | None = None,
+    paper: str = "a4",
+) -> dict:
+    """Write the client's progress report as PDF to `out`; returns what it shows."""
+    from weasyprint import HTML
+
+    context = client_context(analytics, client_id, start, end)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=client_report_html(context, paper), base_url=str(TEMPLATES)).write_pdf(out)
+    return context
