@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import dash_bootstrap_components as dbc
-import numpy as np
-import pandas as pd
 from dash import dcc, html
 
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
+from dashboard.formats import day, iso, missing, pain, parse_day, percent, signed
+
+__all__ = ["day", "iso", "missing", "pain", "parse_day", "percent", "signed"]  # re-exported for the pages as ui.*
 
 FLAG_LABELS = {
     "refer": "Refer",
@@ -19,12 +18,6 @@ FLAG_LABELS = {
     "plateau": "Plateau",
     "ready_to_progress": "Ready to progress",
 }
-PAIN_STATUS_WORDS = {
-    "improved": "improved",
-    "worse": "worse",
-    "no important change": "no important change",
-    "not enough data": "not enough data",
-}
 
 
 def _id(id) -> dict:
@@ -32,57 +25,12 @@ def _id(id) -> dict:
     return {"id": id} if id else {}
 
 
-def missing(value) -> bool:
-    """None, NaN (Python or numpy), NA, NaT; a list or array of values is not missing."""
-    if value is None:
-        return True
-    if isinstance(value, float | int):  # the common case, fast (numpy floats are floats too)
-        return value != value  # NaN is the only value not equal to itself
-    if isinstance(value, list | tuple | np.ndarray):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def percent(value) -> str:
-    """0.953 -> '95 %' (whole percent; an unknown value is a dash)."""
-    return "–" if missing(value) else f"{round(100 * value):.0f} %"
-
-
-def pain(value) -> str:
-    return "–" if missing(value) else f"{value:.1f}"
-
-
-def signed(value) -> str:
-    if missing(value):
-        return "–"
-    rounded = round(value, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return f"{rounded:+.1f}".replace("-", "−")
-
-
-def day(value) -> str:
-    """A date as the clinic reads it: 30 Oct 2026."""
-    if missing(value):
-        return "–"
-    return pd.Timestamp(value).strftime("%-d %b %Y")
-
-
-def iso(value) -> str | None:
-    return None if missing(value) else pd.Timestamp(value).date().isoformat()
-
-
-def parse_day(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
-
-
 def pain_change_text(baseline, current, status) -> str:
     """'3.4 → 1.8 (−1.6, improved)': the change is in words too, never colour alone."""
     if missing(baseline) and missing(current):
         return "no pain ratings"
     change = "" if missing(baseline) or missing(current) else f"{signed(current - baseline)}, "
-    return f"{pain(baseline)} → {pain(current)} ({change}{PAIN_STATUS_WORDS.get(status, status)})"
+    return f"{pain(baseline)} → {pain(current)} ({change}{status})"
 
 
 def flag_list(flags: str | None) -> list[str]:

@@ -44,6 +44,8 @@ INSTRUMENTS: tuple[Instrument, ...] = (
     ),
     Instrument("TUG_S", "Timed up and go (s)", 1, 300, False, ("TUG", "TIMED_UP_AND_GO")),
 )
+INSTRUMENT_LABELS: dict[str, str] = {i.code: i.label for i in INSTRUMENTS}
+HIGHER_IS_BETTER: dict[str, bool] = {i.code: i.higher_is_better for i in INSTRUMENTS}
 
 # Instruments scored from item responses (SPEC §1).
 ODI_SECTIONS, ODI_SECTION_MAX = 10, 5

@@ -19,13 +19,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from analytics import Analytics
 from analytics.definitions import function_threshold
 from dashboard import figures
-from etl.instruments import INSTRUMENTS
+from dashboard.formats import day, pain, percent, signed
+from etl.instruments import INSTRUMENT_LABELS
 from reports.charts import svg
 
 TEMPLATES = Path(__file__).parent / "templates"
 PAPER = {"a4": "A4", "letter": "letter"}
-INSTRUMENT_LABELS = {i.code: i.label for i in INSTRUMENTS}
-HIGHER_IS_BETTER = {i.code: i.higher_is_better for i in INSTRUMENTS}
 
 # SPEC §2 in words, for a reader who is not a physiotherapist.
 PAIN_STATUS_WORDS = {
@@ -50,24 +49,6 @@ class ReportError(ValueError):
 class Period:
     start: date
     end: date
-
-
-def _number(value, digits: int = 1) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:.{digits}f}"
-
-
-def _signed(value) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{round(value, 1) + 0.0:+.1f}".replace("-", "−")  # + 0.0: no "−0.0"
-
-
-def _percent(value) -> str:
-    return "–" if value is None or pd.isna(value) else f"{round(100 * value):.0f} %"
-
-
-def _day(value) -> str:
-    return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%-d %b %Y")
 
 
 def client_context(analytics: Analytics, client_id: str, start: date | None = None, end: date | None = None) -> dict:
@@ -96,33 +77,33 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
         "today": analytics.today,
         "made_on": date.today(),
         "adherence": {
-            "overall": _percent(client["adherence_overall"]),
-            "last_4_weeks": _percent(client["adherence_last_4_weeks"]),
+            "overall": percent(client["adherence_overall"]),
+            "last_4_weeks": percent(client["adherence_last_4_weeks"]),
             "weeks": [
                 {
                     "week": int(r.program_week),
                     "attended": int(r.attended),
                     "target": int(r.target),
-                    "adherence": _percent(r.adherence),
+                    "adherence": percent(r.adherence),
                 }
                 for r in weekly.itertuples(index=False)
             ],
         },
         "pain": {
-            "baseline": _number(client["pain_baseline"]),
-            "current": _number(client["pain_current"]),
-            "trend": _signed(client["pain_trend_per_week"]),
+            "baseline": pain(client["pain_baseline"]),
+            "current": pain(client["pain_current"]),
+            "trend": signed(client["pain_trend_per_week"]),
             "status": client["pain_status"],
             "status_words": PAIN_STATUS_WORDS.get(client["pain_status"], client["pain_status"]),
         },
         "function": [
             {
                 "instrument": INSTRUMENT_LABELS.get(r.instrument, r.instrument),
-                "first": _number(r.first_score),
-                "first_on": _day(r.first_on),
-                "latest": _number(r.latest_score),
-                "latest_on": _day(r.latest_on),
-                "change": _signed(r.change),
+                "first": pain(r.first_score),
+                "first_on": day(r.first_on),
+                "latest": pain(r.latest_score),
+                "latest_on": day(r.latest_on),
+                "change": signed(r.change),
                 "threshold": f"{function_threshold(r.instrument).kind} {r.threshold:g}",
                 "status": r.status,
                 "status_words": FUNCTION_STATUS_WORDS.get(r.status, r.status),
@@ -142,7 +123,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
             for rec in recommendations.to_dict("records")
         ],
         "red_flags": [
-            {"day": _day(r.session_date), "signs": r.signs, "note": r.note} for r in in_period.itertuples(index=False)
+            {"day": day(r.session_date), "signs": r.signs, "note": r.note} for r in in_period.itertuples(index=False)
         ],
         "charts": {
             "pain": svg(pain_chart),

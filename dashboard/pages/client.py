@@ -22,11 +22,9 @@ from dashboard import components as ui
 from dashboard import figures
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
-from etl.instruments import INSTRUMENTS
+from etl.instruments import HIGHER_IS_BETTER, INSTRUMENT_LABELS
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
-INSTRUMENT_LABELS = {i.code: i.label for i in INSTRUMENTS}
-HIGHER_IS_BETTER = {i.code: i.higher_is_better for i in INSTRUMENTS}
 DECISION_WORDS = {
     "progress": "Progress",
     "hold": "Hold",

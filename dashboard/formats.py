@@ -1,0 +1,54 @@
+"""Numbers and dates in clinic words, the same on the pages and in the reports (no dash here, so the
+reports can use it): 0.953 -> "95 %", -0.04 -> "+0.0", a missing value -> "–"."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+
+def missing(value) -> bool:
+    """None, NaN (Python or numpy), NA, NaT; a list or array of values is not missing."""
+    if value is None:
+        return True
+    if isinstance(value, float | int):  # the common case, fast (numpy floats are floats too)
+        return value != value  # NaN is the only value not equal to itself
+    if isinstance(value, list | tuple | np.ndarray):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def percent(value) -> str:
+    """0.953 -> '95 %' (whole percent; an unknown value is a dash)."""
+    return "–" if missing(value) else f"{round(100 * value):.0f} %"
+
+
+def pain(value) -> str:
+    return "–" if missing(value) else f"{value:.1f}"
+
+
+def signed(value) -> str:
+    if missing(value):
+        return "–"
+    rounded = round(value, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{rounded:+.1f}".replace("-", "−")
+
+
+def day(value) -> str:
+    """A date as the clinic reads it: 30 Oct 2026."""
+    if missing(value):
+        return "–"
+    return pd.Timestamp(value).strftime("%-d %b %Y")
+
+
+def iso(value) -> str | None:
+    return None if missing(value) else pd.Timestamp(value).date().isoformat()
+
+
+def parse_day(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
