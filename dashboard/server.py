@@ -28,6 +28,14 @@ class _Dashboard(BaseApplication):
         return create_app(self.db, self.today, self.red_flags).server
 
 
+def _warm_up(worker) -> None:
+    """Before a worker takes requests, let it render the page shell once: Dash's first-request setup and
+    the day's analytics build then happen here, not inside a clinician's first (possibly concurrent)
+    requests. (A fresh worker once answered its first callback with an error; see the closing note.)"""
+    response = worker.wsgi.test_client().get("/")
+    worker.log.info("worker %s warmed up: GET / %s", worker.pid, response.status_code)
+
+
 def serve_with_gunicorn(
     db: Path, host: str, port: int, workers: int, today: date | None = None, red_flags: Path | None = None
 ) -> None:
@@ -38,5 +46,6 @@ def serve_with_gunicorn(
         "timeout": 120,  # a first build at 10 000 clients, or an import, takes seconds
         "control_socket_disable": True,  # no control socket in the home directory
         "accesslog": None,
+        "post_worker_init": _warm_up,
     }
     _Dashboard(db, options, today, red_flags).run()
