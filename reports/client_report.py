@@ -14,17 +14,14 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from analytics import Analytics
 from analytics.definitions import function_threshold
 from dashboard import figures
 from dashboard.formats import day, pain, percent, signed
 from etl.instruments import INSTRUMENT_LABELS
-from reports.charts import svg
-
-TEMPLATES = Path(__file__).parent / "templates"
-PAPER = {"a4": "A4", "letter": "letter"}
+from reports import render
+from reports.charts import Chart
 
 # SPEC §2 in words, for a reader who is not a physiotherapist.
 PAIN_STATUS_WORDS = {
@@ -125,18 +122,17 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
         "red_flags": [
             {"day": day(r.session_date), "signs": r.signs, "note": r.note} for r in in_period.itertuples(index=False)
         ],
-        "charts": {
-            "pain": svg(pain_chart),
-            "adherence": svg(figures.adherence_bars(weekly), height=280),
-        },
+        "charts": {"pain": Chart(pain_chart), "adherence": Chart(figures.adherence_bars(weekly), height=280)},
         "no_measures": measures.empty,
     }
 
 
-def client_report_html(context: dict, paper: str = "a4") -> str:
-    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    template = environment.get_template("client.html")
-    return template.render(**context, paper=PAPER[paper], css=(TEMPLATES / "report.css").read_text())
+def client_report_pdf(
+    analytics: Analytics, client_id: str, start: date | None = None, end: date | None = None, paper: str = "a4"
+) -> tuple[bytes, dict]:
+    """The client's progress report as PDF bytes, and what it shows."""
+    context = client_context(analytics, client_id, start, end)
+    return render.pdf("client.html", context, context["charts"], paper), context
 
 
 def write_client_report(
@@ -148,9 +144,7 @@ def write_client_report(
     paper: str = "a4",
 ) -> dict:
     """Write the client's progress report as PDF to `out`; returns what it shows."""
-    from weasyprint import HTML
-
-    context = client_context(analytics, client_id, start, end)
+    document, context = client_report_pdf(analytics, client_id, start, end, paper)
     out.parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=client_report_html(context, paper), base_url=str(TEMPLATES)).write_pdf(out)
+    out.write_bytes(document)
     return context
