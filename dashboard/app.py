@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html
 from flask import send_file
 
-from dashboard import clinic_data, timing
+from dashboard import clinic_data, exports, timing
 from dashboard.clinic_data import ClinicData
 
 ASSETS = Path(__file__).parent / "assets"
@@ -106,6 +106,9 @@ def create_app(db: Path, today: date | None = None, red_flags: Path | None = Non
         update_title=None,
         serve_locally=True,
         suppress_callback_exceptions=True,
+        # The caseload's zip of progress reports runs as a background callback, in its own process; its
+        # state is in a folder every worker process of this warehouse shares (dashboard.exports).
+        background_callback_manager=exports.background_manager(Path(db)),
     )
     timing.install(app.server)
     bootstrap = _bootstrap_css()

@@ -7,13 +7,17 @@ the flags in priority order and the last session. A row opens the client.
 
 from __future__ import annotations
 
+from datetime import date
+
 import dash
 import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
+from dashboard import exports, zip_job
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 
@@ -107,7 +111,12 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                 className="page-head",
             ),
             ui.loading(html.Div(id="caseload-summary", className="flag-strip")),
-            html.Div(id="caseload-count", className="count-line"),
+            html.Div(
+                [html.Div(id="caseload-count", className="count-line"), _export_bar()], className="caseload-tools"
+            ),
+            _zip_running(),
+            exports.alert_area("caseload"),
+            html.Div(id="caseload-zip-status"),
             dag.AgGrid(
                 id="caseload-grid",
                 columnDefs=COLUMNS,
@@ -238,3 +247,144 @@ def open_client(cell):
     if not cell or not cell.get("rowId"):
         return dash.no_update
     return f"/clients/{cell['rowId']}"
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+def _export_bar() -> html.Div:
+    return html.Div(
+        [
+            html.Span("Export", className="export-label"),
+            exports.numbers_buttons("caseload"),
+            html.Div(
+                [
+                    exports.button(
+                        "All progress reports (zip)",
+                        "caseload-zip-start",
+                        primary=True,
+                        title="A progress report (PDF) for every active client of the clinician chosen, in one zip",
+                    ),
+                    exports.paper_select(),
+                ],
+                className="export-group",
+            ),
+            dcc.Download(id="caseload-numbers-download"),
+            dcc.Download(id="caseload-zip-download"),
+        ],
+        className="export-bar",
+        id="caseload-export",
+    )
+
+
+def _zip_running() -> html.Div:
+    """Shown while the zip is being made: how far it is, and a way to stop it."""
+    return html.Div(
+        [
+            html.Span("Progress reports", className="export-label"),
+            dbc.Progress(id="caseload-zip-bar", value=0, max=1, striped=True, animated=True, className="zip-bar"),
+            html.Span(id="caseload-zip-progress", className="zip-progress"),
+            exports.button("Cancel", "caseload-zip-cancel", title="Stop making the progress reports"),
+        ],
+        id="caseload-zip-running",
+        className="zip-running",
+        style={"display": "none"},
+    )
+
+
+def _staff_id(clinician: str | None) -> str | None:
+    return None if clinician in (None, EVERYONE) else clinician
+
+
+@callback(
+    Output("caseload-numbers-download", "data"),
+    Output("caseload-export-alert", "children"),
+    Input("caseload-export-xlsx", "n_clicks"),
+    Input("caseload-export-csv", "n_clicks"),
+    State("today", "date"),
+    State("caseload-clinician", "value"),
+    prevent_initial_call=True,
+)
+def export_numbers(_xlsx, _csv, today, clinician):
+    """The caseload of the clinician chosen (or everyone's) and its weekly pain, as XLSX or zipped CSV.
+    The region, flag and name filters narrow the grid only: the export is the whole caseload."""
+    fmt = exports.triggered_format()
+    if fmt is None:
+        return dash.no_update, dash.no_update
+    try:
+        from reports.tables import caseload_tables
+
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            tables = caseload_tables(analytics, _staff_id(clinician))
+            day = analytics.today
+        with timed("report"):
+            return exports.numbers_file(tables, fmt, f"caseload-{_staff_id(clinician) or 'all'}", day), None
+    except Exception as error:  # any failure is said in words on the page
+        return dash.no_update, exports.failed(error, "numbers")
+
+
+@callback(
+    Output("caseload-zip-download", "data"),
+    Output("caseload-zip-status", "children"),
+    Input("caseload-zip-start", "n_clicks"),
+    State("today", "date"),
+    State("caseload-clinician", "value"),
+    State(exports.PAPER_ID, "value"),
+    background=True,
+    progress=[
+        Output("caseload-zip-bar", "value"),
+        Output("caseload-zip-bar", "max"),
+        Output("caseload-zip-progress", "children"),
+    ],
+    progress_default=[0, 1, "starting…"],
+    running=[
+        (Output("caseload-zip-start", "disabled"), True, False),
+        (Output("caseload-zip-running", "style"), {}, {"display": "none"}),
+        (Output("caseload-zip-status", "hidden"), True, False),  # not the last run's message meanwhile
+    ],
+    cancel=[Input("caseload-zip-cancel", "n_clicks")],
+    interval=500,
+    prevent_initial_call=True,
+)
+def zip_reports(set_progress, _clicks, today, clinician, paper):
+    """Every active client's progress report in one zip. A background callback: Dash runs it in a fork
+    of the server process (dash.DiskcacheManager, see dashboard.app), which makes the zip in a fresh
+    process (dashboard.zip_job says why), shows each client done, and Cancel ends it. Nothing here may
+    take the analytics' lock: a fork made while another thread held it would wait for ever."""
+    data = clinic()
+    day = ui.parse_day(today) or data.today
+    staff_id = _staff_id(clinician)
+    who = staff_id or "all"
+    out = exports.zip_path(data.db, f"{who}.zip")
+
+    def progress(done: int, total: int, name: str) -> None:
+        set_progress([done, total, f"{done} of {total} · {name}"])
+
+    try:
+        made = zip_job.make_caseload_zip(
+            data.db,
+            staff_id,
+            out,
+            today=day,
+            paper=paper or "a4",
+            red_flags=data.red_flags,
+            progress=progress,
+            stop=exports.parent_gone(),
+        )
+        content = made.path.read_bytes()
+    except zip_job.ZipStopped:
+        return dash.no_update, dash.no_update
+    except zip_job.ZipFailed as error:
+        if error.readable:
+            return dash.no_update, exports.cannot("progress reports", str(error))
+        exports.log.error("the progress reports could not be made:\n%s", error)
+        return dash.no_update, exports.went_wrong("progress reports", "the reports' process failed")
+    finally:
+        out.unlink(missing_ok=True)
+    name = exports.file_name("progress-reports", who, day or date.today(), "zip")
+    reports = f"{made.clients} progress report{'' if made.clients == 1 else 's'}"
+    done = dbc.Alert(
+        f"{reports} made in {made.seconds:.0f} s: {name}", color="success", dismissable=True, className="py-2",
+        id="zip-done",
+    )  # fmt: skip
+    return dcc.send_bytes(content, name), done

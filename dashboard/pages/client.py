@@ -19,7 +19,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from analytics.decisions import DecisionError, Prescription, read_decisions, record
 from analytics.definitions import DECISIONS, function_threshold
 from dashboard import components as ui
-from dashboard import figures
+from dashboard import exports, figures
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 from etl.instruments import HIGHER_IS_BETTER, INSTRUMENT_LABELS
@@ -84,10 +84,16 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                         clearable=True,
                         style={"width": "360px", "maxWidth": "100%"},
                     ),
-                    html.Span("of the charts and the session log", className="text-muted small"),
+                    html.Span("of the charts, the session log and the exports", className="text-muted small"),
+                    exports.export_bar(
+                        "client",
+                        "Progress report (PDF)",
+                        "The client's progress report for the period shown, with the pain and adherence charts",
+                    ),
                 ],
                 className="range-control",
             ),
+            exports.alert_area("client"),
             ui.section("Pain", ui.loading(dcc.Graph(id="client-pain", config=GRAPH_CONFIG)), id="pain-section"),
             ui.section("Function", ui.loading(html.Div(id="client-function", className="function-charts"))),
             html.Div(
@@ -615,3 +621,61 @@ def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, leve
     done = "accepted" if pending["action"] == "accept" else "overridden"
     message = ui.alert(f"Recommendation {done}; the recommendations below are updated.", "success", id="decision-done")
     return False, "", {"ladder": pending["ladder"], "at": pd.Timestamp.now().isoformat()}, by, message
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+@callback(
+    Output("client-report-download", "data"),
+    Output("client-export-alert", "children"),
+    Input("client-export-pdf", "n_clicks"),
+    State("today", "date"),
+    State("client-id", "data"),
+    State("client-range", "start_date"),
+    State("client-range", "end_date"),
+    State(exports.PAPER_ID, "value"),
+    running=[(Output("client-export-pdf", "disabled"), True, False)],
+    prevent_initial_call=True,
+)
+def export_report(_clicks, today, client_id, start, end, paper):
+    """The progress report of the period shown, as of the day reviewed, as PDF."""
+    try:
+        from reports.client_report import client_context, client_report_from_context
+
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            context = client_context(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
+            day = analytics.today
+        with timed("report"):  # after letting go of the analytics: the other callbacks need them meanwhile
+            document = client_report_from_context(context, paper or "a4")
+    except Exception as error:  # any failure is said in words on the page
+        return dash.no_update, exports.failed(error, "progress report")
+    return dcc.send_bytes(document, exports.file_name("progress-report", client_id, day, "pdf")), None
+
+
+@callback(
+    Output("client-numbers-download", "data"),
+    Output("client-export-alert", "children", allow_duplicate=True),
+    Input("client-export-xlsx", "n_clicks"),
+    Input("client-export-csv", "n_clicks"),
+    State("today", "date"),
+    State("client-id", "data"),
+    State("client-range", "start_date"),
+    State("client-range", "end_date"),
+    prevent_initial_call=True,
+)
+def export_numbers(_xlsx, _csv, today, client_id, start, end):
+    """The numbers behind the client's charts and tables, of the period shown, as XLSX or zipped CSV."""
+    fmt = exports.triggered_format()
+    if fmt is None:
+        return dash.no_update, dash.no_update
+    try:
+        from reports.tables import client_tables
+
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            tables = client_tables(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
+            day = analytics.today
+        with timed("report"):
+            return exports.numbers_file(tables, fmt, client_id, day), None
+    except Exception as error:
+        return dash.no_update, exports.failed(error, "numbers")

@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.definitions import ADHERENT, FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
-from dashboard import figures
+from dashboard import exports, figures
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 
@@ -201,10 +201,23 @@ def cohort_page(cohort_id: str | None = None, **_query) -> html.Div:
                             html.P(_cohort_line(cohort), className="page-subtitle", id="cohort-facts"),
                         ]
                     ),
-                    dcc.Link("All cohorts", href="/cohorts", className="btn btn-outline-secondary btn-sm back-link"),
+                    html.Div(
+                        [
+                            exports.export_bar(
+                                "cohort",
+                                "Cohort report (PDF)",
+                                "The cohort's report as of the day reviewed: roll-ups, members and charts",
+                            ),
+                            dcc.Link(
+                                "All cohorts", href="/cohorts", className="btn btn-outline-secondary btn-sm back-link"
+                            ),
+                        ],
+                        className="cohort-actions",
+                    ),
                 ],
                 className="page-head cohort-head",
             ),
+            exports.alert_area("cohort"),
             ui.loading(html.Div(id="cohort-stats", className="stats")),
             html.Div(id="cohort-empty"),
             html.Div(
@@ -402,6 +415,60 @@ def open_member(cell: dict | None) -> str:
     if not cell or not cell.get("rowId"):
         return dash.no_update
     return f"/clients/{cell['rowId']}"
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+@callback(
+    Output("cohort-report-download", "data"),
+    Output("cohort-export-alert", "children"),
+    Input("cohort-export-pdf", "n_clicks"),
+    State("today", "date"),
+    State("cohort-id", "data"),
+    State(exports.PAPER_ID, "value"),
+    running=[(Output("cohort-export-pdf", "disabled"), True, False)],
+    prevent_initial_call=True,
+)
+def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None):
+    """The cohort's report as of the day reviewed, as PDF."""
+    try:
+        from reports.cohort_report import cohort_context, cohort_report_from_context
+
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            context = cohort_context(analytics, cohort_id)
+            day = analytics.today
+        with timed("report"):  # after letting go of the analytics: the other callbacks need them meanwhile
+            document = cohort_report_from_context(context, paper or "a4")
+    except Exception as error:  # any failure is said in words on the page
+        return dash.no_update, exports.failed(error, "cohort report")
+    return dcc.send_bytes(document, exports.file_name("cohort-report", cohort_id, day, "pdf")), None
+
+
+@callback(
+    Output("cohort-numbers-download", "data"),
+    Output("cohort-export-alert", "children", allow_duplicate=True),
+    Input("cohort-export-xlsx", "n_clicks"),
+    Input("cohort-export-csv", "n_clicks"),
+    State("today", "date"),
+    State("cohort-id", "data"),
+    prevent_initial_call=True,
+)
+def export_numbers(_xlsx, _csv, today: str | None, cohort_id: str):
+    """The numbers behind the cohort's roll-ups and charts, as XLSX or zipped CSV."""
+    fmt = exports.triggered_format()
+    if fmt is None:
+        return dash.no_update, dash.no_update
+    try:
+        from reports.tables import cohort_tables
+
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            tables = cohort_tables(analytics, cohort_id)
+            day = analytics.today
+        with timed("report"):
+            return exports.numbers_file(tables, fmt, cohort_id, day), None
+    except Exception as error:
+        return dash.no_update, exports.failed(error, "numbers")
 
 
 # --- words -----------------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""The export controls of the client, cohort and caseload pages (SPEC §4 "Exports"), and what their
+callbacks share: file names, the download, a readable alert instead of a traceback, and the
+background-callback manager the caseload's zip of progress reports runs under.
+
+The reports themselves are made by `reports/` (imported when first asked for: WeasyPrint and the
+report modules take about a second to import, which the pages' start-up should not pay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import components as ui
+
+log = logging.getLogger(__name__)
+
+PAPER_ID = "export-paper"  # one id on every page: the paper chosen is remembered across pages
+PAPERS = [{"label": "A4", "value": "a4"}, {"label": "Letter", "value": "letter"}]
+STALE_SECONDS = 3600  # a zip left behind by a cancelled run is removed after an hour
+
+
+def paper_select() -> html.Div:
+    return html.Div(
+        [
+            html.Label("Paper", htmlFor=PAPER_ID, className="visually-hidden"),
+            dbc.Select(
+                id=PAPER_ID,
+                options=PAPERS,
+                value="a4",
+                size="sm",
+                persistence=True,
+                persistence_type="local",
+                className="export-paper",
+            ),
+        ],
+        title="Paper size of the PDF reports",
+    )
+
+
+def button(label: str, id: str, *, primary: bool = False, title: str | None = None) -> dbc.Button:
+    return dbc.Button(
+        label, id=id, size="sm", color="primary" if primary else "secondary", outline=not primary, title=title
+    )
+
+
+def export_bar(prefix: str, pdf_label: str, pdf_title: str) -> html.Div:
+    """'Export  [<pdf_label>] [A4 v]  [Numbers (XLSX)] [Numbers (CSV)]', their downloads and an alert.
+    Ids: <prefix>-export-pdf, -export-xlsx, -export-csv, -report-download, -numbers-download,
+    -export-alert."""
+    return html.Div(
+        [
+            html.Span("Export", className="export-label"),
+            html.Div(
+                [button(pdf_label, f"{prefix}-export-pdf", primary=True, title=pdf_title), paper_select()],
+                className="export-group",
+            ),
+            numbers_buttons(prefix),
+            dcc.Download(id=f"{prefix}-report-download"),
+            dcc.Download(id=f"{prefix}-numbers-download"),
+        ],
+        className="export-bar",
+        id=f"{prefix}-export",
+    )
+
+
+def numbers_buttons(prefix: str) -> html.Div:
+    title = "The numbers behind the charts and tables: one sheet (XLSX) or one file (CSV, zipped) per table"
+    return html.Div(
+        [
+            button("Numbers (XLSX)", f"{prefix}-export-xlsx", title=title),
+            button("Numbers (CSV)", f"{prefix}-export-csv", title=title),
+        ],
+        className="export-group",
+    )
+
+
+def alert_area(prefix: str) -> html.Div:
+    return html.Div(id=f"{prefix}-export-alert", className="export-alert")
+
+
+# --- what the callbacks share ----------------------------------------------------------------------
+
+
+def file_name(kind: str, key: str, day: date, suffix: str) -> str:
+    """'progress-report_C-00002_2026-10-30.pdf': what, whose, as of which day."""
+    from reports.tables import file_name as safe
+
+    return f"{kind}_{safe(key)}_{day.isoformat()}.{suffix}"
+
+
+def numbers_file(tables, fmt: str, key: str, day: date) -> dict:
+    """The tables as a workbook or a zip of CSVs, as a download."""
+    from reports.tables import export
+
+    content = export(tables, fmt, key)
+    return dcc.send_bytes(content, file_name("numbers", key, day, "xlsx" if fmt == "xlsx" else "zip"))
+
+
+def failed(error: Exception, what: str) -> dbc.Alert:
+    """A report that could not be made, in words: the reports' own message for what the viewer can
+    change (an unknown client, a period that ends before it starts); otherwise a plain sentence, and
+    the traceback goes to the server's log, never to the page."""
+    try:
+        from reports.client_report import ReportError
+    except ImportError:  # the reports cannot be made at all: said below, with the cause in the log
+        ReportError = ()
+
+    if isinstance(error, ReportError):
+        return cannot(what, str(error))
+    log.error("the %s could not be made", what, exc_info=error)
+    return went_wrong(what, type(error).__name__)
+
+
+def cannot(what: str, reason: str) -> dbc.Alert:
+    """'No progress report: there is no client 'C-99999' in the warehouse as of 2026-10-30.'"""
+    reason = reason.strip().rstrip(".")
+    return ui.alert(f"No {what}: {reason[:1].lower()}{reason[1:]}.", id="export-error")
+
+
+def went_wrong(what: str, kind: str) -> dbc.Alert:
+    return ui.alert(f"The {what} could not be made ({kind}); the server's log has the details.", "danger",
+                    id="export-error")  # fmt: skip
+
+
+def triggered_format() -> str | None:
+    """'xlsx' or 'csv' from the id of the Numbers button that was clicked."""
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, str) or not (dash.ctx.triggered and dash.ctx.triggered[0]["value"]):
+        return None
+    return trigger.rsplit("-", 1)[-1] if trigger.endswith(("-xlsx", "-csv")) else None
+
+
+# --- the background jobs (the caseload's zip of progress reports) ----------------------------------
+
+
+def jobs_folder(db: Path) -> Path:
+    """Where background jobs keep their state and their files: one folder per warehouse in the system's
+    temporary folder, the same for every worker process serving it (gunicorn's workers share the
+    jobs), never in the repository or beside the data."""
+    key = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"hipline-jobs-{os.getuid()}" / key
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def background_manager(db: Path) -> dash.DiskcacheManager:
+    import diskcache
+
+    return dash.DiskcacheManager(diskcache.Cache(str(jobs_folder(db) / "cache")))
+
+
+def zip_path(db: Path, name: str) -> Path:
+    """A fresh file for a zip being made; files that a cancelled (killed) run left behind go first."""
+    folder = jobs_folder(db) / "zips"
+    folder.mkdir(exist_ok=True)
+    now = time.time()
+    for old in folder.iterdir():
+        try:
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except FileNotFoundError:
+            pass
+    return folder / f"{os.getpid()}-{time.time_ns()}-{name}"
+
+
+def parent_gone() -> Callable[[], bool]:
+    """For a job running in its own process: true once the server process that started it has ended,
+    so an orphaned job stops instead of making reports nobody will fetch."""
+    parent = os.getppid()
+    return lambda: os.getppid() != parent
