@@ -61,16 +61,35 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     recommend.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
     recommend.add_argument("--out", type=Path, required=True, help="the CSV file to write")
 
-    report = commands.add_parser("report", help="write a client's progress report as PDF")
+    report = commands.add_parser(
+        "report",
+        help="progress reports: a client's, a cohort's or a whole caseload's, as PDF, or their numbers as CSV/XLSX",
+    )
     report.add_argument("--db", type=Path, default=settings.db, help=db_help)
-    report.add_argument("--client", required=True, help="the client_id")
-    report.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    about = report.add_mutually_exclusive_group(required=True)
+    about.add_argument("--client", help="a client's progress report (client_id)")
+    about.add_argument("--cohort", help="a cohort's report for its instructor (cohort_id)")
+    about.add_argument(
+        "--caseload", metavar="STAFF_ID", help="every active client of a clinician ('all': everyone's): a zip of PDFs"
+    )
+    report.add_argument(
+        "--out", type=Path, required=True, help="the file to write (.pdf; .zip for a caseload or CSV; .xlsx)"
+    )
+    report.add_argument(
+        "--format",
+        choices=["pdf", "csv", "xlsx"],
+        default="pdf",
+        help="pdf (default), or the numbers behind every chart and table: csv (a zip, or a folder) or xlsx",
+    )
     report.add_argument("--today", type=_date, help="the day the numbers are for (default: the newest session date)")
     report.add_argument(
         "--from", dest="start", type=_date, help="start of the period shown (default: the episode's start)"
     )
     report.add_argument("--to", dest="end", type=_date, help="end of the period shown (default: --today)")
     report.add_argument("--paper", choices=["a4", "letter"], default="a4", help="paper size (default a4)")
+    report.add_argument(
+        "--workers", type=int, default=2, help="processes laying out a caseload's PDFs (default 2; 1: none)"
+    )
 
     columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
     columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
@@ -211,11 +230,14 @@ def _recommend(args, settings: Settings) -> int:
 
 def _report(args, settings: Settings) -> int:
     from hipline.progress import console
-    from reports.client_report import ReportError, write_client_report
+    from reports.client_report import ReportError
+
+    if args.caseload is not None and args.format == "pdf":
+        return _caseload_zip(args, settings)
 
     def work(analytics):
         try:
-            return write_client_report(analytics, args.client, args.out, args.start, args.end, args.paper)
+            return _write_report(analytics, args)
         except ReportError as e:
             console.print(str(e))
             return None
@@ -223,8 +245,64 @@ def _report(args, settings: Settings) -> int:
     done = _on_analytics(args, settings, work)
     if done is None or done[1] is None:
         return 1
-    today, context = done
-    console.print(f"Progress report for {context['client']['display_name']} as of {today.isoformat()} -> {args.out}")
+    today, what = done
+    console.print(f"{what} as of {today.isoformat()} -> {args.out}")
+    return 0
+
+
+def _write_report(analytics, args) -> str:
+    """Write what `hipline report` asked for; returns what it was, in words."""
+    from reports import tables
+    from reports.client_report import write_client_report
+    from reports.cohort_report import cohort_report_pdf
+
+    if args.format == "pdf" and args.client is not None:
+        context = write_client_report(analytics, args.client, args.out, args.start, args.end, args.paper)
+        return f"Progress report for {context['client']['display_name']}"
+    if args.format == "pdf":
+        document, context = cohort_report_pdf(analytics, args.cohort, args.paper)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(document)
+        return f"Cohort report for {context['cohort']['name']}"
+    if args.client is not None:
+        numbers, prefix = tables.client_tables(analytics, args.client, args.start, args.end), args.client
+    elif args.cohort is not None:
+        numbers, prefix = tables.cohort_tables(analytics, args.cohort), args.cohort
+    else:
+        staff = _staff_id(analytics, args.caseload)
+        numbers, prefix = tables.caseload_tables(analytics, staff), f"caseload_{args.caseload}"
+    written = tables.write(numbers, args.format, prefix, args.out)
+    return f"The numbers of {prefix} ({written}: {', '.join(numbers)})"
+
+
+def _staff_id(analytics, asked: str) -> str | None:
+    """`all` means every clinician; any other id must be on the staff roster."""
+    from reports.client_report import ReportError
+
+    if asked.lower() == "all":
+        return None
+    if asked not in set(analytics.staff()["staff_id"]):
+        raise ReportError(f"there is no staff member {asked!r} on the roster")
+    return asked
+
+
+def _caseload_zip(args, settings: Settings) -> int:
+    from analytics.red_flags import RED_FLAGS_FILE
+    from hipline.progress import console, report_progress
+    from reports.caseload import write_caseload_zip
+    from reports.client_report import ReportError
+
+    staff = None if args.caseload.lower() == "all" else args.caseload
+    try:
+        with report_progress() as tick:
+            done = write_caseload_zip(
+                args.db, staff, args.out, today=args.today, start=args.start, end=args.end, paper=args.paper,
+                red_flags=settings.red_flags or RED_FLAGS_FILE, progress=tick, workers=args.workers,
+            )  # fmt: skip
+    except (FileNotFoundError, ValueError, ReportError) as e:
+        console.print(str(e))
+        return 1
+    console.print(f"{done.clients} progress reports in {done.seconds:.0f} s -> {done.path}")
     return 0
 
 

@@ -38,6 +38,22 @@ def simulation_progress() -> Iterator:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+@contextlib.contextmanager
+def report_progress() -> Iterator:
+    """The caseload export's bar: reports written of all, the client just done, time left."""
+    with Progress(
+        TextColumn("Progress reports"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda done, total, name: bar.update(task, completed=done, total=total, description=name)
+
+
 class LoadProgressBar:
     """A bar over the bytes of the files being loaded; the spinner and the clock show a large file
     is still being worked on."""

@@ -48,14 +48,20 @@ class Period:
     end: date
 
 
+def client_period(client: dict, start: date | None, end: date | None, today: date) -> Period:
+    """The period a report covers: by default from the episode's start to the day reviewed."""
+    period = Period(start or pd.Timestamp(client["start_date"]).date(), end or today)
+    if period.end < period.start:
+        raise ReportError(f"the period ends ({period.end}) before it starts ({period.start})")
+    return period
+
+
 def client_context(analytics: Analytics, client_id: str, start: date | None = None, end: date | None = None) -> dict:
     """Everything the client report shows, as plain values (also what the tests check)."""
     client = analytics.client(client_id)
     if client is None:
         raise ReportError(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
-    period = Period(start or pd.Timestamp(client["start_date"]).date(), end or analytics.today)
-    if period.end < period.start:
-        raise ReportError(f"the period ends ({period.end}) before it starts ({period.start})")
+    period = client_period(client, start, end, analytics.today)
     first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
     weekly = analytics.client_weekly(client_id)
     sessions = analytics.sessions(client_id)
@@ -132,7 +138,13 @@ def client_report_pdf(
 ) -> tuple[bytes, dict]:
     """The client's progress report as PDF bytes, and what it shows."""
     context = client_context(analytics, client_id, start, end)
-    return render.pdf("client.html", context, context["charts"], paper), context
+    return client_report_from_context(context, paper), context
+
+
+def client_report_from_context(context: dict, paper: str = "a4") -> bytes:
+    """The PDF of a context made by `client_context`: needs no warehouse (the pages make the context
+    while they hold the analytics, and lay out the PDF after letting go)."""
+    return render.pdf("client.html", context, context["charts"], paper)
 
 
 def write_client_report(

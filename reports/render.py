@@ -47,14 +47,30 @@ class _Fetcher(URLFetcher):
 
     def fetch(self, url, headers=None):
         if url.startswith("chart:"):
-            chart = self.rendering.result()[self.names.index(url.removeprefix("chart:"))]
+            chart = self.rendering.result(timeout=120)[self.names.index(url.removeprefix("chart:"))]
             return URLFetcherResponse(url, chart, {"Content-Type": "image/svg+xml"})
         return super().fetch(url, headers)
 
 
 def pdf(template: str, context: dict, charts: dict[str, Chart], paper: str = "a4") -> bytes:
     """The report laid out on A4 or Letter pages, with its charts, as PDF bytes."""
-    fetcher = _Fetcher(list(charts), render_later(list(charts.values())))
+    return _layout(html(template, context), list(charts), render_later(list(charts.values())), paper)
+
+
+def pdf_of(document: str, chart_names: list[str], chart_svgs: list[str], paper: str = "a4") -> bytes:
+    """A report's HTML and its charts already rendered, as PDF bytes: what the caseload export's
+    worker processes run (they need no warehouse and no Chromium)."""
+    rendered: Future = Future()
+    rendered.set_result(chart_svgs)
+    return _layout(document, chart_names, rendered, paper)
+
+
+def _layout(document: str, chart_names: list[str], rendering: Future, paper: str) -> bytes:
     stylesheets, fonts = _stylesheets(paper)
-    document = HTML(string=html(template, context), base_url=str(TEMPLATES), url_fetcher=fetcher)
-    return document.write_pdf(stylesheets=stylesheets, font_config=fonts)
+    page = HTML(string=document, base_url=str(TEMPLATES), url_fetcher=_Fetcher(chart_names, rendering))
+    return page.write_pdf(stylesheets=stylesheets, font_config=fonts)
+
+
+def warm() -> None:
+    """Load WeasyPrint's fonts and stylesheets, so a worker's first report is not the slow one."""
+    pdf_of("<p>hipline</p>", [], [])

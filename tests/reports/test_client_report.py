@@ -4,49 +4,14 @@
 from __future__ import annotations
 
 import csv
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from analytics import Analytics, Scope
-from tests.conftest import chromium_path, in_ci, query
+from tests.conftest import query
+from tests.reports.pdfs import dark_share, hipline, pdf_info, pdf_text
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _needs_chromium_and_poppler():
-    if chromium_path() is None or shutil.which("pdftotext") is None:
-        if in_ci():
-            pytest.fail("CI=true but Chromium or poppler-utils is missing: the report tests must run in CI")
-        pytest.skip("the charts need Chromium (kaleido) and the checks poppler-utils")
-
-
-def hipline(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hipline.cli", *args], capture_output=True, text=True, timeout=300)
-
-
-def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def pdf_info(pdf: Path) -> dict[str, str]:
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
-
-
-def dark_share(pdf: Path, page: int, top: float, bottom: float) -> float:
-    """The share of non-white pixels in a band of a page (0 = top, 1 = bottom), from pdftoppm's PGM."""
-    raw = subprocess.run(
-        ["pdftoppm", "-gray", "-r", "40", "-f", str(page), "-l", str(page), str(pdf)], capture_output=True, check=True
-    ).stdout
-    header, pixels = raw.split(b"\n", 3)[:3], raw.split(b"\n", 3)[3]
-    width, height = (int(v) for v in header[1].split())
-    band = pixels[int(top * height) * width : int(bottom * height) * width]
-    return sum(1 for value in band if value < 200) / max(len(band), 1)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,92 @@
+"""A cohort's report (SPEC §4) for its instructor: who is in the class, how regularly they come, and
+how their pain moves — the roll-ups of SPEC §2 with the cohort page's charts.
+
+Numbers come from the analytics layer (the same as `hipline metrics` and the cohort page), charts from
+the pages' figure builders.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from analytics import Analytics
+from analytics.definitions import ADHERENT
+from dashboard import figures
+from dashboard.formats import pain, percent, signed
+from reports import render
+from reports.charts import Chart
+from reports.client_report import PAIN_STATUS_WORDS, ReportError
+
+
+def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
+    """Everything the cohort report shows, as plain values (also what the tests check)."""
+    roster = analytics.cohorts()
+    found = roster[roster["cohort_id"] == cohort_id]
+    if found.empty:
+        raise ReportError(f"there is no cohort {cohort_id!r} in the warehouse")
+    cohort = found.iloc[0].to_dict()
+    summary = analytics.cohort_summary()
+    rolled = summary[summary["cohort_id"] == cohort_id].to_dict("records")
+    members = analytics.cohort_members(cohort_id).sort_values(["display_name", "client_id"], kind="stable")
+    weekly = analytics.cohort_weekly(cohort_id)
+    grid = analytics.attendance_grid(cohort_id)
+    return {
+        "cohort": cohort,
+        "start_date": _day_or_none(cohort["start_date"]),
+        "today": analytics.today,
+        "made_on": date.today(),
+        "roll_up": _roll_up(rolled[0]) if rolled else None,
+        "members": [
+            {
+                "name": m.display_name if isinstance(m.display_name, str) else m.client_id,
+                "client_id": m.client_id,
+                "week": m.program_week,
+                "adherence_overall": percent(m.adherence_overall),
+                "adherence_last_4_weeks": percent(m.adherence_last_4_weeks),
+                "pain": f"{pain(m.pain_baseline)} → {pain(m.pain_current)}",
+                "pain_status": m.pain_status,
+                "pain_change": signed(m.pain_current - m.pain_baseline),
+                "flags": (m.flags or "").replace(";", ", ").replace("_", " "),
+            }
+            for m in members.itertuples(index=False)
+        ],
+        "weeks_without_interval": [int(w) for w in weekly.loc[weekly["n"] == 1, "program_week"]],
+        "pain_status_words": PAIN_STATUS_WORDS,
+        "adherent_threshold": percent(ADHERENT),
+        "charts": {
+            "adherence": Chart(figures.adherence_distribution(members), height=280),
+            "pain": Chart(figures.cohort_pain_by_week([(str(cohort["name"]), weekly)]), height=300),
+            "attendance": Chart(figures.attendance_heatmap(grid), height=max(220, 60 + 22 * len(members))),
+        },
+    }
+
+
+def _day_or_none(value) -> date | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _roll_up(row: dict) -> dict:
+    members = int(row["members"])
+    with_pain = int(row["members_with_pain_data"])
+    return {
+        "members": members,
+        "adherence_median": percent(row["adherence_median"]),
+        "quartiles": f"{percent(row['adherence_q1'])} – {percent(row['adherence_q3'])}",
+        "share_adherent": percent(row["share_adherent"]),
+        "adherent": round(row["share_adherent"] * members),
+        "improved": round(row["share_improved"] * members),
+        "share_improved": percent(row["share_improved"]),
+        "with_pain_data": with_pain,
+    }
+
+
+def cohort_report_from_context(context: dict, paper: str = "a4") -> bytes:
+    """The PDF of a context made by `cohort_context` (needs no warehouse)."""
+    return render.pdf("cohort.html", context, context["charts"], paper)
+
+
+def cohort_report_pdf(analytics: Analytics, cohort_id: str, paper: str = "a4") -> tuple[bytes, dict]:
+    context = cohort_context(analytics, cohort_id)
+    return cohort_report_from_context(context, paper), context

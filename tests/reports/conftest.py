@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import chromium_path, in_ci
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _needs_chromium_and_poppler():
+    if chromium_path() is None or shutil.which("pdftotext") is None:
+        if in_ci():
+            pytest.fail("CI=true but Chromium or poppler-utils is missing: the report tests must run in CI")
+        pytest.skip("the charts need Chromium (kaleido) and the checks poppler-utils")

@@ -1,0 +1,40 @@
+"""Reading reports back: the CLI, pdftotext, pdfinfo, and how much ink a band of a page has."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def hipline(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hipline.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def pdf_text(pdf: Path | bytes) -> str:
+    source = ["-"] if isinstance(pdf, bytes) else [str(pdf)]
+    run = subprocess.run(
+        ["pdftotext", *source, "-"], input=pdf if isinstance(pdf, bytes) else None, capture_output=True, check=True
+    )
+    return run.stdout.decode()
+
+
+def words(pdf: Path | bytes) -> str:
+    """The text with every run of white space made one space (table cells wrap)."""
+    return " ".join(pdf_text(pdf).split())
+
+
+def pdf_info(pdf: Path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
+
+
+def dark_share(pdf: Path, page: int, top: float, bottom: float) -> float:
+    """The share of non-white pixels in a band of a page (0 = top, 1 = bottom), from pdftoppm's PGM."""
+    raw = subprocess.run(
+        ["pdftoppm", "-gray", "-r", "40", "-f", str(page), "-l", str(page), str(pdf)], capture_output=True, check=True
+    ).stdout
+    header, pixels = raw.split(b"\n", 3)[:3], raw.split(b"\n", 3)[3]
+    width, height = (int(v) for v in header[1].split())
+    band = pixels[int(top * height) * width : int(bottom * height) * width]
+    return sum(1 for value in band if value < 200) / max(len(band), 1)
