@@ -2,9 +2,9 @@
 what that process imports).
 
 Why a fresh process: Dash runs a background callback in a *fork* of the server process. A fork copies
-the server's memory but not its threads: the reports' chart renderer (a thread pool and kaleido's
-Chromium server, `reports.charts`) would look started in the copy and never answer, and any lock
-another thread held at the fork stays held. So the forked job only relays: it starts this module's
+the server's memory but not its threads: any lock another thread held at the fork stays held (the
+reports' chart renderer, `reports.charts`, forgets its thread and Chromium in a fork, but DuckDB,
+Flask and the pages' caches hold threads and locks too). So the forked job only relays: it starts this module's
 `_work` with "spawn", passes on each client done to the progress bar, and asks it to stop (between two
 clients) when the job ends early. Cancel on the page kills the forked job and, with it, every process
 it started (Dash's DiskcacheManager kills the whole tree).

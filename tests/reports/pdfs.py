@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 
-def hipline(*args: str) -> subprocess.CompletedProcess:
+def hipline_process(*args: str) -> subprocess.CompletedProcess:
+    """`hipline ...` as a user runs it: a fresh process (Chromium starts anew: about 4 s more)."""
     return subprocess.run([sys.executable, "-m", "hipline.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def hipline(*args: str) -> SimpleNamespace:
+    """`hipline ...` in this process (the chart renderer stays warm between calls). Its output with
+    every run of white space made one space: the console wraps long lines."""
+    from hipline.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return SimpleNamespace(
+        returncode=code, stdout=" ".join(out.getvalue().split()), stderr=" ".join(err.getvalue().split())
+    )
 
 
 def pdf_text(pdf: Path | bytes) -> str:

@@ -9,16 +9,14 @@ import pytest
 
 from analytics import Analytics, Scope
 from tests.conftest import query
-from tests.reports.pdfs import dark_share, hipline, pdf_info, pdf_text
+from tests.reports.pdfs import dark_share, hipline, hipline_process, pdf_info, pdf_text
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def numbers(demo_warehouse, tmp_path_factory) -> dict[str, dict]:
-    out = tmp_path_factory.mktemp("metrics")
-    assert hipline("metrics", "--db", str(demo_warehouse), "--out", str(out)).returncode == 0
-    with open(out / "client_metrics.csv", encoding="utf-8") as f:
+def numbers(metrics) -> dict[str, dict]:
+    with open(metrics / "client_metrics.csv", encoding="utf-8") as f:
         return {row["client_id"]: row for row in csv.DictReader(f)}
 
 
@@ -34,7 +32,7 @@ def test_the_report_shows_the_numbers_of_hipline_metrics_and_the_recommendations
         mine = recs[recs["client_id"] == client_id]
         today = analytics.today
     pdf = tmp_path / "report.pdf"
-    done = hipline("report", "--db", str(demo_warehouse), "--client", client_id, "--out", str(pdf))
+    done = hipline_process("report", "--db", str(demo_warehouse), "--client", client_id, "--out", str(pdf))
     assert done.returncode == 0, done.stdout + done.stderr
 
     text = " ".join(pdf_text(pdf).split())

@@ -22,13 +22,6 @@ pytestmark = pytest.mark.slow
 FORMULA_NOTE = '=HYPERLINK("http://example.com","video")'
 
 
-@pytest.fixture(scope="module")
-def metrics(demo_warehouse, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("metrics")
-    assert hipline("metrics", "--db", str(demo_warehouse), "--out", str(out)).returncode == 0
-    return out
-
-
 def _rows(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return list(csv.DictReader(f))
