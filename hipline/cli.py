@@ -303,6 +303,8 @@ def _caseload_zip(args, settings: Settings) -> int:
         console.print(str(e))
         return 1
     console.print(f"{done.clients} progress reports in {done.seconds:.0f} s -> {done.path}")
+    if done.skipped:
+        console.print(f"{done.skipped} clients have nothing in the period asked for: see 'not included.txt' in the zip")
     return 0
 
 

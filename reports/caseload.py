@@ -45,8 +45,9 @@ class Cancelled(Exception):
 @dataclass(frozen=True)
 class CaseloadZip:
     path: Path
-    clients: int
+    clients: int  # reports in the zip
     seconds: float
+    skipped: int = 0  # clients with nothing in the period asked for (listed in "not included.txt")
 
 
 def entry_name(position: int, client: dict) -> str:
@@ -90,11 +91,12 @@ def write_caseload_zip(
                 pool = _start_workers(workers)
             with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as archive:  # PDFs are compressed already
                 archive.writestr("caseload.csv", _caseload_csv(analytics, staff_id))
-                _write_reports(analytics, caseload, archive, pool, (start, end, paper), progress, stop, 2 * workers)
+                report = (start, end, paper)
+                skipped = _write_reports(analytics, caseload, archive, pool, report, progress, stop, 2 * workers)
         finally:
             con.close()
         part.replace(out)
-        return CaseloadZip(out, total, time.perf_counter() - started)
+        return CaseloadZip(out, total - skipped, time.perf_counter() - started, skipped)
     finally:
         part.unlink(missing_ok=True)
         if pool is not None:
@@ -113,25 +115,36 @@ def _caseload_csv(analytics: Analytics, staff_id: str | None) -> str:
     return tables.printable(caseload).to_csv(index=False, date_format="%Y-%m-%d")
 
 
-def _write_reports(analytics, caseload, archive, pool, report: tuple, progress, stop, in_flight: int) -> None:
+def _write_reports(analytics, caseload, archive, pool, report: tuple, progress, stop, in_flight: int) -> int:
+    """Each client's report into the zip, in caseload order; returns how many had none to make."""
     start, end, paper = report
     total = len(caseload)
     pending: deque[tuple[str, str, Future]] = deque()  # (zip entry, client name, PDF bytes)
     done = 0
 
-    def write_oldest() -> None:
+    skipped: list[str] = []
+
+    def tick(name: str) -> None:
         nonlocal done
-        entry, name, document = pending.popleft()
-        archive.writestr(entry, document.result(timeout=WAIT_SECONDS))
         done += 1
         if progress is not None:
             progress(done, total, name)
+
+    def write_oldest() -> None:
+        entry, name, document = pending.popleft()
+        archive.writestr(entry, document.result(timeout=WAIT_SECONDS))
+        tick(name)
 
     waiting = None  # the previous client's HTML while its charts render
     for position, client in enumerate(caseload.to_dict("records"), start=1):
         if stop is not None and stop():
             raise Cancelled(f"stopped after {done} of {total} reports")
-        context = client_context(analytics, client["client_id"], start, end)
+        try:
+            context = client_context(analytics, client["client_id"], start, end)
+        except ReportError as why:  # e.g. --to before this client's episode began: nothing to report
+            skipped.append(f"{client['client_id']} {client['display_name']}: {why}")
+            tick(client["display_name"])
+            continue
         charts = context["charts"]
         current = (entry_name(position, client), client["display_name"], render.html("client.html", context),
                    list(charts), render_later(list(charts.values())))  # fmt: skip
@@ -146,6 +159,9 @@ def _write_reports(analytics, caseload, archive, pool, report: tuple, progress, 
         if stop is not None and stop():
             raise Cancelled(f"stopped after {done} of {total} reports")
         write_oldest()
+    if skipped:
+        archive.writestr("not included.txt", "No progress report for:\n" + "\n".join(skipped) + "\n")
+    return len(skipped)
 
 
 def _lay_out(pool: ProcessPoolExecutor | None, waiting: tuple, paper: str) -> tuple[str, str, Future]:

@@ -31,7 +31,7 @@ def client_tables(
     period = client_period(client, start, end, analytics.today)
     recommendations = analytics.recommendations(client_id).drop(columns=["evidence"])
     return {
-        "client": pd.DataFrame([{k: v for k, v in client.items()}]).assign(
+        "client": pd.DataFrame([client]).assign(
             period_start=period.start, period_end=period.end, as_of=analytics.today
         ),
         "pain ratings": _in(analytics.pain_points(client_id), "pain_on", period),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -235,3 +236,19 @@ def test_an_unknown_clinician_is_refused_in_words(demo_warehouse, tmp_path):
     done = hipline("report", "--db", str(demo_warehouse), "--caseload", "S-NOPE", "--out", str(tmp_path / "x.zip"))
     assert done.returncode == 1 and "no staff member 'S-NOPE'" in done.stdout + done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_period_before_a_clients_episode_leaves_that_client_out_of_the_zip_and_says_so(formula_warehouse, tmp_path):
+    # S-1's active clients: Zoë Ahmed (C-1, from 2 Mar) and José Byrne (C-2, from 6 Apr); Mei Chen ended in June.
+    out = tmp_path / "march.zip"
+    done = write_caseload_zip(formula_warehouse, "S-1", out, today=date(2026, 6, 30), end=date(2026, 3, 31), workers=1)
+    assert (done.clients, done.skipped) == (1, 1)
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        note = archive.read("not included.txt").decode()
+        report = archive.read(next(n for n in names if n.endswith(".pdf")))
+    pdfs = [n for n in names if n.endswith(".pdf")]
+    assert len(pdfs) == 1 and pdfs[0].endswith(" C-1 Zoë Ahmed.pdf")
+    assert names == ["caseload.csv", pdfs[0], "not included.txt"]
+    assert "C-2 José Byrne" in note and "ends (2026-03-31) before it starts (2026-04-06)" in note
+    assert "Progress report for 2 Mar 2026 – 31 Mar 2026" in words(report)
