@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import subprocess
 import time
 import zipfile
 from datetime import timedelta
@@ -28,6 +27,7 @@ from dashboard.pages import cohorts as cohort_page
 from reports.caseload import entry_name
 from reports.tables import caseload_tables, client_tables, cohort_tables, file_name
 from tests.conftest import query
+from tests.reports.pdfs import pdf_info, pdf_text
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +64,6 @@ def _content(download: dict) -> bytes:
     return base64.b64decode(download["content"])
 
 
-def _pdf_text(document: bytes, tmp_path, *args: str) -> str:
-    path = tmp_path / "report.pdf"
-    path.write_bytes(document)
-    return subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, text=True, check=True).stdout
-
-
-def _pdf_info(document: bytes, tmp_path) -> str:
-    path = tmp_path / "info.pdf"
-    path.write_bytes(document)
-    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-
-
 def _alert_text(alert) -> str:
     assert alert is not None and alert.id == "export-error" and alert.color == "warning", alert
     return alert.children
@@ -107,20 +95,20 @@ def test_each_page_has_its_export_buttons_and_downloads(demo):
 # --- client ----------------------------------------------------------------------------------------
 
 
-def test_the_client_progress_report_is_a_pdf_of_that_client_named_for_the_client_and_day(demo, tmp_path):
+def test_the_client_progress_report_is_a_pdf_of_that_client_named_for_the_client_and_day(demo):
     client, today = demo["client"], demo["today"]
     download, alert = client_page.export_report(1, today.isoformat(), client["client_id"], None, None, "a4")
     assert alert is None
     assert download["filename"] == f"progress-report_{client['client_id']}_{today.isoformat()}.pdf"
     document = _content(download)
     assert document.startswith(b"%PDF")
-    text = _pdf_text(document, tmp_path)
+    text = pdf_text(document)
     assert client["display_name"] in text
     assert client["client_id"] in text
-    assert "A4" in _pdf_info(document, tmp_path) or "595 x 842" in _pdf_info(document, tmp_path)
+    assert "(A4)" in pdf_info(document)["Page size"]
 
 
-def test_the_client_report_covers_the_period_shown_on_letter_paper(demo, tmp_path):
+def test_the_client_report_covers_the_period_shown_on_letter_paper(demo):
     client, today = demo["client"], demo["today"]
     start, end = today - timedelta(days=20), today - timedelta(days=6)
     download, alert = client_page.export_report(
@@ -128,18 +116,18 @@ def test_the_client_report_covers_the_period_shown_on_letter_paper(demo, tmp_pat
     )
     assert alert is None
     document = _content(download)
-    assert "612 x 792 pts (letter)" in _pdf_info(document, tmp_path)
+    assert pdf_info(document)["Page size"] == "612 x 792 pts (letter)"
     period = f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
-    assert period in _pdf_text(document, tmp_path)
+    assert period in pdf_text(document)
 
 
-def test_a_client_report_for_a_past_day_is_named_and_computed_for_that_day(demo, tmp_path):
+def test_a_client_report_for_a_past_day_is_named_and_computed_for_that_day(demo):
     client = demo["client"]
     past = demo["today"] - timedelta(days=7)
     download, alert = client_page.export_report(1, past.isoformat(), client["client_id"], None, None, "a4")
     assert alert is None
     assert download["filename"].endswith(f"_{past.isoformat()}.pdf")
-    assert f"numbers as of {past.day} {past:%b %Y}" in _pdf_text(_content(download), tmp_path)
+    assert f"numbers as of {past.day} {past:%b %Y}" in pdf_text(_content(download))
 
 
 def test_an_unknown_client_or_an_impossible_period_says_so_and_sends_nothing(demo):
@@ -162,7 +150,7 @@ def test_the_client_numbers_as_xlsx_hold_one_sheet_per_table_of_the_period_shown
         )
     assert alert is None
     assert download["filename"] == f"numbers_{client['client_id']}_{today.isoformat()}.xlsx"
-    sheets = pd.read_excel(io.BytesIO(_content(download)), sheet_name=None, engine="openpyxl")
+    sheets = pd.read_excel(io.BytesIO(_content(download)), sheet_name=None, engine="calamine")
     with Analytics.open(demo["db"], Scope.everyone()) as analytics:
         expected = client_tables(analytics, client["client_id"], start, today)
     assert list(sheets) == [name[:31] for name in expected]
@@ -207,7 +195,7 @@ def test_no_numbers_without_a_click(demo):
 # --- cohort ----------------------------------------------------------------------------------------
 
 
-def test_the_cohort_report_is_a_pdf_of_that_cohort(demo, tmp_path):
+def test_the_cohort_report_is_a_pdf_of_that_cohort(demo):
     cohort_id, today = demo["cohort_id"], demo["today"]
     with Analytics.open(demo["db"], Scope.everyone()) as analytics:
         roster = analytics.cohorts()
@@ -217,7 +205,7 @@ def test_the_cohort_report_is_a_pdf_of_that_cohort(demo, tmp_path):
     assert download["filename"] == f"cohort-report_{cohort_id}_{today.isoformat()}.pdf"
     document = _content(download)
     assert document.startswith(b"%PDF")
-    assert name in _pdf_text(document, tmp_path)
+    assert name in pdf_text(document)
 
 
 def test_an_unknown_cohort_says_so(demo, clicked):
@@ -234,7 +222,7 @@ def test_the_cohort_numbers_as_xlsx_have_the_members_and_the_charts_tables(demo,
         download, alert = cohort_page.export_numbers(1, None, today.isoformat(), cohort_id)
     assert alert is None
     assert download["filename"] == f"numbers_{cohort_id}_{today.isoformat()}.xlsx"
-    sheets = pd.read_excel(io.BytesIO(_content(download)), sheet_name=None, engine="openpyxl")
+    sheets = pd.read_excel(io.BytesIO(_content(download)), sheet_name=None, engine="calamine")
     with Analytics.open(demo["db"], Scope.everyone()) as analytics:
         expected = cohort_tables(analytics, cohort_id)
         members = analytics.cohort_members(cohort_id)
@@ -274,7 +262,7 @@ def _few_clients_day(db, staff_id: str, least: int = 2, most: int = 3):
     raise AssertionError(f"{staff_id} never had {least} to {most} active clients")
 
 
-def test_the_zip_of_progress_reports_has_one_pdf_per_active_client_and_says_how_far_it_is(demo, tmp_path):
+def test_the_zip_of_progress_reports_has_one_pdf_per_active_client_and_says_how_far_it_is(demo):
     day, caseload = _few_clients_day(demo["db"], "S-001")
     seen = []
     download, done = caseload_page.zip_reports(seen.append, 1, day.isoformat(), "S-001", "letter")
@@ -285,8 +273,8 @@ def test_the_zip_of_progress_reports_has_one_pdf_per_active_client_and_says_how_
     pdfs = [name for name in archive.namelist() if name.endswith(".pdf")]
     assert pdfs == [entry_name(i, c) for i, c in enumerate(caseload.to_dict("records"), start=1)]
     first = archive.read(pdfs[0])
-    assert first.startswith(b"%PDF") and "612 x 792" in _pdf_info(first, tmp_path)
-    assert caseload["display_name"].iloc[0] in _pdf_text(first, tmp_path)
+    assert first.startswith(b"%PDF") and pdf_info(first)["Page size"] == "612 x 792 pts (letter)"
+    assert caseload["display_name"].iloc[0] in pdf_text(first)
     assert done.id == "zip-done" and done.children.startswith(f"{total} progress report")
     assert not [f for f in (exports.jobs_folder(demo["db"]) / "zips").iterdir() if "S-001" in f.name]
 

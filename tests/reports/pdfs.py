@@ -6,6 +6,7 @@ import contextlib
 import io
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,8 +42,14 @@ def words(pdf: Path | bytes) -> str:
     return " ".join(pdf_text(pdf).split())
 
 
-def pdf_info(pdf: Path) -> dict[str, str]:
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+def pdf_info(pdf: Path | bytes) -> dict[str, str]:
+    """pdfinfo's fields: "Pages", "Page size" ("595.276 x 841.89 pts (A4)"), ..."""
+    with tempfile.TemporaryDirectory() as folder:
+        if isinstance(pdf, bytes):
+            path = Path(folder) / "report.pdf"
+            path.write_bytes(pdf)
+            pdf = path
+        out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
 
 

@@ -89,7 +89,7 @@ def test_the_client_numbers_round_trip_through_xlsx_with_pandas(demo_warehouse, 
     done = hipline(*args)
     assert done.returncode == 0, done.stdout + done.stderr
 
-    book = pd.read_excel(out, sheet_name=None, engine="openpyxl")
+    book = pd.read_excel(out, sheet_name=None, engine="calamine")
     assert list(book) == [
         "client", "pain ratings", "weekly", "sessions", "function change", "outcome measures",
         "exercise levels", "recommendations", "session log", "red flag notes",
@@ -160,7 +160,7 @@ def test_formula_like_notes_are_neutralised_in_csv_and_xlsx(formula_warehouse, t
     assert sorted(r["notes"] for r in log) == sorted(["'" + FORMULA_NOTE, "felt easier", "'-2 reps on the left"])
 
     workbook = tables.export(numbers, "xlsx", "C-1")
-    notes = pd.read_excel(io.BytesIO(workbook), sheet_name="session log", engine="openpyxl")["notes"]
+    notes = pd.read_excel(io.BytesIO(workbook), sheet_name="session log", engine="calamine")["notes"]
     assert sorted(notes) == sorted(["'" + FORMULA_NOTE, "felt easier", "'-2 reps on the left"])
     with zipfile.ZipFile(io.BytesIO(workbook)) as book:
         sheets = [n for n in book.namelist() if n.startswith("xl/worksheets/sheet")]
@@ -170,7 +170,7 @@ def test_formula_like_notes_are_neutralised_in_csv_and_xlsx(formula_warehouse, t
 def test_a_client_with_no_measures_gets_every_table_with_headers(formula_warehouse):
     with Analytics.open(formula_warehouse, Scope.everyone(), today=pd.Timestamp("2026-06-30").date()) as analytics:
         numbers = tables.client_tables(analytics, "C-2")  # José Byrne: on the roster, nothing logged
-    workbook = pd.read_excel(io.BytesIO(tables.export(numbers, "xlsx", "C-2")), sheet_name=None, engine="openpyxl")
+    workbook = pd.read_excel(io.BytesIO(tables.export(numbers, "xlsx", "C-2")), sheet_name=None, engine="calamine")
     assert workbook["client"]["display_name"].tolist() == ["José Byrne"]
     assert len(workbook["outcome measures"]) == 0 and list(workbook["outcome measures"].columns) == [
         "measured_on", "instrument", "score",
