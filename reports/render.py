@@ -2,7 +2,8 @@
 
 A report's charts are rendered by kaleido (in Chromium, another process) while WeasyPrint parses and
 styles the HTML: the template names them `chart:<name>`, and WeasyPrint waits for each only when it
-lays out its <img>. Both run at once, so the report is ready about 0.15 s sooner.
+lays out its <img>. The two run at once (Chromium in its own processes), rather than one after the
+other.
 """
 
 from __future__ import annotations

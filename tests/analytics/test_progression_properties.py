@@ -46,7 +46,9 @@ RED_FLAG_NOTES = ["Some swelling after class", "knee gave way on the stairs", "n
 OTHER_NOTES = ["felt good", "No swelling today", "denies numbness", "hamstrings tight"]
 HALVES = [x / 2 for x in range(21)]
 # No shrinking: each example takes half a second, and shrinking a failure can take minutes. A failing
-# history is shown as drawn (they are short), with the rows and values that differ.
+# history is shown as drawn (they are short), with the rows and values that differ. The example
+# counts keep the whole suite under CI's ten minutes (66 s of it were these three tests); every run
+# draws new histories, and Hypothesis replays any that failed before.
 EXAMPLE = settings(
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -266,7 +268,7 @@ def assert_same_as_reference(sessions, fast: pd.DataFrame, reference: pd.DataFra
 # --- the properties ---------------------------------------------------------------------------------
 
 
-@settings(EXAMPLE, max_examples=35)
+@settings(EXAMPLE, max_examples=25)
 @given(history())
 def test_the_fast_path_keeps_the_rules_and_equals_the_reference(sessions) -> None:
     fast, reference = recommend(sessions)
@@ -274,7 +276,7 @@ def test_the_fast_path_keeps_the_rules_and_equals_the_reference(sessions) -> Non
     assert_same_as_reference(sessions, fast, reference)
 
 
-@settings(EXAMPLE, max_examples=30)
+@settings(EXAMPLE, max_examples=22)
 @given(history(comfortable=True, red_flag=False))
 def test_comfortable_histories_step_the_dose_or_the_level_as_the_reference_does(sessions) -> None:
     """Mostly comfortable exposures at full dose: the dose and level steps are where the work is."""
@@ -283,7 +285,7 @@ def test_comfortable_histories_step_the_dose_or_the_level_as_the_reference_does(
     assert_same_as_reference(sessions, fast, reference)
 
 
-@settings(EXAMPLE, max_examples=12)
+@settings(EXAMPLE, max_examples=9)
 @given(history(red_flag=True))
 def test_a_red_flag_note_in_the_last_14_days_refers_every_exercise_of_the_client(sessions) -> None:
     fast, reference = recommend(sessions)
