@@ -122,9 +122,12 @@ def test_the_cohort_and_caseload_numbers_as_a_zip_of_csv(demo_warehouse, metrics
         weekly = list(csv.DictReader(io.TextIOWrapper(archive.open(names[2]), encoding="utf-8")))
     assert len(members) == int(summary["members"])
     expected = [r for r in _rows(metrics / "cohort_weekly.csv") if r["cohort_id"] == summary["cohort_id"]]
-    assert [(r["program_week"], r["mean_pain"], r["ci_low"]) for r in weekly] == [
-        (r["program_week"], r["mean_pain"], r["ci_low"]) for r in expected
-    ]
+    assert [r["program_week"] for r in weekly] == [r["program_week"] for r in expected]
+    # equal up to the last bits: DuckDB's parallel sums may add in another order from run to run
+    for column in ("mean_pain", "ci_low", "ci_high"):
+        assert [float(r[column] or "nan") for r in weekly] == pytest.approx(
+            [float(r[column] or "nan") for r in expected], rel=1e-12, nan_ok=True
+        ), column
 
     folder = tmp_path / "caseload"
     args = ["report", "--db", str(demo_warehouse), "--caseload", "all", "--format", "csv", "--out", str(folder)]
