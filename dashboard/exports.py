@@ -22,6 +22,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import components as ui
+from dashboard.clinic_data import clinic
+from dashboard.timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +101,38 @@ def file_name(kind: str, key: str, day: date, suffix: str) -> str:
     return f"{kind}_{safe(key)}_{day.isoformat()}.{suffix}"
 
 
-def numbers_file(tables, fmt: str, key: str, day: date) -> dict:
-    """The tables as a workbook or a zip of CSVs, as a download."""
-    from reports.tables import export
+def report_download(today: str | None, what: str, kind: str, key: str, context_of: Callable, pdf_of: Callable):
+    """A PDF report for a page's export button: `context_of(analytics)` reads its numbers while the day's
+    analytics are held, `pdf_of(context)` lays it out after letting go of them (the other callbacks
+    need them meanwhile; layout takes ~0.6 s). Returns (download, alert): a failure is said in words."""
+    try:
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            context = context_of(analytics)
+            day = analytics.today
+        with timed("report"):
+            document = pdf_of(context)
+    except Exception as error:
+        return dash.no_update, failed(error, what)
+    return dcc.send_bytes(document, file_name(kind, key, day, "pdf")), None
 
-    content = export(tables, fmt, key)
-    return dcc.send_bytes(content, file_name("numbers", key, day, "xlsx" if fmt == "xlsx" else "zip"))
+
+def numbers_download(today: str | None, key: str, tables_of: Callable):
+    """The numbers behind a page, as a workbook or a zip of CSVs (whichever Numbers button was clicked):
+    `tables_of(analytics)` reads them. Returns (download, alert)."""
+    fmt = triggered_format()
+    if fmt is None:
+        return dash.no_update, dash.no_update
+    try:
+        from reports.tables import export
+
+        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+            tables = tables_of(analytics)
+            day = analytics.today
+        with timed("report"):
+            content = export(tables, fmt, key)
+    except Exception as error:
+        return dash.no_update, failed(error, "numbers")
+    return dcc.send_bytes(content, file_name("numbers", key, day, "xlsx" if fmt == "xlsx" else "zip")), None
 
 
 def failed(error: Exception, what: str) -> dbc.Alert:

@@ -106,3 +106,22 @@ def chromium_path() -> str | None:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def few_clients_day(db, staff_id: str, least: int = 2, most: int = 3):
+    """A day on which the clinician had `least` to `most` active clients (a quick zip), and their caseload:
+    looked for from the day their first client started."""
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from analytics import Analytics, Scope
+
+    first = query(db, "SELECT min(start_date) FROM clients WHERE clinician_id = ?", [staff_id])[0][0]
+    for later in range(0, 60, 2):
+        day = pd.Timestamp(first).date() + timedelta(days=later)
+        with Analytics.open(db, Scope.everyone(), day) as analytics:
+            caseload = analytics.caseload(staff_id)
+        if least <= len(caseload) <= most:
+            return day, caseload
+    raise AssertionError(f"{staff_id} never had {least} to {most} active clients")

@@ -308,19 +308,13 @@ def _staff_id(clinician: str | None) -> str | None:
 def export_numbers(_xlsx, _csv, today, clinician):
     """The caseload of the clinician chosen (or everyone's) and its weekly pain, as XLSX or zipped CSV.
     The region, flag and name filters narrow the grid only: the export is the whole caseload."""
-    fmt = exports.triggered_format()
-    if fmt is None:
-        return dash.no_update, dash.no_update
-    try:
+
+    def tables_of(analytics):
         from reports.tables import caseload_tables
 
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
-            tables = caseload_tables(analytics, _staff_id(clinician))
-            day = analytics.today
-        with timed("report"):
-            return exports.numbers_file(tables, fmt, f"caseload-{_staff_id(clinician) or 'all'}", day), None
-    except Exception as error:  # any failure is said in words on the page
-        return dash.no_update, exports.failed(error, "numbers")
+        return caseload_tables(analytics, _staff_id(clinician))
+
+    return exports.numbers_download(today, f"caseload-{_staff_id(clinician) or 'all'}", tables_of)
 
 
 @callback(

@@ -640,17 +640,18 @@ def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, leve
 )
 def export_report(_clicks, today, client_id, start, end, paper):
     """The progress report of the period shown, as of the day reviewed, as PDF."""
-    try:
-        from reports.client_report import client_context, client_report_from_context
 
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
-            context = client_context(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
-            day = analytics.today
-        with timed("report"):  # after letting go of the analytics: the other callbacks need them meanwhile
-            document = client_report_from_context(context, paper or "a4")
-    except Exception as error:  # any failure is said in words on the page
-        return dash.no_update, exports.failed(error, "progress report")
-    return dcc.send_bytes(document, exports.file_name("progress-report", client_id, day, "pdf")), None
+    def context_of(analytics):
+        from reports.client_report import client_context
+
+        return client_context(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
+
+    def pdf_of(context):
+        from reports.client_report import client_report_from_context
+
+        return client_report_from_context(context, paper or "a4")
+
+    return exports.report_download(today, "progress report", "progress-report", client_id, context_of, pdf_of)
 
 
 @callback(
@@ -666,16 +667,10 @@ def export_report(_clicks, today, client_id, start, end, paper):
 )
 def export_numbers(_xlsx, _csv, today, client_id, start, end):
     """The numbers behind the client's charts and tables, of the period shown, as XLSX or zipped CSV."""
-    fmt = exports.triggered_format()
-    if fmt is None:
-        return dash.no_update, dash.no_update
-    try:
+
+    def tables_of(analytics):
         from reports.tables import client_tables
 
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
-            tables = client_tables(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
-            day = analytics.today
-        with timed("report"):
-            return exports.numbers_file(tables, fmt, client_id, day), None
-    except Exception as error:
-        return dash.no_update, exports.failed(error, "numbers")
+        return client_tables(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
+
+    return exports.numbers_download(today, client_id, tables_of)

@@ -432,17 +432,18 @@ def open_member(cell: dict | None) -> str:
 )
 def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None):
     """The cohort's report as of the day reviewed, as PDF."""
-    try:
-        from reports.cohort_report import cohort_context, cohort_report_from_context
 
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
-            context = cohort_context(analytics, cohort_id)
-            day = analytics.today
-        with timed("report"):  # after letting go of the analytics: the other callbacks need them meanwhile
-            document = cohort_report_from_context(context, paper or "a4")
-    except Exception as error:  # any failure is said in words on the page
-        return dash.no_update, exports.failed(error, "cohort report")
-    return dcc.send_bytes(document, exports.file_name("cohort-report", cohort_id, day, "pdf")), None
+    def context_of(analytics):
+        from reports.cohort_report import cohort_context
+
+        return cohort_context(analytics, cohort_id)
+
+    def pdf_of(context):
+        from reports.cohort_report import cohort_report_from_context
+
+        return cohort_report_from_context(context, paper or "a4")
+
+    return exports.report_download(today, "cohort report", "cohort-report", cohort_id, context_of, pdf_of)
 
 
 @callback(
@@ -456,19 +457,13 @@ def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None)
 )
 def export_numbers(_xlsx, _csv, today: str | None, cohort_id: str):
     """The numbers behind the cohort's roll-ups and charts, as XLSX or zipped CSV."""
-    fmt = exports.triggered_format()
-    if fmt is None:
-        return dash.no_update, dash.no_update
-    try:
+
+    def tables_of(analytics):
         from reports.tables import cohort_tables
 
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
-            tables = cohort_tables(analytics, cohort_id)
-            day = analytics.today
-        with timed("report"):
-            return exports.numbers_file(tables, fmt, cohort_id, day), None
-    except Exception as error:
-        return dash.no_update, exports.failed(error, "numbers")
+        return cohort_tables(analytics, cohort_id)
+
+    return exports.numbers_download(today, cohort_id, tables_of)
 
 
 # --- words -----------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 import zipfile
-from datetime import timedelta
 
 import pandas as pd
 import psutil
@@ -20,7 +19,7 @@ from playwright.sync_api import expect
 
 from analytics import Analytics, Scope
 from tests.browser.conftest import screenshot, serve
-from tests.conftest import query
+from tests.conftest import few_clients_day
 from tests.reports.pdfs import pdf_info, pdf_text
 
 pytestmark = pytest.mark.browser
@@ -108,23 +107,10 @@ def test_the_client_page_downloads_the_progress_report_and_the_numbers(demo_ware
     expect(page.locator("#export-paper")).to_have_value("letter")
 
 
-def _few_clients_day(db, staff_id: str, least: int = 2, most: int = 3):
-    """A day on which the clinician had `least` to `most` active clients (a quick zip), and their caseload:
-    looked for from the day their first client started."""
-    first = query(db, "SELECT min(start_date) FROM clients WHERE clinician_id = ?", [staff_id])[0][0]
-    for later in range(0, 60, 2):
-        day = pd.Timestamp(first).date() + timedelta(days=later)
-        with Analytics.open(db, Scope.everyone(), day) as analytics:
-            caseload = analytics.caseload(staff_id)
-        if least <= len(caseload) <= most:
-            return day, caseload
-    raise AssertionError(f"{staff_id} never had {least} to {most} active clients")
-
-
 def _zip_for_one_clinician(db, app_url, page, tmp_path) -> None:
     """On a day the clinician had a few clients: the zip holds one report per row of the grid, the
     progress line counted them, and the start button is back when it is done."""
-    day, caseload = _few_clients_day(db, "S-001")
+    day, caseload = few_clients_day(db, "S-001")
     page.goto(f"{app_url}/?clinician=S-001")
     page.wait_for_selector("#caseload-grid .ag-row")
     _pick_day(page, day)

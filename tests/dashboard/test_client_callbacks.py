@@ -3,33 +3,15 @@ log's words, the recommendation cards and the decision dialog."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 
 import pandas as pd
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
 from dashboard.app import create_app
 from dashboard.pages import client as page
-
-
-@pytest.fixture
-def clicked():
-    """Run a callback as if `component.n_clicks` had fired it (Dash's callback context)."""
-
-    @contextlib.contextmanager
-    def click(component: str):
-        token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{component}.n_clicks", "value": 1}]))
-        try:
-            yield
-        finally:
-            context_value.reset(token)
-
-    return click
 
 
 @pytest.fixture

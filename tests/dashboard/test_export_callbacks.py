@@ -5,7 +5,6 @@ analytics layer, never with the page itself."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import time
 import zipfile
@@ -26,7 +25,7 @@ from dashboard.pages import client as client_page
 from dashboard.pages import cohorts as cohort_page
 from reports.caseload import entry_name
 from reports.tables import caseload_tables, client_tables, cohort_tables, file_name
-from tests.conftest import query
+from tests.conftest import few_clients_day
 from tests.reports.pdfs import pdf_info, pdf_text
 
 
@@ -42,21 +41,6 @@ def demo(demo_warehouse):
             "client": caseload.iloc[0].to_dict(),
             "cohort_id": cohorts.sort_values("members", ascending=False)["cohort_id"].iloc[0],
         }
-
-
-@pytest.fixture
-def clicked():
-    """Run a callback as if `component.n_clicks` had fired it (Dash's callback context)."""
-
-    @contextlib.contextmanager
-    def click(component: str):
-        token = context_value.set(AttributeDict(triggered_inputs=[{"prop_id": f"{component}.n_clicks", "value": 1}]))
-        try:
-            yield
-        finally:
-            context_value.reset(token)
-
-    return click
 
 
 def _content(download: dict) -> bytes:
@@ -249,21 +233,8 @@ def test_the_caseload_numbers_are_the_caseload_of_the_clinician_chosen(demo, cli
     assert caseload["client_id"].tolist() == expected["caseload"]["client_id"].tolist()
 
 
-def _few_clients_day(db, staff_id: str, least: int = 2, most: int = 3):
-    """A day on which the clinician had `least` to `most` active clients (a quick zip), and their caseload:
-    looked for from the day their first client started."""
-    first = query(db, "SELECT min(start_date) FROM clients WHERE clinician_id = ?", [staff_id])[0][0]
-    for later in range(0, 60, 2):
-        day = pd.Timestamp(first).date() + timedelta(days=later)
-        with Analytics.open(db, Scope.everyone(), day) as analytics:
-            caseload = analytics.caseload(staff_id)
-        if least <= len(caseload) <= most:
-            return day, caseload
-    raise AssertionError(f"{staff_id} never had {least} to {most} active clients")
-
-
 def test_the_zip_of_progress_reports_has_one_pdf_per_active_client_and_says_how_far_it_is(demo):
-    day, caseload = _few_clients_day(demo["db"], "S-001")
+    day, caseload = few_clients_day(demo["db"], "S-001")
     seen = []
     download, done = caseload_page.zip_reports(seen.append, 1, day.isoformat(), "S-001", "letter")
     total = len(caseload)
