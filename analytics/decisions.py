@@ -1,9 +1,9 @@
 """Clinicians' decisions on recommendations (SPEC §3): accept, or override with a reason.
 
 A decision is a clinical record, not data loaded from a file, so it does not live in the warehouse
-(which a load rebuilds and swaps): it lives beside it in `<warehouse>.decisions.sqlite`. SQLite
-lets several dashboard workers write at once, each write is one transaction, and rows are only ever
-added; the newest decision for a client's ladder is the one in force.
+(which a load rebuilds and swaps): it lives in the clinic's records beside it (`etl.records`,
+`<warehouse>.records.sqlite`). Rows are only ever added; the newest decision for a client's ladder
+is the one in force.
 
 Each row keeps who decided and when, the recommendation as it was shown (decision, exercise, dose
 and evidence), and the decision taken with the exercise and dose the client goes on with. A
@@ -13,9 +13,7 @@ next recommendations (see docs/recommendations.md).
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from analytics.definitions import DECISIONS
+from etl.records import connect, reading
 from etl.warehouse import connect_read_only
 
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS decisions (
@@ -76,24 +75,6 @@ class Prescription:
     reps: int | None = None
     hold_s: int | None = None
     tempo: str | None = None
-
-
-def decisions_path(db: Path) -> Path:
-    """`data/hipline.duckdb` -> `data/hipline.decisions.sqlite`."""
-    return db.with_name(f"{db.stem}.decisions.sqlite")
-
-
-@contextlib.contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30)  # another worker's write waits, it does not fail
-    try:
-        con.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-        con.execute(SCHEMA)
-        with con:  # one transaction: the row is stored whole or not at all
-            yield con
-    finally:
-        con.close()
 
 
 def current_prescription(rec: Mapping) -> Prescription:
@@ -180,7 +161,7 @@ def record(
         "tempo": prescription.tempo,
         "changes": int(changes),
     }
-    with _connect(decisions_path(db)) as con:
+    with connect(db, SCHEMA) as con:
         cursor = con.execute(
             f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
         )
@@ -199,12 +180,16 @@ def staff_ids(db: Path) -> set[str]:
 def read_decisions(db: Path, client_id: str | None = None) -> pd.DataFrame:
     """Every decision recorded for this warehouse (or for one client), oldest first (an empty frame
     when there are none)."""
-    path = decisions_path(db)
-    if not path.exists():
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
-    with _connect(path) as con:
+    with reading(db, SCHEMA) as con:
         return pd.read_sql_query(
             "SELECT * FROM decisions WHERE ? IS NULL OR client_id = ? ORDER BY decision_id",
             con,
             params=[client_id, client_id],
         )
+
+
+def decisions_version(db: Path) -> int:
+    """A number that changes when a decision is recorded (decisions are only ever added): what a
+    cache of recommendations checks, cheaply, on every request."""
+    with reading(db, SCHEMA) as con:
+        return con.execute("SELECT coalesce(max(decision_id), 0) FROM decisions").fetchall()[0][0]

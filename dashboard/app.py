@@ -1,8 +1,10 @@
 """The Dash application: navigation, the day being reviewed, and the pages of SPEC §4.
 
 Data flows one way: warehouse -> `ClinicData` (analytics built once per day, kept warm) -> a page's
-callback (filter, shape) -> `dashboard.figures` (pure plotly builders, shared with the reports) ->
-the browser. Callbacks stay thin; nothing here opens the warehouse directly.
+callback (filter, shape), reading within the signed-in user's scope (dashboard.rights) ->
+`dashboard.figures` (pure plotly builders, shared with the reports) -> the browser. Callbacks stay
+thin; nothing here opens the warehouse directly. Every request but the sign-in page's passes the
+checks of dashboard.security first.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html
 from flask import send_file
+from flask_wtf.csrf import generate_csrf
 
-from dashboard import clinic_data, exports, timing
+from dashboard import clinic_data, exports, rights, security, timing
 from dashboard.clinic_data import ClinicData
+from dashboard.security import SecurityOptions
 
 ASSETS = Path(__file__).parent / "assets"
 BOOTSTRAP_URL = "/vendor/bootstrap.min.css"
@@ -32,11 +36,36 @@ def _bootstrap_css() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "static" / "bootstrap5" / "css" / "bootstrap.min.css"
 
 
-def _navigation() -> html.Header:
+# The pages of the top bar, and the right each needs: a user sees the links to what they may open.
+NAVIGATION = [("Caseload", "/", "caseload"), ("Cohorts", "/cohorts", "cohorts"), ("Import", "/import", "import"),
+              ("Users", "/users", "users"), ("Audit", "/audit", "audit")]  # fmt: skip
+
+
+def _signed_in_as(viewer) -> html.Div:
+    """Who is signed in (name and role), and a sign-out button: a form that posts with its CSRF token."""
+    return html.Div(
+        [
+            html.Span([html.Span(viewer.name, className="who-name"), html.Span(viewer.role, className="who-role")],
+                      className="who", id="signed-in-as", title=f"Signed in as {viewer.username}"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="signout-csrf"),
+                    html.Button("Sign out", type="submit", className="btn btn-outline-secondary btn-sm", id="signout"),
+                ],
+                method="POST",
+                action=security.LOGOUT,
+                className="signout",
+            ),
+        ],
+        className="signed-in",
+    )  # fmt: skip
+
+
+def _navigation(viewer) -> html.Header:
     clinic = clinic_data.clinic()
     has_data = clinic.has_data()
     today = clinic.default_today() if has_data else None
-    links = [("Caseload", "/"), ("Cohorts", "/cohorts"), ("Import", "/import")]
+    links = [(label, href) for label, href, right in NAVIGATION if viewer.may(right)]
     return html.Header(
         [
             dcc.Link([html.Span("hipline", className="brand-name")], href="/", className="brand"),
@@ -62,12 +91,14 @@ def _navigation() -> html.Header:
                 className="today",
                 title="The day the numbers are computed for: pick an earlier day to review the caseload as it was.",
             ),
+            _signed_in_as(viewer),
         ],
         className="topbar",
     )
 
 
 @dash.callback(Output("ping", "children"), Input("ping", "n_clicks"), prevent_initial_call=True)
+@rights.requires(rights.NEEDS_NO_RIGHT)
 def _ping(_clicks) -> str:
     """An empty callback: benchmarks/bench_pages.py times it as the floor of any callback (HTTP,
     Dash's dispatch, JSON), against which the pages' callbacks are compared."""
@@ -75,25 +106,31 @@ def _ping(_clicks) -> str:
 
 
 @dash.callback(Output("today-note", "children"), Input("today", "date"), State("today", "max_date_allowed"))
+@rights.requires(rights.NEEDS_NO_RIGHT)
 def _today_note(picked: str | None, newest: str | None) -> str:
     """Say so when the pages show a past day, so nobody mistakes it for the current picture."""
     return "reviewing a past day" if picked and newest and picked < newest else ""
 
 
 def _shell() -> html.Div:
+    viewer = security.viewer()
     return html.Div(
         [
             dcc.Location(id="nav", refresh="callback-nav"),
-            dcc.Store(id="reviewer", storage_type="local"),
             html.Div(id="ping", hidden=True),
-            _navigation(),
+            # Dash renders the shell once before any request is let through, to check it: nobody is
+            # signed in then, and it needs no navigation.
+            _navigation(viewer) if viewer is not None else None,
             html.Main(dash.page_container, className="page"),
         ]
     )
 
 
-def create_app(db: Path, today: date | None = None, red_flags: Path | None = None) -> Dash:
-    """The app on the warehouse at `db`. `today` pins the default day (else the newest session)."""
+def create_app(
+    db: Path, today: date | None = None, red_flags: Path | None = None, security_options: SecurityOptions | None = None
+) -> Dash:
+    """The app on the warehouse at `db`. `today` pins the default day (else the newest session).
+    Every page needs a signed-in user (dashboard.security); `security_options` say how they are kept."""
     clinic_data.use(ClinicData(Path(db), today, red_flags))
     dash._pages.PAGE_REGISTRY.clear()  # one app per process; tests create several
     app = Dash(
@@ -115,9 +152,10 @@ def create_app(db: Path, today: date | None = None, red_flags: Path | None = Non
     app.server.add_url_rule(
         BOOTSTRAP_URL, "bootstrap_css", lambda: send_file(bootstrap, mimetype="text/css", max_age=86400)
     )
-    from dashboard.pages import caseload, client, cohorts, import_files
+    from dashboard.pages import audit, caseload, client, cohorts, import_files, users
 
-    for page in (caseload, client, cohorts, import_files):
+    for page in (caseload, client, cohorts, import_files, users, audit):
         page.register()
     app.layout = _shell
+    security.install(app, Path(db), security_options or SecurityOptions())
     return app

@@ -11,8 +11,8 @@ Why it is safe:
   modification time change), closes its connection and builds again from the new file. Its
   connections are private (`connect_private_reader`): DuckDB hands a process one open instance per
   file path, which after a swap would still be the old file while anyone held it.
-- a decision is written to the SQLite file beside the warehouse (analytics.decisions); the cache
-  notices that file changing and rebuilds only the steps that read decisions.
+- a decision is written to the clinic's records beside the warehouse (analytics.decisions); the cache
+  notices a newer decision (one cheap query per request) and rebuilds only the steps that read them.
 - one lock: a DuckDB connection is not for two threads at once. Each gunicorn worker has its own.
 """
 
@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from access.roles import Viewer
 from analytics import Analytics, Scope, newest_session_date
-from analytics.decisions import decisions_path, read_decisions
+from analytics.decisions import decisions_version, read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
 from etl.warehouse import connect_private_reader
 from hipline.summary import WarehouseSummary, quarantined_rows, warehouse_summary
@@ -58,13 +59,9 @@ class ClinicData:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _built: OrderedDict = field(default_factory=OrderedDict, repr=False)  # day -> Analytics
     _warehouse_stamp: tuple | None = field(default=None, repr=False)
-    _decisions_stamp: tuple | None = field(default=None, repr=False)
+    _decisions_seen: int | None = field(default=None, repr=False)
     _newest: date | None = field(default=None, repr=False)
     _words: RedFlagWords | None = field(default=None, repr=False)
-
-    def _decision_files(self) -> tuple[Path, Path]:
-        path = decisions_path(self.db)
-        return path, path.with_name(path.name + "-wal")
 
     def _forget(self) -> None:
         for analytics in self._built.values():
@@ -78,11 +75,11 @@ class ClinicData:
         if stamp != self._warehouse_stamp:
             self._forget()
             self._warehouse_stamp = stamp
-            self._decisions_stamp = _stamp(*self._decision_files())
+            self._decisions_seen = decisions_version(self.db)
             return
-        decisions = _stamp(*self._decision_files())
-        if decisions != self._decisions_stamp:
-            self._decisions_stamp = decisions
+        newest = decisions_version(self.db)
+        if newest != self._decisions_seen:
+            self._decisions_seen = newest
             if self._built:
                 recorded = read_decisions(self.db)
                 for analytics in self._built.values():
@@ -95,7 +92,7 @@ class ClinicData:
             self._check()
             if not self.db.exists():
                 return False
-            with self.analytics() as analytics:
+            with self._everyone() as analytics:
                 return analytics.client_count() > 0
 
     def default_today(self) -> date:
@@ -116,9 +113,16 @@ class ClinicData:
             return self._newest
 
     @contextlib.contextmanager
-    def analytics(self, today: date | None = None) -> Iterator[Analytics]:
-        """The analytics of every client as of `today` (default: `default_today()`), held under the lock.
-        Raises FileNotFoundError when nothing has been loaded yet."""
+    def analytics(self, viewer: Viewer, today: date | None = None) -> Iterator[Analytics]:
+        """The analytics as of `today` (default: `default_today()`) as `viewer` may see them (SPEC §5:
+        every read narrowed to their scope), held under the lock. Raises FileNotFoundError when
+        nothing has been loaded yet."""
+        with self._everyone(today) as built:
+            yield built.within(built.scope_of(viewer.role, viewer.staff_id))
+
+    @contextlib.contextmanager
+    def _everyone(self, today: date | None = None) -> Iterator[Analytics]:
+        """The analytics of every client, built once per day and kept warm; never handed to a page."""
         with self._lock:
             self._check()
             day = today or self.default_today()

@@ -106,6 +106,19 @@ def not_found(what: str, key: str, back_href: str, back_label: str) -> html.Div:
     )
 
 
+def not_for_role(what: str) -> html.Div:
+    """A page the signed-in user's role does not include (SPEC §5): say so, and nothing else."""
+    return html.Div(
+        [
+            html.H2(f"Not part of your role: {what}"),
+            html.P("If you need it, ask your clinic's hipline admin."),
+            dcc.Link("Home", href="/", className="btn btn-outline-primary btn-sm"),
+        ],
+        className="empty-state",
+        id="not-for-role",
+    )
+
+
 def section(title: str, *children, id: str | None = None, actions=None) -> html.Section:
     # `is not None`: a Dash component with no children counts as false.
     header = html.Div([html.H2(title), actions] if actions is not None else [html.H2(title)], className="section-head")

@@ -22,7 +22,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import components as ui
-from dashboard.clinic_data import clinic
+from dashboard import rights
 from dashboard.timing import timed
 
 log = logging.getLogger(__name__)
@@ -101,52 +101,64 @@ def file_name(kind: str, key: str, day: date, suffix: str) -> str:
     return f"{kind}_{safe(key)}_{day.isoformat()}.{suffix}"
 
 
-def report_download(today: str | None, what: str, kind: str, key: str, context_of: Callable, pdf_of: Callable):
-    """A PDF report for a page's export button: `context_of(analytics)` reads its numbers while the day's
-    analytics are held, `pdf_of(context)` lays it out after letting go of them (the other callbacks
-    need them meanwhile; layout takes ~0.6 s). Returns (download, alert): a failure is said in words."""
+def report_download(
+    today: str | None, what: str, kind: str, key: str, context_of: Callable, pdf_of: Callable,
+    client_id: str | None = None,
+):  # fmt: skip
+    """A PDF report for a page's export button: `context_of(analytics)` reads its numbers, within the
+    viewer's scope, while the day's analytics are held; `pdf_of(context)` lays it out after letting go of
+    them (the other callbacks need them meanwhile; layout takes ~0.6 s). Returns (download, alert): a
+    failure is said in words. The export is audited: what, of whom (`key`; `client_id` when a client's)."""
     try:
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        with timed("query"), rights.reading(today) as analytics:
             context = context_of(analytics)
             day = analytics.today
         with timed("report"):
             document = pdf_of(context)
     except Exception as error:
-        return dash.no_update, failed(error, what)
+        return dash.no_update, failed(error, what, key, client_id)
+    rights.record("export", f"{what} (PDF) of {key} as of {day}", client_id=client_id)
     return dcc.send_bytes(document, file_name(kind, key, day, "pdf")), None
 
 
-def numbers_download(today: str | None, key: str, tables_of: Callable):
+def numbers_download(today: str | None, key: str, tables_of: Callable, client_id: str | None = None):
     """The numbers behind a page, as a workbook or a zip of CSVs (whichever Numbers button was clicked):
-    `tables_of(analytics)` reads them. Returns (download, alert)."""
+    `tables_of(analytics)` reads them, within the viewer's scope. Returns (download, alert); audited."""
     fmt = triggered_format()
     if fmt is None:
         return dash.no_update, dash.no_update
     try:
         from reports.tables import export
 
-        with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+        with timed("query"), rights.reading(today) as analytics:
             tables = tables_of(analytics)
             day = analytics.today
         with timed("report"):
             content = export(tables, fmt, key)
     except Exception as error:
-        return dash.no_update, failed(error, "numbers")
+        return dash.no_update, failed(error, "numbers", key, client_id)
+    rights.record("export", f"numbers ({fmt.upper()}) of {key} as of {day}: {', '.join(tables)}", client_id=client_id)
     return dcc.send_bytes(content, file_name("numbers", key, day, "xlsx" if fmt == "xlsx" else "zip")), None
 
 
-def failed(error: Exception, what: str) -> dbc.Alert:
-    """A report that could not be made, in words: the reports' own message for what the viewer can
-    change (an unknown client, a period that ends before it starts); otherwise a plain sentence, and
-    the traceback goes to the server's log, never to the page."""
+def failed(error: Exception, what: str, key: str, client_id: str | None = None) -> dbc.Alert:
+    """A report that could not be made, in words, and audited: the reports' own message for what the
+    viewer can change (an unknown client, a period that ends before it starts; a client outside the
+    viewer's scope reads as unknown, and is audited as refused); otherwise a plain sentence, and the
+    traceback goes to the server's log, never to the page."""
     try:
-        from reports.client_report import ReportError
+        from reports.client_report import NotFound, ReportError
     except ImportError:  # the reports cannot be made at all: said below, with the cause in the log
-        ReportError = ()
+        NotFound = ReportError = ()
 
+    if isinstance(error, NotFound):
+        rights.refused("export", f"{what} of {key}: not in their scope or not in the warehouse", client_id=client_id)
+        return cannot(what, str(error))
     if isinstance(error, ReportError):
+        rights.record("export", f"{what} of {key}: {error}", client_id=client_id, outcome="failed")
         return cannot(what, str(error))
     log.error("the %s could not be made", what, exc_info=error)
+    rights.record("export", f"{what} of {key}: {type(error).__name__}", client_id=client_id, outcome="failed")
     return went_wrong(what, type(error).__name__)
 
 

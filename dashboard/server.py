@@ -1,4 +1,5 @@
-"""`hipline serve --workers N`: the pages behind gunicorn, N worker processes.
+"""`hipline serve`: the pages on Dash's development server, or (`--workers N`) behind gunicorn, N worker
+processes. Neither names itself or its version in a response (SPEC §5).
 
 Each worker builds its own app (and its own warm analytics, dashboard.clinic_data) after the fork:
 a DuckDB connection must not cross a fork. Decisions are shared through the SQLite file beside the
@@ -10,12 +11,22 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import gunicorn.http.wsgi
+from dash import Dash
 from gunicorn.app.base import BaseApplication
+from werkzeug.serving import WSGIRequestHandler
+
+from dashboard.security import SecurityOptions
+
+# gunicorn names itself in every response's Server header; SPEC §5: no server is named.
+gunicorn.http.wsgi.SERVER = "hipline"
 
 
 class _Dashboard(BaseApplication):
-    def __init__(self, db: Path, options: dict, today: date | None, red_flags: Path | None) -> None:
-        self.db, self.options, self.today, self.red_flags = db, options, today, red_flags
+    def __init__(
+        self, db: Path, options: dict, today: date | None, red_flags: Path | None, security: SecurityOptions
+    ) -> None:
+        self.db, self.options, self.today, self.red_flags, self.security = db, options, today, red_flags, security
         super().__init__()
 
     def load_config(self) -> None:
@@ -25,19 +36,34 @@ class _Dashboard(BaseApplication):
     def load(self):
         from dashboard.app import create_app
 
-        return create_app(self.db, self.today, self.red_flags).server
+        return create_app(self.db, self.today, self.red_flags, self.security).server
+
+
+def serve_with_werkzeug(app: Dash, host: str, port: int) -> None:
+    """Dash's development server (Werkzeug's), saying "hipline" where it would say "Werkzeug/3.1 Python/3.11"."""
+    WSGIRequestHandler.version_string = lambda _handler: "hipline"
+    app.run(host=host, port=port, debug=False)
 
 
 def _warm_up(worker) -> None:
-    """Before a worker takes requests, let it render the page shell once: Dash's first-request setup and
-    the day's analytics build then happen here, not inside a clinician's first (possibly concurrent)
-    requests. (A fresh worker once answered its first callback with an error; see the closing note.)"""
-    response = worker.wsgi.test_client().get("/")
-    worker.log.info("worker %s warmed up: GET / %s", worker.pid, response.status_code)
+    """Before a worker takes requests, let it answer one request and build the day's analytics: Dash's
+    first-request setup and the build then happen here, not inside a clinician's first (possibly
+    concurrent) requests. (A fresh worker once answered its first callback with an error.)"""
+    from dashboard import clinic_data
+
+    response = worker.wsgi.test_client().get("/login")
+    clinic_data.clinic().has_data()
+    worker.log.info("worker %s warmed up: GET /login %s", worker.pid, response.status_code)
 
 
 def serve_with_gunicorn(
-    db: Path, host: str, port: int, workers: int, today: date | None = None, red_flags: Path | None = None
+    db: Path,
+    host: str,
+    port: int,
+    workers: int,
+    today: date | None = None,
+    red_flags: Path | None = None,
+    security: SecurityOptions | None = None,
 ) -> None:
     options = {
         "bind": f"{host}:{port}",
@@ -48,4 +74,4 @@ def serve_with_gunicorn(
         "accesslog": None,
         "post_worker_init": _warm_up,
     }
-    _Dashboard(db, options, today, red_flags).run()
+    _Dashboard(db, options, today, red_flags, security or SecurityOptions()).run()

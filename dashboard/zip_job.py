@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from access.roles import Viewer
+
 POLL_SECONDS = 0.25
 STOP_GRACE_SECONDS = 20  # a stop is seen between two clients: a report takes about a second
 
@@ -31,11 +33,13 @@ class ZipStopped(Exception):
 
 class ZipFailed(Exception):
     """The zip could not be made. `readable`: the message says why in words (an unknown clinician, a
-    warehouse that is not there); otherwise it is the traceback, for the server's log."""
+    warehouse that is not there); otherwise it is the traceback, for the server's log. `not_found`: the
+    clinician asked for is not one the viewer may see (or not on the roster)."""
 
-    def __init__(self, message: str, readable: bool) -> None:
+    def __init__(self, message: str, readable: bool, not_found: bool = False) -> None:
         super().__init__(message)
         self.readable = readable
+        self.not_found = not_found
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,17 @@ def make_caseload_zip(
     red_flags: Path | None,
     progress: Callable[[int, int, str], None],
     stop: Callable[[], bool],
+    viewer: Viewer,
 ) -> ZipMade:
-    """`reports.caseload.write_caseload_zip` in a fresh process; `progress(done, total, name)` after each
-    client, here. Raises ZipStopped when `stop()` turned True, ZipFailed when the zip could not be made."""
+    """`reports.caseload.write_caseload_zip` in a fresh process, of the clients `viewer` may see;
+    `progress(done, total, name)` after each client, here. Raises ZipStopped when `stop()` turned True,
+    ZipFailed when the zip could not be made."""
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     stopping = context.Event()
     worker = context.Process(
         target=_work,
-        args=(messages, stopping, os.getpid(), db, staff_id, out, today, paper, red_flags),
+        args=(messages, stopping, os.getpid(), db, staff_id, out, today, paper, red_flags, viewer),
         name="hipline-caseload-zip",
     )
     worker.start()
@@ -110,11 +116,11 @@ def _end(worker, stopping) -> None:
         worker.join(5)
 
 
-def _work(messages, stopping, parent: int, db, staff_id, out, today, paper, red_flags) -> None:
+def _work(messages, stopping, parent: int, db, staff_id, out, today, paper, red_flags, viewer) -> None:
     """In the fresh process: make the zip, saying how far it is; stop when asked or when the process that
     started this one is gone."""
     from reports.caseload import Cancelled, write_caseload_zip
-    from reports.client_report import ReportError
+    from reports.client_report import NotFound, ReportError
 
     try:
         made = write_caseload_zip(
@@ -126,10 +132,13 @@ def _work(messages, stopping, parent: int, db, staff_id, out, today, paper, red_
             red_flags=red_flags,
             progress=lambda done, total, name: messages.put(("progress", done, total, name)),
             stop=lambda: stopping.is_set() or os.getppid() != parent,
+            viewer=viewer,
         )
         messages.put(("done", made.clients, made.seconds))
     except Cancelled:
         messages.put(("stopped",))
+    except NotFound as error:
+        messages.put(("failed", str(error), True, True))
     except ReportError as error:
         messages.put(("failed", str(error), True))
     except FileNotFoundError as error:

@@ -52,6 +52,13 @@ class FileReport:
     unknown_exercises: dict[str, int] = field(default_factory=dict)  # names kept that the library does not know
     seconds: float = 0.0
 
+    def in_words(self) -> str:
+        """'sessions.csv (session_log): loaded, 40 read = 38 loaded + 2 quarantined' (the audit trail's)."""
+        if self.error:
+            return f"{self.file}: could not be read ({self.error})"
+        return (f"{self.file} ({self.kind}): {self.status}, {self.rows_read} read = {self.rows_loaded} loaded + "
+                f"{self.rows_quarantined} quarantined")  # fmt: skip
+
 
 @dataclass
 class LoadReport:
@@ -62,6 +69,9 @@ class LoadReport:
     @property
     def all_readable(self) -> bool:
         return all(f.error is None for f in self.files)
+
+    def in_words(self) -> str:
+        return "; ".join(f.in_words() for f in self.files) or "no files"
 
     def as_dict(self) -> dict:
         return {

@@ -1,9 +1,11 @@
-"""The `hipline` command: generate demo data, load files, look at the quarantine, serve the dashboard."""
+"""The `hipline` command: generate demo data, load files, look at the quarantine, serve the dashboard,
+manage the users who may sign in and read the audit trail."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -94,6 +96,16 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     columns = commands.add_parser("columns", help="the columns each kind of file may have, and their aliases")
     columns.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
+    _user_parser(commands, db_help, settings)
+
+    audit = commands.add_parser("audit", help="export the audit trail (who did what, when, to whom) as CSV")
+    audit.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    audit.add_argument("--since", type=_date, help="from this day on (UTC)")
+    audit.add_argument("--user", help="a username or staff_id")
+    audit.add_argument("--client", help="a client_id")
+    audit.add_argument("--action", help="one action (sign_in, export, decision, ...), or 'refused'")
+    audit.add_argument("--out", type=Path, required=True, help="the CSV file to write ('-': standard output)")
+
     for name, text in (
         ("serve", "serve the dashboard on a warehouse"),
         ("demo", "generate, load and serve demo data"),
@@ -117,7 +129,35 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+def _user_parser(commands, db_help: str, settings: Settings) -> None:
+    from access.roles import ROLES
+
+    user = commands.add_parser("user", help="the users who may sign in to the dashboard (SPEC §5)")
+    actions = user.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="give a member of the staff roster a user")
+    add.add_argument("staff_id", help="their staff_id on the roster")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--username", help="the name they sign in with (default: the staff_id)")
+    passwd = actions.add_parser("passwd", help="set a new password (their other sessions end)")
+    passwd.add_argument("username")
+    for name, text in (("disable", "stop a user signing in (their sessions end)"), ("enable", "let them again")):
+        actions.add_parser(name, help=text).add_argument("username")
+    role = actions.add_parser("role", help="change a user's role")
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    actions.add_parser("list", help="every user, their role and whether they may sign in")
+    for command in (add, passwd):
+        command.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input, not a prompt"
+        )
+    for command in actions.choices.values():
+        command.add_argument("--db", type=Path, default=settings.db, help=db_help)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Everything hipline writes (the warehouse, the records, temporary and job files, logs) holds client
+    # data or password hashes: readable by the owner only (SPEC §5).
+    os.umask(0o077)
     settings = Settings.from_env()
     args = _parser(settings).parse_args(argv)
     command = {
@@ -128,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         "recommend": _recommend,
         "report": _report,
         "columns": _columns,
+        "user": _user,
+        "audit": _audit,
         "serve": _serve,
         "demo": _demo,
     }[args.command]
@@ -164,12 +206,21 @@ def _load(args, settings: Settings) -> int:
             memory_limit=settings.memory_limit,
             on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
         )
+    _audit_load(args.db, report)
     if args.json:
         json.dump(report.as_dict(), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         print_load_report(report)
     return 0 if report.all_readable else 1
+
+
+def _audit_load(db: Path, report) -> None:
+    """A load from the command line is an import: audited, with the operating-system user as who."""
+    from access import audit
+    from access.audit import Actor
+
+    audit.record(db, Actor.command_line(), "import", report.in_words())
 
 
 def _quarantine(args, settings: Settings) -> int:
@@ -315,23 +366,110 @@ def _columns(args, settings: Settings) -> int:
     return 0
 
 
+def _security(settings: Settings):
+    from dashboard.security import SecurityOptions
+
+    return SecurityOptions(settings.secret_key, settings.https, settings.session_hours, settings.max_upload_mb)
+
+
 def _serve(args, settings: Settings) -> int:
+    from access.users import has_admin
+    from hipline.progress import console
+
+    if not has_admin(args.db):
+        console.print(
+            f"No admin can sign in to {args.db} yet, so hipline will not serve it: nobody could manage users or "
+            "import files. Create one from a member of the staff roster (load the staff list first if there is "
+            f"none: hipline load --db {args.db} staff.csv), then serve again:\n"
+            f"  hipline user add STAFF_ID --role admin --db {args.db}"
+        )
+        return 1
     if args.workers > 0:
         from dashboard.server import serve_with_gunicorn
 
-        serve_with_gunicorn(args.db, args.host, args.port, args.workers, args.today, settings.red_flags)
+        serve_with_gunicorn(
+            args.db, args.host, args.port, args.workers, args.today, settings.red_flags, _security(settings)
+        )
         return 0
     from dashboard.app import create_app
+    from dashboard.server import serve_with_werkzeug
 
-    app = create_app(args.db, args.today, settings.red_flags)
-    app.run(host=args.host, port=args.port, debug=False)
+    serve_with_werkzeug(create_app(args.db, args.today, settings.red_flags, _security(settings)), args.host, args.port)
+    return 0
+
+
+def _user(args, settings: Settings) -> int:
+    from access import users
+    from access.audit import Actor
+    from hipline.progress import console, print_users
+
+    by = Actor.command_line()
+    try:
+        if args.action == "list":
+            print_users(users.list_users(args.db))
+            return 0
+        if args.action == "add":
+            name, roster_role = users.roster_member(args.db, args.staff_id)
+            user = users.add_user(args.db, args.staff_id, name, args.role, _new_password(args), by=by,
+                                  username=args.username)  # fmt: skip
+            note = f" (the roster says {roster_role})" if roster_role != args.role else ""
+            console.print(f"{user.name} may now sign in as {user.username!r}, {user.role}{note}.")
+        elif args.action == "passwd":
+            user = users.change_password(args.db, args.username, _new_password(args), by=by)
+            console.print(f"{user.username} has a new password; their other sessions end at their next request.")
+        elif args.action in ("disable", "enable"):
+            user = users.set_enabled(args.db, args.username, args.action == "enable", by=by)
+            console.print(f"{user.username} is {args.action}d.")
+        else:
+            user = users.change_role(args.db, args.username, args.role, by=by)
+            console.print(f"{user.username} is now {user.role}, from their next request.")
+    except users.UserError as e:
+        console.print(f"Nothing changed: {e}.")
+        return 1
+    return 0
+
+
+def _new_password(args) -> str:
+    """From standard input (one line) with --password-stdin, else asked for twice without echo."""
+    import getpass
+
+    from access.users import UserError
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("The same password again: ") != password:
+        raise UserError("the two passwords differ")
+    return password
+
+
+def _audit(args, settings: Settings) -> int:
+    from access import audit
+    from access.audit import Actor
+    from hipline.progress import console
+
+    if args.action and args.action not in (*audit.ACTIONS, "refused"):
+        console.print(f"--action is one of {', '.join(audit.ACTIONS)} or refused, not {args.action!r}")
+        return 1
+    rows = audit.read(args.db, since=args.since, user=args.user, client=args.client, action=args.action)
+    text = audit.as_csv(rows)
+    if str(args.out) == "-":
+        sys.stdout.write(text)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        console.print(f"{len(rows):,} audit rows -> {args.out}")
+    filters = {"since": args.since, "user": args.user, "client": args.client, "action": args.action}
+    said = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "no filter"
+    audit.record(args.db, Actor.command_line(), "export", f"audit trail (CSV), {len(rows)} rows: {said}")
     return 0
 
 
 def _demo(args, settings: Settings) -> int:
     from etl.load import load
     from hipline.demo_data import generate_demo
-    from hipline.progress import LoadProgressBar, console, print_load_report, simulation_progress
+    from hipline.demo_data.accounts import add_demo_users
+    from hipline.progress import LoadProgressBar, console, print_demo_users, print_load_report, simulation_progress
 
     if not args.data_dir.exists() or not any(args.data_dir.iterdir()):
         console.print(f"Generating demo data for {args.clients} clients in {args.data_dir} …")
@@ -339,7 +477,9 @@ def _demo(args, settings: Settings) -> int:
             generate_demo(args.data_dir, args.clients, args.seed, progress=tick)
     with LoadProgressBar(enabled=True) as bar:
         report = load(args.db, [args.data_dir], progress=bar, memory_limit=settings.memory_limit)
+    _audit_load(args.db, report)
     print_load_report(report)
+    print_demo_users(add_demo_users(args.db))
     if args.no_serve:
         return 0
     console.print(f"Serving the dashboard on http://{args.host}:{args.port} (Ctrl+C to stop)")

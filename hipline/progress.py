@@ -146,3 +146,28 @@ def print_columns(markdown: bool) -> None:
         for c in record.columns:
             table.add_row(c.name, "yes" if c.required else "", ", ".join(c.aliases))
         out.print(table)
+
+
+def print_users(users: list) -> None:
+    table = Table(title="Users", title_justify="left")
+    for column in ("username", "name", "staff_id", "role", "status", "last changed (UTC)"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(u.username, u.name, u.staff_id, u.role, "enabled" if u.enabled else "disabled", u.changed_at)
+    out.print(table)
+    if not users:
+        out.print("No users yet: hipline user add STAFF_ID --role admin")
+
+
+def print_demo_users(users: list) -> None:
+    """The demo's users and their passwords, with the warning that they are for the demo only."""
+    table = Table(title="Sign in to the demo as", title_justify="left")
+    for column in ("username", "password", "role", "who"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(u.username, u.password, u.role, f"{u.name} ({u.staff_id})")
+    out.print(table)
+    out.print(
+        "[bold]These users and passwords are for the demo only:[/bold] they are printed here and in the README. "
+        "A clinic adds its own users with `hipline user add`."
+    )

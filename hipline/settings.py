@@ -36,6 +36,30 @@ class Settings:
             "doc": "a YAML word list of red-flag signs for session notes (default: data/red_flags.yaml)",
         },
     )
+    secret_key: str | None = field(
+        default=None,
+        metadata={
+            "env": "HIPLINE_SECRET_KEY",
+            "doc": "signs the session cookies; by default a random key kept in the records beside the warehouse "
+            "(set the same one on every web host of a clinic network)",
+        },
+    )
+    https: bool = field(
+        default=False,
+        metadata={
+            "env": "HIPLINE_HTTPS",
+            "doc": "1 when a reverse proxy serves the pages over HTTPS: Secure cookies, HSTS, and the browser's "
+            "address from the proxy's X-Forwarded-For",
+        },
+    )
+    session_hours: float = field(
+        default=10.0,
+        metadata={"env": "HIPLINE_SESSION_HOURS", "doc": "hours a sign-in lasts (a working day)"},
+    )
+    max_upload_mb: int = field(
+        default=50,
+        metadata={"env": "HIPLINE_MAX_UPLOAD_MB", "doc": "the most one upload on the import page may hold, in MB"},
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -43,11 +67,30 @@ class Settings:
         for f in fields(cls):
             raw = env.get(f.metadata["env"])
             if raw:
-                values[f.name] = Path(raw) if "Path" in str(f.type) else raw
+                values[f.name] = _typed(f.metadata["env"], str(f.type), raw)
         settings = cls(**values)
         if settings.date_order not in ("dmy", "mdy"):
             raise ValueError(f"HIPLINE_DATE_ORDER must be dmy or mdy, not {settings.date_order!r}")
         return settings
+
+
+def _typed(name: str, kind: str, raw: str):
+    """An environment variable's text as its setting's type, or a ValueError that says what is expected."""
+    if "Path" in kind:
+        return Path(raw)
+    if kind == "bool":
+        if raw.strip().lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise ValueError(f"{name}={raw!r}: expected 1 (yes) or 0 (no)")
+        return raw.strip().lower() in ("1", "true", "yes")
+    if kind in ("int", "float"):
+        try:
+            value = int(raw) if kind == "int" else float(raw)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise ValueError(f"{name}={raw!r}: expected a positive {'whole ' if kind == 'int' else ''}number")
+        return value
+    return raw
 
 
 def documented_settings() -> list[tuple[str, str, str]]:

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
 from etl.warehouse import connect_private_reader
 from reports import render, tables
 from reports.charts import render_later
-from reports.client_report import ReportError, client_context
+from reports.client_report import NotFound, ReportError, client_context
 
 # Starting the two layout workers costs about 2.5 s (each imports WeasyPrint and plotly); each saves
 # about 0.28 s a report: below ten reports, laying them out here is as quick.
@@ -71,10 +72,12 @@ def write_caseload_zip(
     progress: Callable[[int, int, str], None] | None = None,
     stop: Callable[[], bool] | None = None,
     workers: int = 2,
+    viewer: Viewer | None = None,
 ) -> CaseloadZip:
     """Write the progress report of every active client of `staff_id` (None: every clinician) into
-    the zip `out`. `progress(done, total, name)` is called after each report; when `stop()` returns
-    True the export ends with `Cancelled`."""
+    the zip `out`: only the clients `viewer` may see (SPEC §5; None: everyone, the command line).
+    `progress(done, total, name)` is called after each report; when `stop()` returns True the export
+    ends with `Cancelled`."""
     started = time.perf_counter()
     words = load_red_flag_words(red_flags or RED_FLAGS_FILE)
     part = out.with_name(out.name + ".part")
@@ -85,8 +88,10 @@ def write_caseload_zip(
         try:
             analytics = Analytics(con, Scope.everyone(), today, words, read_decisions(db))
             analytics.prepare_for_pages()  # per-client reads by index, not by scanning
-            if staff_id is not None and staff_id not in set(analytics.staff()["staff_id"]):
-                raise ReportError(f"there is no staff member {staff_id!r} on the roster")
+            if viewer is not None:
+                analytics = analytics.within(analytics.scope_of(viewer.role, viewer.staff_id))
+            if staff_id is not None and staff_id not in _clinicians(analytics, viewer):
+                raise NotFound(f"there is no staff member {staff_id!r} on the roster")
             caseload = analytics.caseload(staff_id)
             total = len(caseload)
             if workers > 1 and total >= IN_PROCESS_BELOW:
@@ -103,6 +108,15 @@ def write_caseload_zip(
         part.unlink(missing_ok=True)
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _clinicians(analytics: Analytics, viewer: Viewer | None) -> set[str]:
+    """Whose caseload may be asked for: anyone on the roster from the command line; on the pages, the
+    clinicians of the clients the viewer may see (a clinician outside reads as one not on the roster)."""
+    staff = analytics.staff()
+    if viewer is None:
+        return set(staff["staff_id"])
+    return set(staff.loc[staff["active_clients"] > 0, "staff_id"])
 
 
 def _start_workers(workers: int) -> ProcessPoolExecutor:

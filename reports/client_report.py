@@ -42,6 +42,11 @@ class ReportError(ValueError):
     """A report that cannot be made; the message says why."""
 
 
+class NotFound(ReportError):
+    """No such client, cohort or clinician for whoever asked: not in the warehouse, or not in their
+    scope (the two read the same, SPEC §5)."""
+
+
 @dataclass(frozen=True)
 class Period:
     start: date
@@ -60,7 +65,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
     """Everything the client report shows, as plain values (also what the tests check)."""
     client = analytics.client(client_id)
     if client is None:
-        raise ReportError(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
+        raise NotFound(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
     period = client_period(client, start, end, analytics.today)
     first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
     weekly = analytics.client_weekly(client_id)

@@ -17,7 +17,7 @@ from dashboard import figures
 from dashboard.formats import pain, percent, signed
 from reports import render
 from reports.charts import Chart
-from reports.client_report import PAIN_STATUS_WORDS, ReportError
+from reports.client_report import PAIN_STATUS_WORDS, NotFound
 
 
 def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
@@ -25,7 +25,7 @@ def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
     roster = analytics.cohorts()
     found = roster[roster["cohort_id"] == cohort_id]
     if found.empty:
-        raise ReportError(f"there is no cohort {cohort_id!r} in the warehouse")
+        raise NotFound(f"there is no cohort {cohort_id!r} in the warehouse")
     cohort = found.iloc[0].to_dict()
     summary = analytics.cohort_summary()
     rolled = summary[summary["cohort_id"] == cohort_id].to_dict("records")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics import Analytics
 from analytics.export import spreadsheet_safe
-from reports.client_report import Period, ReportError, client_period
+from reports.client_report import NotFound, Period, client_period
 
 FORMATS = ("csv", "xlsx")
 
@@ -27,7 +27,7 @@ def client_tables(
     """The client page and report: its header, each chart's points, the recommendations, the log."""
     client = analytics.client(client_id)
     if client is None:
-        raise ReportError(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
+        raise NotFound(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
     period = client_period(client, start, end, analytics.today)
     recommendations = analytics.recommendations(client_id).drop(columns=["evidence"])
     return {
@@ -52,7 +52,7 @@ def cohort_tables(analytics: Analytics, cohort_id: str) -> dict[str, pd.DataFram
     roster = analytics.cohorts()
     cohort = roster[roster["cohort_id"] == cohort_id]
     if cohort.empty:
-        raise ReportError(f"there is no cohort {cohort_id!r} in the warehouse")
+        raise NotFound(f"there is no cohort {cohort_id!r} in the warehouse")
     summary = analytics.cohort_summary()
     return {
         "cohort": cohort.merge(

@@ -1,6 +1,7 @@
 -- Mean pain by program week for each cohort (SPEC §2): for each week, the mean over members of each
 -- member's mean pain in that week, weeks counted from each member's own start_date; n = members with
 -- a value that week. The t-based interval is added in Python (scipy's t quantile).
+-- {in_scope}: the members the viewer may see (Analytics._scoped): a roll-up is computed over them only.
 SELECT
     e.cohort_id,
     w.program_week,
@@ -9,6 +10,6 @@ SELECT
     stddev_samp(w.mean_pain) AS sd
 FROM weekly AS w
 JOIN episodes AS e USING (client_id)
-WHERE e.cohort_id IS NOT NULL AND w.mean_pain IS NOT NULL
+WHERE e.cohort_id IS NOT NULL AND w.mean_pain IS NOT NULL AND {in_scope}
 GROUP BY ALL
 ORDER BY ALL;

@@ -17,7 +17,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
-from dashboard import exports, zip_job
+from dashboard import exports, rights, zip_job
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 
@@ -55,22 +55,44 @@ def register() -> None:
     dash.register_page(__name__, path="/", name="Caseload", title="Caseload · hipline", layout=layout)
 
 
-def _clinicians() -> list[dict]:
-    with clinic().analytics() as analytics:
-        staff = analytics.staff()
+def _clinicians(analytics) -> list[dict]:
+    """The clinicians of the active clients the viewer may see, and "All clinicians" when there are
+    several: a physio's list is themselves."""
+    staff = analytics.staff()
     treating = staff[staff["active_clients"] > 0]
     options = [
         {"label": f"{row.name} ({row.active_clients} active)", "value": row.staff_id}
         for row in treating.itertuples(index=False)
     ]
+    if len(options) == 1 and not analytics.scope.is_everyone:
+        return options
     return [{"label": "All clinicians", "value": EVERYONE}, *options]
+
+
+def _chosen(analytics, clinician: str | None) -> str | None:
+    """The staff_id of the clinician asked for (None: all those the viewer may see). One outside the
+    picker's list is refused and audited, and reads as a clinician with no clients."""
+    if clinician in (None, EVERYONE):
+        return None
+    if clinician not in {o["value"] for o in _clinicians(analytics)}:
+        rights.refused("request", f"the caseload of {clinician}: not among the clinicians they may see")
+        return NOBODY
+    return clinician
+
+
+NOBODY = "\x00 nobody"  # the caseload of a clinician outside the viewer's list: no one
 
 
 def layout(clinician: str | None = None, **_query) -> html.Div:
     if not clinic().has_data():
         return ui.no_data_yet()
-    options = _clinicians()
+    viewer = rights.current()
+    if not viewer.may("caseload"):
+        return ui.not_for_role("the caseload")
+    with rights.reading() as analytics:
+        options = _clinicians(analytics)
     values = {o["value"] for o in options}
+    default = options[0]["value"] if len(options) == 1 else EVERYONE
     return html.Div(
         [
             html.Div(
@@ -81,7 +103,7 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                             dcc.Dropdown(
                                 id="caseload-clinician",
                                 options=options,
-                                value=clinician if clinician in values else EVERYONE,
+                                value=clinician if clinician in values else default,
                                 clearable=False,
                                 persistence=clinician is None,
                                 persistence_type="local",
@@ -112,7 +134,11 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
             ),
             ui.loading(html.Div(id="caseload-summary", className="flag-strip")),
             html.Div(
-                [html.Div(id="caseload-count", className="count-line"), _export_bar()], className="caseload-tools"
+                [
+                    html.Div(id="caseload-count", className="count-line"),
+                    _export_bar() if viewer.may("export_client") else None,
+                ],
+                className="caseload-tools",
             ),
             _zip_running(),
             exports.alert_area("caseload"),
@@ -207,9 +233,10 @@ def _strip(clients: pd.DataFrame, chosen: list[str]) -> list:
     Input("caseload-flags", "value"),
     Input("caseload-search", "value"),
 )
+@rights.requires("caseload")
 def show_caseload(today, clinician, regions, flags, search):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
-        clients = analytics.caseload(None if clinician == EVERYONE else clinician)
+    with timed("query"), rights.reading(today) as analytics:
+        clients = analytics.caseload(_chosen(analytics, clinician))
     with timed("layout"):
         return _shown(clients, regions, flags, search)
 
@@ -234,6 +261,7 @@ def _shown(clients: pd.DataFrame, regions, flags, search):
     State("caseload-flags", "value"),
     prevent_initial_call=True,
 )
+@rights.requires(rights.NEEDS_NO_RIGHT)
 def pick_flag(clicks, chosen):
     """Clicking a flag in the strip shows only those clients; clicking it again shows everyone."""
     if not ctx.triggered_id or not any(clicks):
@@ -243,6 +271,7 @@ def pick_flag(clicks, chosen):
 
 
 @callback(Output("nav", "href"), Input("caseload-grid", "cellClicked"), prevent_initial_call=True)
+@rights.requires(rights.NEEDS_NO_RIGHT)
 def open_client(cell):
     if not cell or not cell.get("rowId"):
         return dash.no_update
@@ -292,10 +321,6 @@ def _zip_running() -> html.Div:
     )
 
 
-def _staff_id(clinician: str | None) -> str | None:
-    return None if clinician in (None, EVERYONE) else clinician
-
-
 @callback(
     Output("caseload-numbers-download", "data"),
     Output("caseload-export-alert", "children"),
@@ -305,16 +330,19 @@ def _staff_id(clinician: str | None) -> str | None:
     State("caseload-clinician", "value"),
     prevent_initial_call=True,
 )
+@rights.requires("export_client")
 def export_numbers(_xlsx, _csv, today, clinician):
-    """The caseload of the clinician chosen (or everyone's) and its weekly pain, as XLSX or zipped CSV.
-    The region, flag and name filters narrow the grid only: the export is the whole caseload."""
+    """The caseload of the clinician chosen (or everyone's the viewer may see) and its weekly pain, as
+    XLSX or zipped CSV. The region, flag and name filters narrow the grid only: the export is the whole
+    caseload."""
 
     def tables_of(analytics):
         from reports.tables import caseload_tables
 
-        return caseload_tables(analytics, _staff_id(clinician))
+        return caseload_tables(analytics, _chosen(analytics, clinician))
 
-    return exports.numbers_download(today, f"caseload-{_staff_id(clinician) or 'all'}", tables_of)
+    key = "caseload-all" if clinician in (None, EVERYONE) else f"caseload-{clinician}"
+    return exports.numbers_download(today, key, tables_of)
 
 
 @callback(
@@ -340,14 +368,17 @@ def export_numbers(_xlsx, _csv, today, clinician):
     interval=500,
     prevent_initial_call=True,
 )
+@rights.requires("export_client")
 def zip_reports(set_progress, _clicks, today, clinician, paper):
-    """Every active client's progress report in one zip. A background callback: Dash runs it in a fork
-    of the server process (dash.DiskcacheManager, see dashboard.app), which makes the zip in a fresh
-    process (dashboard.zip_job says why), shows each client done, and Cancel ends it. Nothing here may
-    take the analytics' lock: a fork made while another thread held it would wait for ever."""
+    """Every active client's progress report in one zip, of the clients the viewer may see. A background
+    callback: Dash runs it in a fork of the server process (dash.DiskcacheManager, see dashboard.app),
+    the fork of the request that started it, signed-in user included; it makes the zip in a fresh process
+    (dashboard.zip_job says why), shows each client done, and Cancel ends it. Nothing here may take the
+    analytics' lock: a fork made while another thread held it would wait for ever (so the zip's process
+    checks the clinician asked for against the viewer's scope)."""
     data = clinic()
     day = ui.parse_day(today) or data.today
-    staff_id = _staff_id(clinician)
+    staff_id = None if clinician in (None, EVERYONE) else clinician
     who = staff_id or "all"
     out = exports.zip_path(data.db, f"{who}.zip")
 
@@ -364,17 +395,24 @@ def zip_reports(set_progress, _clicks, today, clinician, paper):
             red_flags=data.red_flags,
             progress=progress,
             stop=exports.parent_gone(),
+            viewer=rights.current(),
         )
         content = made.path.read_bytes()
     except zip_job.ZipStopped:
+        rights.record("export", f"progress reports (zip) of the caseload of {who}: stopped", outcome="failed")
         return dash.no_update, dash.no_update
     except zip_job.ZipFailed as error:
+        if error.not_found:
+            rights.refused("export", f"progress reports (zip) of the caseload of {who}: {error}")
+        else:
+            rights.record("export", f"progress reports (zip) of the caseload of {who}: failed", outcome="failed")
         if error.readable:
             return dash.no_update, exports.cannot("progress reports", str(error))
         exports.log.error("the progress reports could not be made:\n%s", error)
         return dash.no_update, exports.went_wrong("progress reports", "the reports' process failed")
     finally:
         out.unlink(missing_ok=True)
+    rights.record("export", f"progress reports (zip) of the caseload of {who} as of {day}: {made.clients} clients")
     name = exports.file_name("progress-reports", who, day or date.today(), "zip")
     reports = f"{made.clients} progress report{'' if made.clients == 1 else 's'}"
     done = dbc.Alert(

@@ -19,7 +19,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from analytics.decisions import DecisionError, Prescription, read_decisions, record
 from analytics.definitions import DECISIONS, function_threshold
 from dashboard import components as ui
-from dashboard import exports, figures
+from dashboard import exports, figures, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 from etl.instruments import HIGHER_IS_BETTER, INSTRUMENT_LABELS
@@ -60,12 +60,21 @@ def register() -> None:
 
 
 def layout(client_id: str | None = None, **_query) -> html.Div:
+    """The page's skeleton; its parts come from the callbacks below. A client outside the viewer's scope
+    reads exactly as one that is not in the warehouse (and the attempt is audited)."""
     if not clinic().has_data():
         return ui.no_data_yet()
-    with clinic().analytics() as analytics:
+    viewer = rights.current()
+    if not viewer.may("client"):
+        rights.refused("view_client", "a client's page: not part of their role", client_id=client_id)
+        return ui.not_for_role("a client's page")
+    with rights.reading() as analytics:
         known = client_id is not None and analytics.has_client(client_id)
     if not known:
+        rights.refused("view_client", f"client {client_id}: not in their scope or not in the warehouse",
+                       client_id=client_id)  # fmt: skip
         return ui.not_found("client", client_id or "", "/", "Back to the caseload")
+    rights.record("view_client", f"opened the page of client {client_id}", client_id=client_id)
     return html.Div(
         [
             dcc.Store(id="client-id", data=client_id),
@@ -89,7 +98,9 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                         "client",
                         "Progress report (PDF)",
                         "The client's progress report for the period shown, with the pain and adherence charts",
-                    ),
+                    )
+                    if viewer.may("export_client")
+                    else None,
                 ],
                 className="range-control",
             ),
@@ -146,13 +157,7 @@ def _decision_modal() -> dbc.Modal:
             dbc.ModalBody(
                 [
                     html.Div(id="decision-summary"),
-                    html.Div(
-                        [
-                            html.Label("Decided by", htmlFor="decision-by", className="form-label"),
-                            dcc.Dropdown(id="decision-by", clearable=False),
-                        ],
-                        className="mb-2",
-                    ),
+                    html.P(id="decision-by", className="text-muted small"),
                     html.Div(
                         [
                             html.Label("Decision instead", htmlFor="decision-choice", className="form-label"),
@@ -209,8 +214,9 @@ def _number(label: str, id: str) -> html.Div:
 
 
 @callback(Output("client-header", "children"), Input("today", "date"), Input("client-id", "data"))
+@rights.requires("client")
 def show_header(today, client_id):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         client = analytics.client(client_id)
     if client is None:
         return ui.not_found("client", client_id, "/", "Back to the caseload")
@@ -278,8 +284,9 @@ CHART_INPUTS = (
 
 
 @callback(Output("client-pain", "figure"), *CHART_INPUTS)
+@rights.requires("client")
 def show_pain(today, client_id, start, end):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         client = analytics.client(client_id)
         if client is None:
             return figures.empty_figure("No such client")
@@ -293,8 +300,9 @@ def show_pain(today, client_id, start, end):
 
 
 @callback(Output("client-function", "children"), Input("today", "date"), Input("client-id", "data"))
+@rights.requires("client")
 def show_function(today, client_id):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         function = analytics.function_change(client_id)
         measures = analytics.measures(client_id)
     with timed("figures"):
@@ -302,8 +310,9 @@ def show_function(today, client_id):
 
 
 @callback(Output("client-adherence", "figure"), Output("client-timeline", "figure"), *CHART_INPUTS)
+@rights.requires("client")
 def show_adherence_and_levels(today, client_id, start, end):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         client = analytics.client(client_id)
         if client is None:
             empty = figures.empty_figure("No such client")
@@ -351,8 +360,9 @@ def function_charts(function: pd.DataFrame, measures: pd.DataFrame) -> list:
     Input("client-range", "start_date"),
     Input("client-range", "end_date"),
 )
+@rights.requires("client")
 def show_log(today, client_id, start, end):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         log = analytics.session_log(client_id)
     with timed("layout"):
         if start:
@@ -398,16 +408,18 @@ def _dose(sets, reps, hold_s, side) -> str:
     Input("client-id", "data"),
     Input("decision-saved", "data"),
 )
+@rights.requires("client")
 def show_recommendations(today, client_id, _saved):
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         recs = analytics.recommendations(client_id)
         staff = analytics.staff()
         decided = read_decisions(clinic().db, client_id)
     with timed("layout"):
-        return recommendation_cards(recs, staff, decided)
+        return recommendation_cards(recs, staff, decided, may_decide=rights.current().may("decide"))
 
 
-def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.DataFrame) -> list:
+def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.DataFrame,
+                         may_decide: bool = True) -> list:  # fmt: skip
     if recs.empty:
         return html.P("No exercises logged in the last 21 days, so nothing to recommend yet.",
                       className="text-muted", id="no-recommendations")  # fmt: skip
@@ -418,7 +430,7 @@ def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.Da
     cards = []
     for rec in recs.to_dict("records"):
         decision = None if latest is None or rec["ladder"] not in latest.index else latest.loc[rec["ladder"]]
-        cards.append(recommendation_card(rec, decision, names))
+        cards.append(recommendation_card(rec, decision, names, may_decide))
     return cards
 
 
@@ -432,7 +444,7 @@ def _next_words(rec: dict) -> str:
     return f"{verb}: {rec['next_exercise']}, {rec['next_dose']}"
 
 
-def recommendation_card(rec: dict, decision, names: dict) -> html.Div:
+def recommendation_card(rec: dict, decision, names: dict, may_decide: bool = True) -> html.Div:
     ladder = rec["ladder"]
     level = "" if ui.missing(rec["level"]) else f" (level {rec['level']})"
     evidence = list(rec["evidence"]) if not ui.missing(rec["evidence"]) else []
@@ -460,7 +472,9 @@ def recommendation_card(rec: dict, decision, names: dict) -> html.Div:
                                outline=True, size="sm"),
                 ],
                 className="rec-actions",
-            ),
+            )
+            if may_decide
+            else None,
         ],
         className=f"rec rec-{rec['decision']}",
         id={"type": "rec", "ladder": ladder},
@@ -490,8 +504,7 @@ def _recommendation(analytics, client_id: str, ladder: str) -> dict | None:
     Output("decision-title", "children"),
     Output("decision-summary", "children"),
     Output("override-fields", "style"),
-    Output("decision-by", "options"),
-    Output("decision-by", "value"),
+    Output("decision-by", "children"),
     Output("decision-choice", "value"),
     Output("decision-level", "options"),
     Output("decision-level", "value"),
@@ -505,27 +518,24 @@ def _recommendation(analytics, client_id: str, ladder: str) -> dict | None:
     Input({"type": "rec-override", "ladder": ALL}, "n_clicks"),
     State("today", "date"),
     State("client-id", "data"),
-    State("reviewer", "data"),
     prevent_initial_call=True,
 )
-def open_decision(_accepts, _overrides, today, client_id, reviewer):
-    """Accept or Override opens the same dialog: who decides, and for an override what instead and why."""
+@rights.requires("decide")
+def open_decision(_accepts, _overrides, today, client_id):
+    """Accept or Override opens the same dialog; for an override, what instead and why. The decision is
+    the signed-in user's: it is recorded in their name."""
     trigger = ctx.triggered_id
     if not trigger or not (ctx.triggered and ctx.triggered[0]["value"]):
-        return (dash.no_update,) * 16
+        return (dash.no_update,) * 15
     action = "accept" if trigger["type"] == "rec-accept" else "override"
     ladder = trigger["ladder"]
-    with clinic().analytics(ui.parse_day(today)) as analytics:
+    with rights.reading(today) as analytics:
         rec = _recommendation(analytics, client_id, ladder)
-        staff = analytics.staff()
-        client = analytics.client(client_id)
         levels = analytics.exercise_levels(ladder) if rec is not None and rec["in_library"] else pd.DataFrame()
     if rec is None:
-        return (dash.no_update,) * 16
-    staff_options = [{"label": f"{r.name} ({r.role})", "value": r.staff_id} for r in staff.itertuples(index=False)]
-    ids = set(staff["staff_id"])
-    by = reviewer if reviewer in ids else (client or {}).get("clinician_id")
-    by = by if by in ids else None
+        return (dash.no_update,) * 15
+    viewer = rights.current()
+    by = f"Recorded as decided by {viewer.name} ({viewer.role}), now."
     if len(levels) and not rec["stretch"]:
         level_options = [{"label": f"{r.level}. {r.exercise}", "value": int(r.level)} for r in levels.itertuples()]
         level_value = None if ui.missing(rec["next_level"]) else int(rec["next_level"])
@@ -546,7 +556,6 @@ def open_decision(_accepts, _overrides, today, client_id, reviewer):
         title,
         summary,
         {"display": "none"} if action == "accept" else {},
-        staff_options,
         by,
         rec["decision"],
         level_options,
@@ -568,14 +577,12 @@ def _whole(value) -> int | None:
     Output("decision-modal", "is_open", allow_duplicate=True),
     Output("decision-error", "children", allow_duplicate=True),
     Output("decision-saved", "data"),
-    Output("reviewer", "data"),
     Output("decision-alert", "children"),
     Input("decision-confirm", "n_clicks"),
     Input("decision-cancel", "n_clicks"),
     State("decision-pending", "data"),
     State("today", "date"),
     State("client-id", "data"),
-    State("decision-by", "value"),
     State("decision-choice", "value"),
     State("decision-level", "value"),
     State("decision-sets", "value"),
@@ -585,17 +592,21 @@ def _whole(value) -> int | None:
     State("decision-reason", "value"),
     prevent_initial_call=True,
 )
-def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, level, sets, reps, hold, tempo, reason):
-    """Store the decision (analytics.decisions: who, when, what was shown, what was taken), then refresh."""
+@rights.requires("decide")
+def save_decision(_confirm, _cancel, pending, today, client_id, choice, level, sets, reps, hold, tempo, reason):
+    """Store the decision in the signed-in user's name (analytics.decisions: who, when, what was shown,
+    what was taken), audit it, then refresh. A recommendation outside the viewer's scope reads as one
+    that is no longer current (and the attempt is audited)."""
     if ctx.triggered_id == "decision-cancel" or not pending:
-        return False, "", dash.no_update, dash.no_update, dash.no_update
-    day = ui.parse_day(today)
-    with clinic().analytics(day) as analytics:
+        return False, "", dash.no_update, dash.no_update
+    with rights.reading(today) as analytics:
         rec = _recommendation(analytics, client_id, pending["ladder"])
         levels = analytics.exercise_levels(pending["ladder"])
         day = analytics.today
     if rec is None:
-        return True, "This recommendation is no longer current: reload the page.", dash.no_update, dash.no_update, ""
+        rights.refused("decision", f"{pending['ladder']} of client {client_id}: no such recommendation in their scope",
+                       client_id=client_id)  # fmt: skip
+        return True, "This recommendation is no longer current: reload the page.", dash.no_update, ""
     prescription = None
     if pending["action"] == "override" and choice in ("regress", "progress", "hold") and level is not None:
         chosen = levels[levels["level"] == level]
@@ -604,11 +615,12 @@ def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, leve
             exercise, int(level) if len(chosen) else _whole(rec["level"]), _whole(sets), _whole(reps), _whole(hold),
             tempo or None,
         )  # fmt: skip
+    viewer = rights.current()
     try:
-        record(
+        decision_id = record(
             clinic().db,
             rec,
-            decided_by=by or "",
+            decided_by=viewer.staff_id,
             action=pending["action"],
             decision=choice,
             prescription=prescription,
@@ -617,10 +629,13 @@ def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, leve
             decided_on=day,  # the clinic day reviewed: a decision made while reviewing a day applies from it
         )
     except DecisionError as e:
-        return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update, dash.no_update
+        return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update
     done = "accepted" if pending["action"] == "accept" else "overridden"
+    rights.record("decision", f"decision {decision_id}: {done} {rec['decision']} of {rec['ladder']} as of {day}"
+                  + (f", {choice} instead: {reason.strip()}" if pending["action"] == "override" else ""),
+                  client_id=client_id)  # fmt: skip
     message = ui.alert(f"Recommendation {done}; the recommendations below are updated.", "success", id="decision-done")
-    return False, "", {"ladder": pending["ladder"], "at": pd.Timestamp.now().isoformat()}, by, message
+    return False, "", {"ladder": pending["ladder"], "at": pd.Timestamp.now().isoformat()}, message
 
 
 # --- exports -------------------------------------------------------------------------------------
@@ -638,6 +653,7 @@ def save_decision(_confirm, _cancel, pending, today, client_id, by, choice, leve
     running=[(Output("client-export-pdf", "disabled"), True, False)],
     prevent_initial_call=True,
 )
+@rights.requires("export_client")
 def export_report(_clicks, today, client_id, start, end, paper):
     """The progress report of the period shown, as of the day reviewed, as PDF."""
 
@@ -651,7 +667,9 @@ def export_report(_clicks, today, client_id, start, end, paper):
 
         return client_report_from_context(context, paper or "a4")
 
-    return exports.report_download(today, "progress report", "progress-report", client_id, context_of, pdf_of)
+    return exports.report_download(
+        today, "progress report", "progress-report", client_id, context_of, pdf_of, client_id=client_id
+    )
 
 
 @callback(
@@ -665,6 +683,7 @@ def export_report(_clicks, today, client_id, start, end, paper):
     State("client-range", "end_date"),
     prevent_initial_call=True,
 )
+@rights.requires("export_client")
 def export_numbers(_xlsx, _csv, today, client_id, start, end):
     """The numbers behind the client's charts and tables, of the period shown, as XLSX or zipped CSV."""
 
@@ -673,4 +692,4 @@ def export_numbers(_xlsx, _csv, today, client_id, start, end):
 
         return client_tables(analytics, client_id, ui.parse_day(start), ui.parse_day(end))
 
-    return exports.numbers_download(today, client_id, tables_of)
+    return exports.numbers_download(today, client_id, tables_of, client_id=client_id)

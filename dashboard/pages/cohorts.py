@@ -17,7 +17,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.definitions import ADHERENT, FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
-from dashboard import exports, figures
+from dashboard import exports, figures, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 
@@ -104,6 +104,8 @@ def register() -> None:
 def cohort_list(**_query) -> html.Div:
     if not clinic().has_data():
         return ui.no_data_yet()
+    if not rights.current().may("cohorts"):
+        return ui.not_for_role("the cohort pages")
     return html.Div(
         [
             html.Div(html.H1("Cohorts", className="page-title"), className="page-head"),
@@ -158,8 +160,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 @callback(Output("cohorts-grid", "rowData"), Output("cohorts-count", "children"), Input("today", "date"))
+@rights.requires("cohorts")
 def show_cohorts(today: str | None) -> tuple[list[dict], str]:
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
         roster = analytics.cohorts()
         summary = analytics.cohort_summary()
     with timed("layout"):
@@ -168,6 +171,7 @@ def show_cohorts(today: str | None) -> tuple[list[dict], str]:
 
 
 @callback(Output("nav", "href", allow_duplicate=True), Input("cohorts-grid", "cellClicked"), prevent_initial_call=True)
+@rights.requires(rights.NEEDS_NO_RIGHT)
 def open_cohort(cell: dict | None) -> str:
     if not cell or not cell.get("rowId"):
         return dash.no_update
@@ -178,14 +182,21 @@ def open_cohort(cell: dict | None) -> str:
 
 
 def cohort_page(cohort_id: str | None = None, **_query) -> html.Div:
-    """The skeleton: the roster's header now, the day's numbers from `show_cohort` and `show_pain_by_week`."""
+    """The skeleton: the roster's header now, the day's numbers from `show_cohort` and `show_pain_by_week`.
+    A cohort the viewer may not open reads exactly as one that is not on the roster (and is audited)."""
     if not clinic().has_data():
         return ui.no_data_yet()
-    with timed("query"), clinic().analytics() as analytics:
+    viewer = rights.current()
+    if not viewer.may("cohorts"):
+        rights.refused("view_cohort", f"cohort {cohort_id}: the cohort pages are not part of their role")
+        return ui.not_for_role("the cohort pages")
+    with timed("query"), rights.reading() as analytics:
         roster = analytics.cohorts()
     chosen = roster[roster["cohort_id"] == cohort_id]
     if chosen.empty:
+        rights.refused("view_cohort", f"cohort {cohort_id}: not in their scope or not on the roster")
         return ui.not_found("cohort", str(cohort_id), "/cohorts", "All cohorts")
+    rights.record("view_cohort", f"opened the page of cohort {cohort_id}")
     cohort = chosen.iloc[0]
     others = roster[roster["cohort_id"] != cohort_id].sort_values("name")
     compare_options = [{"label": row.name, "value": row.cohort_id} for row in others.itertuples()]
@@ -207,7 +218,9 @@ def cohort_page(cohort_id: str | None = None, **_query) -> html.Div:
                                 "cohort",
                                 "Cohort report (PDF)",
                                 "The cohort's report as of the day reviewed: roll-ups, members and charts",
-                            ),
+                            )
+                            if viewer.may("export_cohort")
+                            else None,
                             dcc.Link(
                                 "All cohorts", href="/cohorts", className="btn btn-outline-secondary btn-sm back-link"
                             ),
@@ -309,9 +322,12 @@ def _cohort_line(cohort: pd.Series) -> str:
     Input("today", "date"),
     Input("cohort-id", "data"),
 )
+@rights.requires("cohorts")
 def show_cohort(today: str | None, cohort_id: str):
-    """The day's roll-ups, the members and two charts; "No members yet" instead of them for an empty cohort."""
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    """The day's roll-ups, the members and two charts; "No members yet" instead of them for an empty cohort.
+    Everything over the members the viewer may see; a cohort they may not open reads as an empty one."""
+    with timed("query"), rights.reading(today) as analytics:
+        cohort_id = _visible(analytics, cohort_id)
         summary = analytics.cohort_summary()
         members = analytics.cohort_members(cohort_id)
         grid = analytics.attendance_grid(cohort_id)
@@ -385,11 +401,13 @@ def _member_rows(members: pd.DataFrame) -> list[dict]:
     State("cohort-label", "data"),
     State("cohort-compare", "options"),
 )
+@rights.requires("cohorts")
 def show_pain_by_week(today: str | None, cohort_id: str, compare: str | None, label: str, others: list[dict]):
     """This cohort's mean pain by week, and the compared cohort's on the same axes."""
-    names = {cohort_id: label} | {o["value"]: o["label"] for o in others if o["value"] == compare}
-    with timed("query"), clinic().analytics(ui.parse_day(today)) as analytics:
+    with timed("query"), rights.reading(today) as analytics:
+        cohort_id, compare = _visible(analytics, cohort_id), compare and _visible(analytics, compare)
         weekly = analytics.cohort_weekly()  # every cohort in one query: cheaper than one query per cohort
+    names = {cohort_id: label} | {o["value"]: o["label"] for o in others if o["value"] == compare}
     series = [(name, weekly[weekly["cohort_id"] == c]) for c, name in names.items()]
     with timed("figures"):
         figure = figures.cohort_pain_by_week(series)
@@ -411,6 +429,7 @@ def _interval_note(series: list[tuple[str, pd.DataFrame]]) -> str | None:
     Input("cohort-members-grid", "cellClicked"),
     prevent_initial_call=True,
 )
+@rights.requires(rights.NEEDS_NO_RIGHT)
 def open_member(cell: dict | None) -> str:
     if not cell or not cell.get("rowId"):
         return dash.no_update
@@ -430,6 +449,7 @@ def open_member(cell: dict | None) -> str:
     running=[(Output("cohort-export-pdf", "disabled"), True, False)],
     prevent_initial_call=True,
 )
+@rights.requires("export_cohort")
 def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None):
     """The cohort's report as of the day reviewed, as PDF."""
 
@@ -455,6 +475,7 @@ def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None)
     State("cohort-id", "data"),
     prevent_initial_call=True,
 )
+@rights.requires("export_cohort")
 def export_numbers(_xlsx, _csv, today: str | None, cohort_id: str):
     """The numbers behind the cohort's roll-ups and charts, as XLSX or zipped CSV."""
 
@@ -464,6 +485,18 @@ def export_numbers(_xlsx, _csv, today: str | None, cohort_id: str):
         return cohort_tables(analytics, cohort_id)
 
     return exports.numbers_download(today, cohort_id, tables_of)
+
+
+def _visible(analytics, cohort_id: str) -> str:
+    """`cohort_id` when the viewer may open it; otherwise an id no cohort has (so the answer is that of a
+    cohort that does not exist), and the attempt is audited."""
+    if cohort_id in set(analytics.cohorts()["cohort_id"]):
+        return cohort_id
+    rights.refused("view_cohort", f"cohort {cohort_id}: not in their scope or not on the roster")
+    return NO_COHORT
+
+
+NO_COHORT = "\x00 no cohort"
 
 
 # --- words -----------------------------------------------------------------------------------------

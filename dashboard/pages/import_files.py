@@ -1,8 +1,10 @@
 """Import (`/import`): upload files, see what the load did with each, browse the quarantine (SPEC §4).
 
-An upload is loaded exactly as `hipline load` loads a folder: each file keeps its own name (so
-loading a corrected version replaces the earlier one, and loading the same bytes again changes
-nothing), and the warehouse is swapped in whole. The load runs inside `ClinicData.writing()`, so
+Admins only (SPEC §5). An upload is first checked in the browser and again on the server: at most
+HIPLINE_MAX_UPLOAD_MB in all, and only the kinds of file hipline reads; anything else is refused with
+a message before any loading. It is then loaded exactly as `hipline load` loads a folder: each file
+keeps its own name (so loading a corrected version replaces the earlier one, and loading the same
+bytes again changes nothing), and the warehouse is swapped in whole. The load runs inside `ClinicData.writing()`, so
 this process holds no connection to the old file while the loader replaces it; the other pages,
 and the other workers, see the new data on their next request (ClinicData notices the new file).
 
@@ -23,9 +25,10 @@ from pathlib import Path, PureWindowsPath
 import dash
 import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, Patch, State, callback, dcc, html
+from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
 from dashboard import components as ui
+from dashboard import rights, security
 from dashboard.clinic_data import clinic
 from etl.columns import RECORD_KINDS, RecordKind
 from etl.load import FileReport, LoadReport, load
@@ -62,8 +65,15 @@ def register() -> None:
 
 
 def layout(**_query) -> html.Div:
+    if not rights.current().may("import"):
+        rights.refused("import", "the import page: not part of their role")
+        return ui.not_for_role("importing files")
+    limit = security.max_upload_mb()
+    rules = {"max_mb": limit, "max_bytes": limit * 1024 * 1024, "extensions": sorted(EXTENSIONS)}
     return html.Div(
         [
+            dcc.Store(id="upload-rules", data=rules),
+            dcc.Store(id="upload-accepted"),
             html.Div(
                 [
                     html.H1("Import", className="page-title"),
@@ -73,7 +83,8 @@ def layout(**_query) -> html.Div:
                 className="page-head",
             ),
             ui.loading(
-                html.Div([html.Div(_upload_box(), id="upload-slot"), html.Div(id="upload-report")],
+                html.Div([html.Div(_upload_box(), id="upload-slot"), html.Div(id="upload-refusal"),
+                          html.Div(id="upload-report")],
                          className="upload-area")
             ),
             html.Div(_contents(), id="import-contents"),
@@ -88,10 +99,12 @@ def _upload_box() -> dcc.Upload:
             [
                 html.Div(["Drag and drop files here, or ", html.Span("choose files", className="upload-link")],
                          className="upload-prompt"),
-                html.Div(f"{FORMATS}. Several files at once are fine.", className="upload-formats"),
+                html.Div(f"{FORMATS}. Several files at once are fine, up to {security.max_upload_mb()} MB in all.",
+                         className="upload-formats"),
             ]
         ),
         id="upload",
+        accept=",".join(sorted(EXTENSIONS)),
         multiple=True,
         className="upload-box",
         className_active="upload-box upload-box--active",
@@ -108,6 +121,17 @@ def _contents() -> html.Div:
     return _browse(summary)
 
 
+clientside_callback(
+    ClientsideFunction("hipline", "checkUpload"),  # dashboard/assets/upload_check.js
+    Output("upload-accepted", "data"),
+    Output("upload-refusal", "children"),
+    Input("upload", "contents"),
+    State("upload", "filename"),
+    State("upload-rules", "data"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output("upload-report", "children"),
     Output("import-contents", "children"),
@@ -115,26 +139,52 @@ def _contents() -> html.Div:
     Output("today", "date", allow_duplicate=True),
     Output("today", "max_date_allowed", allow_duplicate=True),
     Output("today", "disabled", allow_duplicate=True),
-    Input("upload", "contents"),
+    Input("upload-accepted", "data"),
+    State("upload", "contents"),
     State("upload", "filename"),
     prevent_initial_call=True,
 )
-def upload_files(contents: list[str] | None, filenames: list[str] | None):
+@rights.requires("import")
+def upload_files(_accepted, contents: list[str] | None, filenames: list[str] | None):
     """Load the uploaded files and report on them. A fresh upload box lets the same file be chosen again
     (a file input that holds a file does not report choosing it a second time)."""
     if not contents:
         return (dash.no_update,) * 6
+    refusal = upload_refusal(contents, filenames or [], security.max_upload_mb())
+    if refusal:
+        rights.record("import", f"refused an upload of {', '.join(filenames or [])}: {refusal}", outcome="refused")
+        return (
+            ui.alert(f"Not uploaded: {refusal}", "danger", id="upload-error"),
+            dash.no_update,
+            _upload_box(),
+            *(dash.no_update,) * 3,
+        )
     try:
         report, quarantined = _load_upload(contents, filenames or [])
     except Exception as e:  # whatever went wrong, the page stays up and says what
         logging.getLogger(__name__).exception("upload of %s failed", filenames)
+        rights.record("import", f"upload of {', '.join(filenames or [])} failed: {type(e).__name__}", outcome="failed")
         message = f"The upload could not be loaded: {e}"
         return ui.alert(message, "danger", id="upload-error"), dash.no_update, _upload_box(), *(dash.no_update,) * 3
+    rights.record("import", report.in_words())
     newest = clinic().default_today().isoformat() if clinic().has_data() else None
     return _report(report, quarantined), _contents(), _upload_box(), newest, newest, newest is None
 
 
+def upload_refusal(contents: list[str], filenames: list[str], max_mb: int) -> str | None:
+    """Why an upload is refused before anything is saved or loaded (None: it is not): more than `max_mb`
+    in all, or a file of a kind hipline does not read."""
+    unreadable = [name for name in filenames if PureWindowsPath(name or "").suffix.lower() not in EXTENSIONS]
+    if unreadable:
+        return f"{', '.join(unreadable)} is not a kind of file hipline reads ({' '.join(sorted(EXTENSIONS))})"
+    size = sum(len(content.partition(",")[2]) * 3 // 4 for content in contents)
+    if size > max_mb * 1024 * 1024:
+        return f"these files hold {size / 1024 / 1024:.1f} MB, more than an upload may ({max_mb} MB)"
+    return None
+
+
 @callback(Output("quarantine", "dashGridOptions"), Input("quarantine-search", "value"), prevent_initial_call=True)
+@rights.requires("import")
 def search_quarantine(text: str | None):
     options = Patch()
     options["quickFilterText"] = text or ""

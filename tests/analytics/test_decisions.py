@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from analytics import Analytics, Scope
-from analytics.decisions import DecisionError, Prescription, decisions_path, read_decisions, record
+from analytics.decisions import DecisionError, Prescription, read_decisions, record
+from etl.records import records_path
 from tests.analytics.clinic import Clinic
 from tests.analytics.test_progressions import LAST_3, WEEK_3_AND_4, ex, recommendation
 
@@ -188,7 +189,7 @@ def test_a_decision_keeps_who_when_what_was_shown_and_what_was_taken(tmp_path):
         10,
     )
     assert row["changes"] == 1
-    assert decisions_path(db).name == "hipline.decisions.sqlite"
+    assert records_path(db).name == "hipline.records.sqlite"
 
 
 @pytest.mark.parametrize(
@@ -215,7 +216,7 @@ def test_the_store_itself_refuses_an_override_without_a_reason(tmp_path):
     """The CHECK constraint backs the Python check: no other writer can store one either."""
     db = clinic_with(tmp_path).load()
     record(db, bridge(db, FRIDAY), decided_by="S-1", action="accept", as_of=FRIDAY)
-    con = sqlite3.connect(decisions_path(db))
+    con = sqlite3.connect(records_path(db))
     try:
         with pytest.raises(sqlite3.IntegrityError):
             con.execute(

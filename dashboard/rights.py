@@ -1,0 +1,85 @@
+"""What a page's callback asks before it reads or changes anything (SPEC §5): who is signed in, what
+they may see (their scope: `reading`) and do (their rights: `@requires`), and the audit rows it writes.
+
+Every callback of the pages either reads through `reading` (so a client outside the viewer's scope
+reads exactly as one that does not exist) or needs no data at all; every one that shows or changes
+something is marked `@requires(<right>)`, which refuses (403, audited) a viewer without the right.
+A test checks that every registered callback says which right it needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from datetime import date
+
+from access import audit as audit_trail
+from access.audit import Actor
+from access.roles import RIGHT_WORDS, Viewer
+from analytics import Analytics
+from dashboard import security
+from dashboard.clinic_data import clinic
+from dashboard.formats import parse_day
+
+# The audit action a refusal of each right is filed under.
+REFUSED_ACTION = {
+    "caseload": "request", "client": "view_client", "cohorts": "view_cohort", "decide": "decision",
+    "review": "review", "export_client": "export", "export_cohort": "export", "import": "import",
+    "undo": "undo", "users": "user_change", "audit": "request",
+}  # fmt: skip
+NEEDS_NO_RIGHT = "signed in"  # a callback that shows nothing of the clinic's data (the day's note, a link)
+
+
+def current() -> Viewer:
+    """The signed-in user of this request. The guard (dashboard.security) let the request through only
+    with one; a callback run without one is refused rather than read for everyone."""
+    viewer = security.viewer()
+    if viewer is None:
+        raise security.Refused("no signed-in user")
+    return viewer
+
+
+@contextlib.contextmanager
+def reading(today: str | date | None = None) -> Iterator[Analytics]:
+    """The day's analytics as the signed-in user may see them: every read within their scope."""
+    day = today if isinstance(today, date) or today is None else parse_day(today)
+    with clinic().analytics(current(), day) as analytics:
+        yield analytics
+
+
+def actor() -> Actor:
+    """The signed-in user and their address, as the audit trail names them."""
+    return Actor.signed_in(current(), security.address())
+
+
+def record(action: str, what: str, *, client_id: str | None = None, outcome: str = "done") -> None:
+    """An audit row naming the signed-in user and their address."""
+    audit_trail.record(clinic().db, actor(), action, what, client_id=client_id, outcome=outcome)
+
+
+def refused(action: str, what: str, *, client_id: str | None = None) -> None:
+    """Audit a request outside the viewer's rights or scope. The caller answers it as it would a request
+    for something that does not exist: nothing in the answer says it does."""
+    record(action, what, client_id=client_id, outcome="refused")
+
+
+def requires(right: str) -> Callable:
+    """Mark a callback with the right it needs; a viewer without it is refused (403) and audited, and
+    the callback does not run."""
+    if right != NEEDS_NO_RIGHT and right not in RIGHT_WORDS:
+        raise KeyError(f"no such right: {right!r}")
+
+    def mark(callback: Callable) -> Callable:
+        @functools.wraps(callback)
+        def checked(*args, **kwargs):
+            viewer = current()
+            if right != NEEDS_NO_RIGHT and not viewer.may(right):
+                refused(REFUSED_ACTION[right], f"no right to {RIGHT_WORDS[right]} ({callback.__name__})")
+                raise security.Refused(right)
+            return callback(*args, **kwargs)
+
+        checked.hipline_right = right
+        return checked
+
+    return mark
