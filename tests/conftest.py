@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -94,9 +96,40 @@ def demo_files(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(demo_files: Path, tmp_path_factory) -> Path:
+    """The demo loaded, with the demo's users (hipline.demo_data.accounts: one per role)."""
+    from hipline.demo_data.accounts import add_demo_users
+
     db = tmp_path_factory.mktemp("demo-warehouse") / "hipline.duckdb"
     report = load(db, [demo_files])
     assert report.all_readable, [f.error for f in report.files if f.error]
+    add_demo_users(db)
+    return db
+
+
+def copy_warehouse(source: Path, db: Path) -> Path:
+    """A copy of a warehouse with its records (users, decisions, audit), to change without touching the
+    original."""
+    from etl.records import records_path
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, db)
+    # SQLite's backup, not a file copy: the newest writes may still be in the -wal file beside it.
+    with contextlib.closing(sqlite3.connect(records_path(source))) as original:
+        with contextlib.closing(sqlite3.connect(records_path(db))) as copy:
+            original.backup(copy)
+    return db
+
+
+def staff_only_warehouse(db: Path, tmp_path: Path) -> Path:
+    """A clinic's first day: the staff list loaded (from the command line) and an admin who may sign
+    in, nothing else yet. (Without an admin, `hipline serve` refuses to serve.)"""
+    from access import users
+    from access.audit import Actor
+    from hipline.demo_data.accounts import DEMO_USERS
+
+    report = load_files(db, write(tmp_path / "roster", "staff.csv", STAFF_CSV))
+    assert report.all_readable
+    users.add_user(db, "S-3", "Cara Lee", "admin", DEMO_USERS["admin"][1], by=Actor.command_line(), username="admin")
     return db
 
 

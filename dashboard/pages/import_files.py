@@ -112,11 +112,11 @@ def _upload_box() -> dcc.Upload:
 
 
 def _contents() -> html.Div:
-    """Below the upload box: what the warehouse holds, and, until it holds a record, what to upload."""
+    """Below the upload box: what the warehouse holds, and, until it holds clients, what to upload."""
     if not clinic().db.exists():
         return _what_to_upload()
     summary = clinic().summary(QUARANTINE_SHOWN)
-    if not any(summary.counts[kind] for kind in RECORD_KINDS):  # only files that could not be read so far
+    if not summary.counts["clients"]:  # the staff list, or files that could not be read, so far
         return html.Div([_what_to_upload(), _browse(summary)])
     return _browse(summary)
 

@@ -13,10 +13,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from hipline.demo_data.accounts import DEMO_USERS
 from tests.conftest import chromium_path, in_ci
 
 expect.set_options(timeout=20_000)
@@ -52,7 +54,7 @@ def serve(db: Path, *extra: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
+                with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
@@ -80,10 +82,39 @@ def browser():
         browser.close()
 
 
+def sign_in(page, url: str, username: str = "admin", password: str | None = None) -> None:
+    """Sign in through the sign-in page as one of the demo's users (or with `password`), and wait for the
+    page it leads to."""
+    page.goto(f"{url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password if password is not None else DEMO_USERS[username][1])
+    with page.expect_navigation():
+        page.click("#signin-submit")
+
+
+def signing_in_as_needed(page, username: str = "admin") -> None:
+    """Make `page.goto` sign in as `username` whenever it lands on the sign-in page, and go on to where it
+    was going: for the tests of what pages show, which are not about signing in (those sign in
+    themselves, with `sign_in`)."""
+    go = page.goto
+
+    def goto(target: str, **options):
+        response = go(target, **options)
+        if urlsplit(page.url).path == "/login" and urlsplit(target).path != "/login":
+            page.fill("#username", username)
+            page.fill("#password", DEMO_USERS[username][1])
+            with page.expect_navigation():
+                page.click("#signin-submit")
+        return response
+
+    page.goto = goto
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    signing_in_as_needed(page)
     # Generous waits: CI machines are shared, and a first page view builds the day's analytics.
     page.set_default_timeout(20_000)
     page.console_errors = []

@@ -7,7 +7,6 @@ and from `hipline metrics`, never from the page itself.
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from access import users
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
 from analytics.definitions import FLAGS
 from dashboard import components as ui
-from tests.browser.conftest import screenshot, serve
-from tests.conftest import query
+from tests.browser.conftest import screenshot, serve, sign_in, signing_in_as_needed
+from tests.conftest import copy_warehouse, query, staff_only_warehouse
 
 pytestmark = pytest.mark.browser
 
@@ -112,20 +112,24 @@ def test_a_click_opens_the_client_whose_numbers_equal_hipline_metrics(demo_wareh
         assert page.console_errors == []
 
 
-def test_accepting_a_recommendation_is_stored_and_survives_a_reload(demo_warehouse, page, tmp_path):
-    db = tmp_path / "hipline.duckdb"
-    shutil.copy(demo_warehouse, db)
+def test_accepting_a_recommendation_is_stored_as_the_physio_signed_in_and_survives_a_reload(
+    demo_warehouse, page, tmp_path
+):
+    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
+    physio = users.find(db, "physio")
     with Analytics.open(db, Scope.everyone()) as analytics:
         recs = analytics.recommendations()
-        rec = recs[recs["decision"] == "progress"].iloc[0]
-        clinician = analytics.client(rec["client_id"])["clinician_id"]
+        theirs = analytics.caseload(physio.staff_id, active_only=False)["client_id"]
+        rec = recs[(recs["decision"] == "progress") & recs["client_id"].isin(theirs)].iloc[0]
     card = f'[id*=\'"ladder":"{rec["ladder"]}"\'][id*=\'"type":"rec"\']'
     with serve(db) as url:
+        sign_in(page, url, "physio")
         page.goto(f"{url}/clients/{rec['client_id']}")
         page.wait_for_selector(card)
         page.locator(card).get_by_role("button", name="Accept").click()
         expect(page.locator("#decision-modal")).to_be_visible()
         assert rec["next_exercise"] in page.inner_text("#decision-what")
+        expect(page.locator("#decision-by")).to_contain_text(f"decided by {physio.name} (physio)")
         page.click("#decision-confirm")
         expect(page.locator("#decision-done")).to_be_visible()
         expect(page.locator(card).locator(".rec-decided")).to_contain_text("Accepted by")
@@ -139,13 +143,12 @@ def test_accepting_a_recommendation_is_stored_and_survives_a_reload(demo_warehou
     stored = read_decisions(db)
     assert len(stored) == 1
     assert stored.iloc[0][["client_id", "ladder", "action", "decided_by", "decision"]].tolist() == [
-        rec["client_id"], rec["ladder"], "accept", clinician, "progress",
+        rec["client_id"], rec["ladder"], "accept", physio.staff_id, "progress",
     ]  # fmt: skip
 
 
 def test_an_override_needs_a_reason(demo_warehouse, page, tmp_path):
-    db = tmp_path / "hipline.duckdb"
-    shutil.copy(demo_warehouse, db)
+    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
     with Analytics.open(db, Scope.everyone()) as analytics:
         rec = analytics.recommendations().iloc[0]
     card = f'[id*=\'"ladder":"{rec["ladder"]}"\'][id*=\'"type":"rec"\']'
@@ -181,6 +184,7 @@ def test_an_unknown_client_is_not_found_and_a_client_without_measures_still_show
 def test_pages_work_on_a_tablet(demo_warehouse, browser):
     context = browser.new_context(viewport={"width": 820, "height": 1180})
     page = context.new_page()
+    signing_in_as_needed(page)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     client_id = query(demo_warehouse, "SELECT client_id FROM session_log ORDER BY session_date DESC LIMIT 1")[0][0]
@@ -198,7 +202,8 @@ def test_pages_work_on_a_tablet(demo_warehouse, browser):
 
 
 def test_a_fresh_warehouse_says_what_to_load(tmp_path, page):
-    with serve(tmp_path / "nothing.duckdb") as url:
+    """A clinic's first day: only the staff list is loaded (the admin must be on it)."""
+    with serve(staff_only_warehouse(tmp_path / "w" / "hipline.duckdb", tmp_path)) as url:
         page.goto(url)
         expect(page.locator("#empty-state")).to_contain_text("No data loaded yet")
         screenshot(page, "caseload_empty")

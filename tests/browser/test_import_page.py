@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, serve
-from tests.conftest import query
+from tests.conftest import copy_warehouse, query, staff_only_warehouse
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +34,7 @@ def test_the_import_page_shows_the_counts_the_load_history_and_the_quarantine(de
 
 
 def test_uploading_a_bad_file_shows_its_quarantine_reasons(demo_warehouse, tmp_path, page):
-    db = tmp_path / "warehouse" / "hipline.duckdb"
-    db.parent.mkdir()
-    shutil.copy(demo_warehouse, db)
+    db = copy_warehouse(demo_warehouse, tmp_path / "warehouse" / "hipline.duckdb")
     client_id, start = query(db, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
     quarantined_before = query(db, "SELECT count(*) FROM quarantine")[0][0]
     bad = tmp_path / "typed_in_a_hurry.csv"
@@ -68,8 +65,12 @@ def test_uploading_a_bad_file_shows_its_quarantine_reasons(demo_warehouse, tmp_p
         assert page.console_errors == []
 
 
-def test_an_empty_warehouse_says_what_to_upload_and_the_first_upload_creates_it(demo_files, tmp_path, page):
-    db = tmp_path / "nothing" / "hipline.duckdb"
+def test_a_warehouse_with_only_its_staff_says_what_to_upload_and_the_first_upload_fills_it(
+    demo_files, tmp_path, page
+):
+    """A clinic's first day: the staff list loaded from the command line and an admin added (hipline
+    serves nothing without one); the rest comes through the import page."""
+    db = staff_only_warehouse(tmp_path / "nothing" / "hipline.duckdb", tmp_path)
     with serve(db) as url:
         page.goto(f"{url}/import")
         page.wait_for_selector("#what-to-upload")

@@ -3,21 +3,22 @@ log's words, the recommendation cards and the decision dialog."""
 
 from __future__ import annotations
 
-import shutil
-
+import dash
 import pandas as pd
 import pytest
 
+from access import audit
+from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
 from dashboard.app import create_app
 from dashboard.pages import client as page
+from tests.conftest import copy_warehouse
 
 
 @pytest.fixture
 def demo(demo_warehouse, tmp_path):
-    db = tmp_path / "hipline.duckdb"
-    shutil.copy(demo_warehouse, db)
+    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
     create_app(db)
     with Analytics.open(db, Scope.everyone()) as analytics:
         recs = analytics.recommendations()
@@ -77,33 +78,67 @@ def test_a_card_marks_the_rules_not_met_and_says_what_comes_next(demo):
     assert card.children[2].children == f"Keep: {rec['next_exercise']}, {rec['next_dose']}"
 
 
-def test_accept_through_the_dialog_stores_the_decision_as_of_the_day_shown(demo, clicked):
+def _clinician_of(db, client_id) -> Viewer:
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        staff_id = analytics.client(client_id)["clinician_id"]
+        name = analytics.staff().set_index("staff_id").loc[staff_id, "name"]
+    return Viewer(f"user-{staff_id}", staff_id, name, "physio")
+
+
+def test_accept_through_the_dialog_is_recorded_as_the_signed_in_clinician_as_of_the_day_shown(
+    demo, clicked, signed_in
+):
     db, today, recs = demo
     rec = recs[recs["decision"] == "progress"].iloc[0]
-    with Analytics.open(db, Scope.everyone()) as analytics:
-        clinician = analytics.client(rec["client_id"])["clinician_id"]
+    clinician = _clinician_of(db, rec["client_id"])
+    signed_in(clinician)
     pending = {"ladder": rec["ladder"], "action": "accept"}
     with clicked("decision-confirm"):
-        is_open, error, saved, reviewer, _alert = page.save_decision(
-            1, None, pending, today.isoformat(), rec["client_id"], clinician, None, None, None, None, None, None, None
+        is_open, error, saved, _alert = page.save_decision(
+            1, None, pending, today.isoformat(), rec["client_id"], None, None, None, None, None, None, None
         )
-    assert (is_open, error, reviewer) == (False, "", clinician)
+    assert (is_open, error) == (False, "")
     stored = read_decisions(db).iloc[0]
     assert (stored["action"], stored["decided_by"], stored["decided_on"], stored["as_of"]) == (
-        "accept", clinician, today.isoformat(), today.isoformat(),
+        "accept", clinician.staff_id, today.isoformat(), today.isoformat(),
     )  # fmt: skip
     assert saved["ladder"] == rec["ladder"]
+    row = audit.read(db, action="decision").iloc[0]
+    assert (row["username"], row["staff_id"], row["client_id"], row["outcome"]) == (
+        clinician.username, clinician.staff_id, rec["client_id"], "done",
+    )  # fmt: skip
+    assert f"accepted progress of {rec['ladder']}" in row["what"]
 
 
-def test_an_override_without_a_reason_keeps_the_dialog_open_with_the_reason_why(demo, clicked):
+def test_a_physio_cannot_decide_on_another_physios_client_and_the_attempt_is_audited(demo, clicked, signed_in):
+    db, today, recs = demo
+    rec = recs[recs["decision"] == "progress"].iloc[0]
+    owner = _clinician_of(db, rec["client_id"])
+    with Analytics.open(db, Scope.everyone()) as analytics:
+        staff = analytics.staff()
+    other = staff[(staff["role"] == "physio") & (staff["staff_id"] != owner.staff_id)].iloc[0]
+    signed_in(Viewer("other", other["staff_id"], other["name"], "physio"))
+    pending = {"ladder": rec["ladder"], "action": "accept"}
+    with clicked("decision-confirm"):
+        is_open, error, saved, _alert = page.save_decision(
+            1, None, pending, today.isoformat(), rec["client_id"], None, None, None, None, None, None, None
+        )
+    # The answer for a recommendation that does not exist: nothing of the client in it.
+    assert is_open and error == "This recommendation is no longer current: reload the page."
+    assert saved is dash.no_update
+    assert read_decisions(db).empty
+    refused = audit.read(db, action="refused").iloc[0]
+    assert (refused["username"], refused["action"], refused["client_id"]) == ("other", "decision", rec["client_id"])
+
+
+def test_an_override_without_a_reason_keeps_the_dialog_open_with_the_reason_why(demo, clicked, signed_in):
     db, today, recs = demo
     rec = recs.iloc[0]
     pending = {"ladder": rec["ladder"], "action": "override"}
-    with Analytics.open(db, Scope.everyone()) as analytics:
-        clinician = analytics.client(rec["client_id"])["clinician_id"]
+    signed_in(_clinician_of(db, rec["client_id"]))
     with clicked("decision-confirm"):
         is_open, error, *_ = page.save_decision(
-            1, None, pending, today.isoformat(), rec["client_id"], clinician, "hold", None, None, None, None, None, ""
+            1, None, pending, today.isoformat(), rec["client_id"], "hold", None, None, None, None, None, ""
         )
     assert is_open and "reason" in error
     assert read_decisions(db).empty

@@ -14,6 +14,7 @@ from analytics import Analytics, Scope
 from analytics.decisions import read_decisions, record
 from dashboard.clinic_data import DAYS_KEPT, ClinicData
 from tests.conftest import load_files, write
+from tests.dashboard.conftest import ADMIN
 
 
 @pytest.fixture
@@ -31,13 +32,13 @@ def _fresh_recommendations(db: Path, today, client_id: str) -> pd.DataFrame:
 def test_nothing_loaded_is_not_an_error_until_numbers_are_asked_for(tmp_path):
     clinic = ClinicData(tmp_path / "none.duckdb")
     assert not clinic.has_data()
-    with pytest.raises(FileNotFoundError), clinic.analytics():
+    with pytest.raises(FileNotFoundError), clinic.analytics(ADMIN):
         pass
 
 
 def test_a_load_that_swaps_the_warehouse_is_seen_by_the_next_request(warehouse, tmp_path):
     clinic = ClinicData(warehouse)
-    with clinic.analytics() as analytics:
+    with clinic.analytics(ADMIN) as analytics:
         before = len(analytics.client_metrics())
         staff_id = analytics.staff()["staff_id"].iloc[0]
         start = analytics.today - timedelta(days=3)
@@ -49,14 +50,14 @@ def test_a_load_that_swaps_the_warehouse_is_seen_by_the_next_request(warehouse, 
     )
     report = load_files(warehouse, tmp_path / "new" / "clients_new.csv", today=start + timedelta(days=30))
     assert report.all_readable
-    with clinic.analytics() as analytics:
+    with clinic.analytics(ADMIN) as analytics:
         assert len(analytics.client_metrics()) == before + 1
         assert analytics.client("C-NEW")["display_name"] == "Una New"
 
 
 def test_a_recorded_decision_changes_that_clients_recommendations_as_a_fresh_build_would(warehouse):
     clinic = ClinicData(warehouse)
-    with clinic.analytics() as analytics:
+    with clinic.analytics(ADMIN) as analytics:
         today = analytics.today
         recs = analytics.recommendations()
         rec = recs[recs["decision"] == "progress"].iloc[0].to_dict()
@@ -64,7 +65,7 @@ def test_a_recorded_decision_changes_that_clients_recommendations_as_a_fresh_bui
         other_before = analytics.recommendations(other)
         staff_id = analytics.client(rec["client_id"])["clinician_id"]
     record(warehouse, rec, decided_by=staff_id, action="accept", as_of=today, decided_on=today)
-    with clinic.analytics() as analytics:
+    with clinic.analytics(ADMIN) as analytics:
         after = analytics.recommendations(rec["client_id"])
         other_after = analytics.recommendations(other)
     pd.testing.assert_frame_equal(after, _fresh_recommendations(warehouse, today, rec["client_id"]))
@@ -81,13 +82,13 @@ def test_two_days_stay_warm_and_the_oldest_is_closed(warehouse):
     days = [newest - timedelta(days=7 * i) for i in range(DAYS_KEPT + 1)]
     built = []
     for day in days:
-        with clinic.analytics(day) as analytics:
+        with clinic.analytics(ADMIN, day) as analytics:
             assert analytics.today == day
             built.append(analytics)
     with pytest.raises(Exception, match="closed"):
         built[0].con.execute("SELECT 1")
-    with clinic.analytics(days[-1]) as analytics:
-        assert analytics is built[-1]
+    with clinic.analytics(ADMIN, days[-1]) as analytics:
+        assert analytics.con is built[-1].con  # the same build, still warm
 
 
 def test_a_pinned_today_is_the_default(warehouse):
@@ -95,5 +96,5 @@ def test_a_pinned_today_is_the_default(warehouse):
     newest = clinic.default_today()
     pinned = ClinicData(warehouse, today=newest - timedelta(days=10))
     assert pinned.default_today() == newest - timedelta(days=10)
-    with pinned.analytics() as analytics:
+    with pinned.analytics(ADMIN) as analytics:
         assert analytics.today == newest - timedelta(days=10)

@@ -26,6 +26,7 @@ from dashboard.pages import cohorts as cohort_page
 from reports.caseload import entry_name
 from reports.tables import caseload_tables, client_tables, cohort_tables, file_name
 from tests.conftest import few_clients_day
+from tests.dashboard.conftest import ADMIN
 from tests.reports.pdfs import pdf_info, pdf_text
 
 
@@ -259,7 +260,7 @@ def test_a_stopped_zip_ends_its_process_and_leaves_no_file(demo, tmp_path):
     with pytest.raises(zip_job.ZipStopped):
         zip_job.make_caseload_zip(
             demo["db"], None, out, today=demo["today"], paper="a4", red_flags=None,
-            progress=lambda *done: seen.append(done), stop=lambda: bool(seen),
+            progress=lambda *done: seen.append(done), stop=lambda: bool(seen), viewer=ADMIN,
         )  # fmt: skip
     assert len(seen) == 1 and seen[0][1] > 10, "stopped after the first of many clients"
     assert time.monotonic() - started < 60

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import base64
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import dash
+import flask
 import pytest
 
+from access import audit
+from access.roles import Viewer
 from dashboard.app import create_app
 from dashboard.clinic_data import ClinicData
 from dashboard.pages import import_files
-from tests.conftest import query
+from dashboard.security import Refused, SecurityOptions
+from tests.conftest import copy_warehouse, query
+from tests.dashboard.conftest import ADMIN
 
 
 def data_url(data: bytes, mime: str = "text/csv") -> str:
@@ -58,9 +63,7 @@ def count_on_page(tree, view: str) -> int:
 @pytest.fixture
 def warehouse_copy(demo_warehouse: Path, tmp_path: Path) -> Path:
     """A copy of the demo warehouse: an upload must never write to the shared fixture."""
-    db = tmp_path / "warehouse" / "hipline.duckdb"
-    db.parent.mkdir()
-    shutil.copy(demo_warehouse, db)
+    db = copy_warehouse(demo_warehouse, tmp_path / "warehouse" / "hipline.duckdb")
     create_app(db)
     return db
 
@@ -68,7 +71,7 @@ def warehouse_copy(demo_warehouse: Path, tmp_path: Path) -> Path:
 def upload(files: dict[str, bytes]):
     """Run the upload callback as Dash would; returns (report, page contents, upload box, today...)."""
     names = list(files)
-    return import_files.upload_files([data_url(files[n]) for n in names], names)
+    return import_files.upload_files(1, [data_url(files[n]) for n in names], names)
 
 
 def test_an_upload_reports_rows_read_as_loaded_plus_quarantined_and_lists_the_reasons(warehouse_copy):
@@ -121,7 +124,7 @@ def test_a_file_that_is_not_data_shows_its_error_and_loads_nothing(warehouse_cop
 
 
 def test_an_upload_that_fails_outright_shows_an_alert_and_the_page_stays_up(warehouse_copy):
-    report, *_ = import_files.upload_files(["data:text/csv;base64,not*base64!"], ["sessions.csv"])
+    report, *_ = import_files.upload_files(1, ["data:text/csv;base64,not*base64!"], ["sessions.csv"])
 
     assert report.id == "upload-error"
     assert "The upload could not be loaded" in text(report) and "sessions.csv" in text(report)
@@ -180,7 +183,7 @@ def test_uploading_the_demo_files_into_an_empty_warehouse_creates_it(demo_files,
 def test_the_pages_see_an_upload_without_a_restart(warehouse_copy):
     """Another worker's warm analytics notice the swapped warehouse file by themselves."""
     other_worker = ClinicData(warehouse_copy)
-    with other_worker.analytics() as analytics:
+    with other_worker.analytics(ADMIN) as analytics:
         assert "C-NEW-1" not in set(analytics.caseload(None)["client_id"])
         newest = analytics.today
     clients = "client_id,display_name,start_date,region,sessions_per_week\nC-NEW-1,Upload Tester,{},hip,2\n"
@@ -193,7 +196,7 @@ def test_the_pages_see_an_upload_without_a_restart(warehouse_copy):
         }
     )
 
-    with other_worker.analytics() as analytics:
+    with other_worker.analytics(ADMIN) as analytics:
         caseload = analytics.caseload(None)
     assert caseload.loc[caseload["client_id"] == "C-NEW-1", "display_name"].tolist() == ["Upload Tester"]
     with other_worker.writing():  # closes its connections
@@ -219,3 +222,49 @@ def test_a_quarantined_row_reads_as_its_columns_and_values():
     raw = '{"client_id":"C-1","session_date":"31/02/2026","sets":null,"attended":true,"level":2}'
     assert import_files.raw_row_text(raw) == "client_id=C-1 · session_date=31/02/2026 · attended=true · level=2"
     assert import_files.raw_row_text("C-1,2026-10-08,yes,extra,column") == "C-1,2026-10-08,yes,extra,column"
+
+
+def test_an_upload_is_audited_with_its_files_and_rows(warehouse_copy):
+    client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
+    csv = (
+        "client_id,session_date,attended,exercise,sets,reps,pain_before,pain_during\n"
+        f"{client_id},{start + timedelta(days=1)},yes,clamshell,2,10,3,2\n"
+        f"{client_id},{start + timedelta(days=2)},yes,clamshell,2,10,3,11\n"
+    )
+    upload({"one_more_day.csv": csv.encode()})
+    row = audit.read(warehouse_copy, action="import").iloc[0]
+    assert (row["username"], row["role"], row["outcome"]) == (ADMIN.username, "admin", "done")
+    assert row["what"] == "one_more_day.csv (session_log): loaded, 2 read = 1 loaded + 1 quarantined"
+
+
+@pytest.mark.parametrize(
+    ("name", "size_mb", "limit_mb", "why"),
+    [
+        ("notes.docx", 0.01, 50, "notes.docx is not a kind of file hipline reads (.csv .json .jsonl .ndjson "
+         ".parquet .psv .tab .tsv .txt .xlsx)"),
+        ("sessions.csv", 1.5, 1, "these files hold 1.5 MB, more than an upload may (1 MB)"),
+    ],
+)
+def test_an_upload_too_large_or_of_a_kind_not_read_is_refused_before_any_loading(
+    warehouse_copy, name, size_mb, limit_mb, why
+):
+    flask.current_app.config["HIPLINE_SECURITY"] = SecurityOptions(max_upload_mb=limit_mb)
+    loads_before = query(warehouse_copy, "SELECT count(*) FROM load_history")[0][0]
+    header = b"client_id,session_date,attended\n"
+    report, contents, *_ = upload({name: header + b"x" * int(size_mb * 1024 * 1024 - len(header))})
+    assert text(report) == f"Not uploaded: {why}"
+    assert contents is dash.no_update
+    assert query(warehouse_copy, "SELECT count(*) FROM load_history")[0][0] == loads_before  # nothing loaded
+    refused = audit.read(warehouse_copy, action="refused").iloc[0]
+    assert refused["action"] == "import" and why in refused["what"]
+
+
+def test_only_an_admin_may_upload(warehouse_copy, signed_in):
+    signed_in(Viewer("physio", "S-001", "A Physio", "physio"))
+    loads_before = query(warehouse_copy, "SELECT count(*) FROM load_history")[0][0]
+    with pytest.raises(Refused):
+        upload({"sessions.csv": b"client_id,session_date,attended\nC-00001,2026-10-01,yes\n"})
+    assert query(warehouse_copy, "SELECT count(*) FROM load_history")[0][0] == loads_before
+    refused = audit.read(warehouse_copy, action="refused").iloc[0]
+    assert (refused["username"], refused["action"]) == ("physio", "import")
+    assert "no right to import files" in refused["what"]
