@@ -23,7 +23,7 @@ import contextlib
 import copy
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -162,6 +162,8 @@ class Analytics:
         self.scope = scope
         self._scope_table: str | None = None  # a view narrowed by `within`: the table of its clients
         self._scope_tables: dict[Scope, str] = {}
+        self._on_outside: Callable[[str], None] | None = None
+        self._told: set[str] = set()
         self.today = today or newest_session_date(con)
         self.red_flag_words = red_flag_words or load_red_flag_words()
         self._params = _parameters(self.today, self.red_flag_words)
@@ -274,12 +276,15 @@ class Analytics:
             self._memo[kept] = Scope(frozenset(client_ids), frozenset(cohort_ids))
         return self.scope.within(self._memo[kept])
 
-    def within(self, scope: Scope) -> Analytics:
+    def within(self, scope: Scope, on_outside: Callable[[str], None] | None = None) -> Analytics:
         """These analytics as a viewer with `scope` sees them: the same built tables (nothing is
-        rebuilt), every read narrowed to the clients of `scope` (intersected with this one's)."""
+        rebuilt), every read narrowed to the clients of `scope` (intersected with this one's).
+        `on_outside(client_id)` is told, once per client, of a read asked for a client outside the
+        scope (the pages audit it); the read itself answers as for a client that does not exist."""
         view = copy.copy(self)
         view.scope = self.scope.within(scope)
         view._scope_table = self._table_of(view.scope)
+        view._on_outside, view._told = on_outside, set()
         return view
 
     def _table_of(self, scope: Scope) -> str | None:
@@ -311,7 +316,12 @@ class Analytics:
     def _own(self, client_id: str | None) -> str | None:
         """`client_id` when the scope holds it; otherwise an id no client has, so that a client outside
         the scope reads exactly as one that does not exist (empty frames, no error)."""
-        return client_id if client_id is None or self.scope.sees_client(client_id) else NO_CLIENT
+        if client_id is None or self.scope.sees_client(client_id):
+            return client_id
+        if self._on_outside is not None and client_id not in self._told:
+            self._told.add(client_id)
+            self._on_outside(client_id)
+        return NO_CLIENT
 
     def _keep_words(self, client_id: str | None) -> None:
         sql = _sql("recommendation_text")

@@ -158,4 +158,5 @@ def create_app(
         page.register()
     app.layout = _shell
     security.install(app, Path(db), security_options or SecurityOptions())
+    app.server.before_request(rights.check_callbacks(app))  # after the session and CSRF checks
     return app

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -113,12 +113,14 @@ class ClinicData:
             return self._newest
 
     @contextlib.contextmanager
-    def analytics(self, viewer: Viewer, today: date | None = None) -> Iterator[Analytics]:
+    def analytics(
+        self, viewer: Viewer, today: date | None = None, on_outside: Callable[[str], None] | None = None
+    ) -> Iterator[Analytics]:
         """The analytics as of `today` (default: `default_today()`) as `viewer` may see them (SPEC §5:
-        every read narrowed to their scope), held under the lock. Raises FileNotFoundError when
-        nothing has been loaded yet."""
+        every read narrowed to their scope), held under the lock; `on_outside(client_id)` hears of a
+        read asked for a client outside it. Raises FileNotFoundError when nothing has been loaded yet."""
         with self._everyone(today) as built:
-            yield built.within(built.scope_of(viewer.role, viewer.staff_id))
+            yield built.within(built.scope_of(viewer.role, viewer.staff_id), on_outside)
 
     @contextlib.contextmanager
     def _everyone(self, today: date | None = None) -> Iterator[Analytics]:

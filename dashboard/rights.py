@@ -2,9 +2,10 @@
 they may see (their scope: `reading`) and do (their rights: `@requires`), and the audit rows it writes.
 
 Every callback of the pages either reads through `reading` (so a client outside the viewer's scope
-reads exactly as one that does not exist) or needs no data at all; every one that shows or changes
-something is marked `@requires(<right>)`, which refuses (403, audited) a viewer without the right.
-A test checks that every registered callback says which right it needs.
+reads exactly as one that does not exist) or needs no data at all; every one is marked
+`@requires(<right>)`, and a viewer without the right is refused (403, audited) before Dash runs it
+(`check_callbacks`: a background callback too, which Dash would otherwise start as a job first). A
+callback not marked at all is refused to everyone: private by default.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from datetime import date
+
+import flask
+from dash import Dash
 
 from access import audit as audit_trail
 from access.audit import Actor
@@ -29,6 +33,7 @@ REFUSED_ACTION = {
     "undo": "undo", "users": "user_change", "audit": "request",
 }  # fmt: skip
 NEEDS_NO_RIGHT = "signed in"  # a callback that shows nothing of the clinic's data (the day's note, a link)
+UPDATE = "/_dash-update-component"  # where every callback request goes
 
 
 def current() -> Viewer:
@@ -42,10 +47,15 @@ def current() -> Viewer:
 
 @contextlib.contextmanager
 def reading(today: str | date | None = None) -> Iterator[Analytics]:
-    """The day's analytics as the signed-in user may see them: every read within their scope."""
+    """The day's analytics as the signed-in user may see them: every read within their scope. A read of
+    a client outside it answers as for a client that does not exist, and is audited as refused."""
     day = today if isinstance(today, date) or today is None else parse_day(today)
-    with clinic().analytics(current(), day) as analytics:
+    with clinic().analytics(current(), day, _outside) as analytics:
         yield analytics
+
+
+def _outside(client_id: str) -> None:
+    refused("view_client", f"client {client_id}: not in their scope or not in the warehouse", client_id=client_id)
 
 
 def actor() -> Actor:
@@ -83,3 +93,32 @@ def requires(right: str) -> Callable:
         return checked
 
     return mark
+
+
+def right_of(callback: Callable) -> str | None:
+    """The right a registered callback needs: its mark; Dash's own (the pages' routing, which renders a
+    page's layout: each layout checks the viewer's rights) need only a signed-in user; None: unmarked."""
+    right = getattr(callback, "hipline_right", None)
+    if right is None and callback.__module__.split(".")[0] == "dash":
+        return NEEDS_NO_RIGHT
+    return right
+
+
+def check_callbacks(app: Dash) -> Callable[[], None]:
+    """A before-request hook: the right a callback request's callback needs, checked before it runs."""
+
+    def check() -> None:
+        if flask.request.path != UPDATE or flask.request.method != "POST":
+            return
+        body = flask.request.get_json(silent=True) or {}
+        entry = app.callback_map.get(body.get("output"))
+        if entry is None or "callback" not in entry:  # none, or one that runs in the browser only
+            flask.abort(404)
+        right = right_of(entry["callback"])
+        viewer = current()
+        if right is None or (right != NEEDS_NO_RIGHT and not viewer.may(right)):
+            words = RIGHT_WORDS.get(right, "run a callback that names no right")
+            refused(REFUSED_ACTION.get(right, "request"), f"no right to {words} ({body.get('output', '')[:120]})")
+            raise security.Refused(right or "unmarked")
+
+    return check

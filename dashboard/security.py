@@ -105,8 +105,6 @@ def install(app: Dash, db: Path, options: SecurityOptions) -> None:
             return None
         return SignedIn(user)
 
-    CSRFProtect(server)
-    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", default_limits=[])
     headers = None
 
     @server.before_request
@@ -125,8 +123,11 @@ def install(app: Dash, db: Path, options: SecurityOptions) -> None:
         referrer_policy="same-origin",
         content_security_policy=_content_security_policy(app),
     )
-    _routes(server, db, limiter)
+    # In this order: a request without a session is sent to sign in before its CSRF token is looked at.
     server.before_request(_guard)
+    CSRFProtect(server)
+    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", default_limits=[])
+    _routes(server, db, limiter)
     server.after_request(_after)
     _errors(server, db)
 
@@ -232,6 +233,7 @@ def _routes(server: flask.Flask, db: Path, limiter: Limiter) -> None:
         flask_login.login_user(SignedIn(user))
         session.permanent = True
         session["signed_in_at"] = time.time()
+        g.viewer = user.viewer  # signed in from this response on: it carries the CSRF cookie already
         audit.record(db, Actor.signed_in(user.viewer, address()), "sign_in", "signed in")
         return redirect(_safe_next(request.form.get("next")) or HOME[user.role])
 

@@ -114,9 +114,11 @@ def copy_warehouse(source: Path, db: Path) -> Path:
     db.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(source, db)
     # SQLite's backup, not a file copy: the newest writes may still be in the -wal file beside it.
-    with contextlib.closing(sqlite3.connect(records_path(source))) as original:
-        with contextlib.closing(sqlite3.connect(records_path(db))) as copy:
-            original.backup(copy)
+    with (
+        contextlib.closing(sqlite3.connect(records_path(source))) as original,
+        contextlib.closing(sqlite3.connect(records_path(db))) as copy,
+    ):
+        original.backup(copy)
     return db
 
 

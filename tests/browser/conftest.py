@@ -6,9 +6,11 @@ Without Chromium these tests skip locally, but under CI=true they fail instead: 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -42,29 +44,36 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(db: Path, *extra: str) -> Iterator[str]:
+def serve(db: Path, *extra: str, log: Path | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`hipline serve` on a free port until the block ends. What it prints goes to `log` (a file: a pipe
+    nobody reads would fill up and stop the server), or to a temporary file; `env` adds settings."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hipline.cli", "serve", "--db", str(db), "--port", str(port), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the app did not start:\n" + process.stdout.read().decode()) from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "server.log"
+        with open(log, "wb") as out:  # the server keeps its own copy of the file's handle
+            process = subprocess.Popen(
+                [sys.executable, "-m", "hipline.cli", "serve", "--db", str(db), "--port", str(port), *extra],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("the app did not start:\n" + log.read_text(errors="replace")) from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The page benchmark (benchmarks/bench_pages.py): its Server-Timing parser and summaries, and a quick run
-of the whole of it (capture in Chromium, replay over HTTP) on the small demo warehouse."""
+"""The page benchmark (benchmarks/bench_pages.py): its Server-Timing parser and summaries, its bench users,
+and a quick run of the whole of it (sign in and capture in Chromium, sign in and replay over HTTP) on a copy
+of the small demo warehouse (a copy: the benchmark adds its users to the records)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from access import users
+from tests.conftest import copy_warehouse
 
 BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_pages.py"
 
@@ -52,6 +56,8 @@ def test_a_summary_splits_the_server_total_into_named_parts_and_the_rest():
     assert stats["cpu_mean_ms"] == 20.0
     assert stats["statuses"] == {"200": 3} and not stats["untimed"]
     assert bench.summarise([bench.Response(3.0, 200, 50, {"total": 0.5})])["untimed"]
+    # every request's sign-in check is timed: a callback timing nothing else of its own is still untimed
+    assert bench.summarise([bench.Response(3.0, 200, 50, {"session": 0.2, "total": 0.5})])["untimed"]
 
 
 def test_callbacks_are_named_by_their_first_output():
@@ -65,22 +71,55 @@ def test_callbacks_are_named_by_their_first_output():
     assert bench.label({"outputs": {"id": {"type": "x", "n": 1}, "property": "value"}}) == '{"n": 1, "type": "x"}.value'
 
 
+def test_the_bench_users_are_added_once_beside_the_users_a_warehouse_has(demo_warehouse, tmp_path):
+    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
+    demo_users = {u.staff_id: u.username for u in users.list_users(db)}  # the demo's physio, instructor, admin
+    sample = bench.choose(db, clients=2, cohorts=1)
+    # one user per staff member: the caseload is of a clinician without a user of their own, and so is the admin
+    assert sample.clinician not in demo_users and sample.admin not in demo_users
+    assert sample.admin != sample.clinician
+
+    accounts, added = bench.ensure_users(db, sample)
+    physio, admin = accounts[bench.PHYSIO], accounts[bench.ADMIN]
+    assert added == [f"bench-physio-{sample.clinician}", "bench-admin"]
+    assert (physio.username, physio.staff_id) == (f"bench-physio-{sample.clinician}", sample.clinician)
+    assert users.find(db, physio.username).role == "physio"
+    assert (users.find(db, "bench-admin").role, admin.staff_id) == ("admin", sample.admin)
+    assert users.check_password(db, physio.username, physio.password) is not None
+
+    again = bench.choose(db, clients=2, cohorts=1)  # a second run: the same users, none added
+    assert (again.clinician, again.admin) == (sample.clinician, sample.admin)
+    assert bench.ensure_users(db, again) == (accounts, [])
+    assert len(users.list_users(db)) == len(demo_users) + 2
+
+
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.browser
 def test_a_quick_run_times_every_page_against_the_floor(demo_warehouse, tmp_path, browser):
+    db = copy_warehouse(demo_warehouse, tmp_path / "warehouse" / "hipline.duckdb")
     started = time.monotonic()
-    result = bench.run(demo_warehouse, rounds=4, clients=2, cohorts=1, browser=browser)
+    result = bench.run(db, rounds=4, clients=2, cohorts=1, browser=browser)
+
+    assert result["errors"] == []  # every replayed request was signed in, with its CSRF token
+    physio = f"bench-physio-{result['clinician']}"
+    assert result["signed_in_as"] == {
+        "floor": physio, "caseload": physio, "client": physio, "cohort list": "bench-admin", "cohort": "bench-admin"
+    }  # fmt: skip
+    assert users.find(db, physio).staff_id == result["clinician"]
+    assert set(result["sign_in_round_trips_ms"]) == {physio, "bench-admin"}
 
     assert set(bench.PAGES) <= set(result["pages"])
     floor = result["floor"]
     assert floor["n"] == 4 * len(result["pages"]) and floor["wall_p50_ms"] > 0 and floor["total_p50_ms"] > 0
+    assert floor["parts_median_ms"]["session"] > 0  # the sign-in check, timed on every request
+    assert 0 < result["session_check_ms"]["median"] <= result["session_check_ms"]["p95"]
     for page in bench.PAGES:
         callbacks = result["pages"][page]["callbacks"]
         assert "layout (pages routing)" in callbacks, page
         for name, stats in callbacks.items():
             assert stats["n"] == 4 and stats["total_p50_ms"] > 0, (page, name)
             assert set(stats["statuses"]) <= {"200", "204"}, (page, name, stats["statuses"])
+            assert "session" in stats["parts_median_ms"], (page, name)
         assert result["pages"][page]["slowest_p95_ms"] >= floor["wall_p50_ms"]
     caseload = result["pages"]["caseload"]["callbacks"]["caseload-summary.children +3"]
     assert caseload["parts_median_ms"]["query"] > 0  # the Server-Timing header, read back
@@ -95,5 +134,7 @@ def test_a_quick_run_times_every_page_against_the_floor(demo_warehouse, tmp_path
     console = Console(file=io.StringIO(), width=200)
     for table in bench.tables(result):
         console.print(table)
-    assert "caseload" in console.file.getvalue()
+    assert "caseload" in console.file.getvalue() and "session" in console.file.getvalue()
+    assert "signing in as bench-admin" in bench.first_request_line(result)
+    assert "signed in as floor: " + physio in bench.session_line(result)
     assert time.monotonic() - started < 60

@@ -65,9 +65,7 @@ def test_uploading_a_bad_file_shows_its_quarantine_reasons(demo_warehouse, tmp_p
         assert page.console_errors == []
 
 
-def test_a_warehouse_with_only_its_staff_says_what_to_upload_and_the_first_upload_fills_it(
-    demo_files, tmp_path, page
-):
+def test_a_warehouse_with_only_its_staff_says_what_to_upload_and_the_first_upload_fills_it(demo_files, tmp_path, page):
     """A clinic's first day: the staff list loaded from the command line and an admin added (hipline
     serves nothing without one); the rest comes through the import page."""
     db = staff_only_warehouse(tmp_path / "nothing" / "hipline.duckdb", tmp_path)

@@ -85,9 +85,7 @@ def _clinician_of(db, client_id) -> Viewer:
     return Viewer(f"user-{staff_id}", staff_id, name, "physio")
 
 
-def test_accept_through_the_dialog_is_recorded_as_the_signed_in_clinician_as_of_the_day_shown(
-    demo, clicked, signed_in
-):
+def test_accept_through_the_dialog_is_recorded_as_the_signed_in_clinician_as_of_the_day_shown(demo, clicked, signed_in):
     db, today, recs = demo
     rec = recs[recs["decision"] == "progress"].iloc[0]
     clinician = _clinician_of(db, rec["client_id"])

@@ -240,8 +240,13 @@ def test_an_upload_is_audited_with_its_files_and_rows(warehouse_copy):
 @pytest.mark.parametrize(
     ("name", "size_mb", "limit_mb", "why"),
     [
-        ("notes.docx", 0.01, 50, "notes.docx is not a kind of file hipline reads (.csv .json .jsonl .ndjson "
-         ".parquet .psv .tab .tsv .txt .xlsx)"),
+        (
+            "notes.docx",
+            0.01,
+            50,
+            "notes.docx is not a kind of file hipline reads (.csv .json .jsonl .ndjson "
+            ".parquet .psv .tab .tsv .txt .xlsx)",
+        ),
         ("sessions.csv", 1.5, 1, "these files hold 1.5 MB, more than an upload may (1 MB)"),
     ],
 )
