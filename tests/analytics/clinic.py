@@ -52,6 +52,7 @@ def _csv(columns: list[str], rows: list[dict]) -> str:
 class Clinic:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.extra_staff: list[str] = []  # lines added to the roster's staff (S-1 physio, S-2 instructor, S-3 admin)
         self.clients: list[dict] = []
         self.cohorts: list[dict] = []
         self.sessions: list[dict] = []
@@ -80,6 +81,9 @@ class Clinic:
                 "end_date": end,
             }
         )
+
+    def staff(self, staff_id: str, name: str, role: str) -> None:
+        self.extra_staff.append(f"{staff_id},{name},{role},\n")
 
     def cohort(self, cohort_id: str, start: str) -> None:
         self.cohorts.append(
@@ -131,7 +135,7 @@ class Clinic:
 
     def load(self) -> Path:
         db = self.folder / "hipline.duckdb"
-        files = [write(self.folder, "staff.csv", STAFF_CSV)]
+        files = [write(self.folder, "staff.csv", STAFF_CSV + "".join(self.extra_staff))]
         if self.cohorts:
             files.append(write(self.folder, "cohorts.csv", _csv(list(self.cohorts[0]), self.cohorts)))
         files.append(write(self.folder, "clients.csv", _csv(list(self.clients[0]), self.clients)))
