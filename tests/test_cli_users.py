@@ -78,7 +78,7 @@ def test_audit_exports_the_trail_as_csv_with_filters(loaded_roster, tmp_path):
     assert [r["what"] for r in rows] == ["added user S-3 (S-3, Cara Lee) as admin",
                                          "added user S-1 (S-1, Ana Costa) as physio"]  # fmt: skip
     everything = _hipline("audit", "--db", db, "--out", "-")
-    assert everything.stdout.startswith(",".join(audit.COLUMNS)) and everything.stdout.count("user_change") == 2
+    assert everything.stdout.startswith(",".join(audit.COLUMNS)) and everything.stdout.count(",user_change,") == 2
     wrong = _hipline("audit", "--db", db, "--action", "peek", "--out", "-")
     assert wrong.returncode == 1 and "--action is one of" in wrong.stderr
     exported = audit.read(loaded_roster, action="export").iloc[0]
