@@ -37,7 +37,7 @@ def test_a_role_other_than_the_rosters_is_allowed_and_said(loaded_roster):
 
 def test_someone_not_on_the_roster_or_a_short_password_changes_nothing(loaded_roster):
     db = str(loaded_roster)
-    stranger = _hipline("user", "add", "S-9", "--role", "admin", "--db", db, "--password-stdin", stdin="long enough!!\n")
+    stranger = _hipline("user", "add", "S-9", "--role", "admin", "--db", db, "--password-stdin", stdin="long enough!\n")
     short = _hipline("user", "add", "S-1", "--role", "admin", "--db", db, "--password-stdin", stdin="short\n")
     assert stranger.returncode == short.returncode == 1
     assert "'S-9' is not a staff_id of the roster" in stranger.stderr
@@ -49,7 +49,8 @@ def test_passwd_disable_enable_and_role(loaded_roster):
     db = str(loaded_roster)
     for staff_id, role in (("S-1", "physio"), ("S-3", "admin")):
         _hipline("user", "add", staff_id, "--role", role, "--db", db, "--password-stdin", stdin="first passphrase\n")
-    assert _hipline("user", "passwd", "S-1", "--db", db, "--password-stdin", stdin="second passphrase\n").returncode == 0
+    changed = _hipline("user", "passwd", "S-1", "--db", db, "--password-stdin", stdin="second passphrase\n")
+    assert changed.returncode == 0
     assert users.check_password(loaded_roster, "S-1", "second passphrase")
     assert _hipline("user", "disable", "S-1", "--db", db).returncode == 0
     assert not users.find(loaded_roster, "S-1").enabled

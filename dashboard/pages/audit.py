@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dash
 import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from access import audit
@@ -18,16 +19,17 @@ from dashboard.formats import parse_day
 SHOWN = 10_000  # rows in the grid, newest first; `hipline audit` exports any number
 REFUSED = "refused"  # not an action: every request refused, whatever it asked
 
-COLUMNS = [
-    {"field": "at", "headerName": "When (UTC)", "width": 175, "sort": "desc"},
-    {"field": "username", "headerName": "User", "width": 130},
-    {"field": "role", "headerName": "Role", "width": 100},
-    {"field": "action", "headerName": "Action", "width": 140},
+WHEN = "params.value ? params.value.slice(0, 19).replace('T', ' ') : ''"  # 2026-12-03 13:14:07 (UTC)
+COLUMNS = [  # what happened first: on a tablet the address and the role are what scrolls
+    {"field": "at", "headerName": "When (UTC)", "width": 165, "sort": "desc", "valueFormatter": {"function": WHEN}},
+    {"field": "username", "headerName": "User", "width": 115},
+    {"field": "action", "headerName": "Action", "width": 130},
+    {"field": "what", "headerName": "What", "minWidth": 260, "flex": 1, "wrapText": True, "autoHeight": True,
+     "cellStyle": {"lineHeight": "18px", "paddingTop": "6px", "paddingBottom": "6px"}},
     {"field": "outcome", "headerName": "Outcome", "width": 105,
      "cellClassRules": {"low": "params.value == 'refused'"}},
-    {"field": "client_id", "headerName": "Client", "width": 110},
-    {"field": "what", "headerName": "What", "minWidth": 320, "flex": 1, "wrapText": True, "autoHeight": True,
-     "cellStyle": {"lineHeight": "18px", "paddingTop": "6px", "paddingBottom": "6px"}},
+    {"field": "client_id", "headerName": "Client", "width": 105},
+    {"field": "role", "headerName": "Role", "width": 100},
     {"field": "address", "headerName": "From", "width": 130},
 ]  # fmt: skip
 
@@ -55,17 +57,20 @@ def layout(**_query) -> html.Div:
             ),
             html.Div(
                 [
-                    dcc.Dropdown(id="audit-user", options=usernames, placeholder="Any user", className="control"),
-                    dcc.Input(id="audit-client", type="search", placeholder="Client id", debounce=0.3,
-                              className="form-control control"),
-                    dcc.Dropdown(id="audit-action", options=[*actions, {"label": "refused (any)", "value": REFUSED}],
-                                 placeholder="Any action", className="control control-wide"),
-                    dcc.DatePickerSingle(id="audit-day", placeholder="Any day", display_format="D MMM YYYY",
-                                         first_day_of_week=1, clearable=True),
-                    exports.button("Export CSV", "audit-export", title="The rows shown, as CSV"),
+                    html.Div(dcc.Dropdown(id="audit-user", options=usernames, placeholder="Any user"),
+                             className="audit-filter"),
+                    html.Div(dbc.Input(id="audit-client", type="search", placeholder="Client id", debounce=True,
+                                       size="sm"), className="audit-filter"),
+                    html.Div(dcc.Dropdown(id="audit-action", placeholder="Any action",
+                                          options=[*actions, {"label": "refused (any)", "value": REFUSED}]),
+                             className="audit-filter audit-filter-wide"),
+                    html.Div(dcc.DatePickerSingle(id="audit-day", placeholder="Any day", display_format="D MMM YYYY",
+                                                  first_day_of_week=1, clearable=True),
+                             className="audit-filter"),
+                    exports.button("Export CSV", "audit-export", title="Every row that matches the filters, as CSV"),
                     dcc.Download(id="audit-download"),
                 ],
-                className="controls audit-filters",
+                className="audit-filters",
             ),
             html.Div(id="audit-count", className="count-line"),
             dag.AgGrid(

@@ -76,16 +76,15 @@ def _field(label: str, control, id: str) -> html.Div:
     return html.Div([html.Label(label, htmlFor=id, className="form-label"), control], className="mb-2")
 
 
-def _password(id: str, placeholder: str) -> dcc.Input:
-    return dcc.Input(id=id, type="password", className="form-control", placeholder=placeholder,
-                     autoComplete="new-password", debounce=False)  # fmt: skip
+def _password(id: str, placeholder: str) -> dbc.Input:
+    return dbc.Input(id=id, type="password", placeholder=placeholder, autocomplete="new-password", size="sm")
 
 
 def _add_form() -> list:
     return [
         _field("Member of staff (the roster)", dcc.Dropdown(id="user-add-staff", placeholder="staff without a user"),
                "user-add-staff"),
-        _field("Username", dcc.Input(id="user-add-username", className="form-control",
+        _field("Username", dbc.Input(id="user-add-username", size="sm",
                                      placeholder="the staff id, unless you choose another"), "user-add-username"),
         _field("Role", dcc.Dropdown(id="user-add-role", options=list(ROLES), clearable=False), "user-add-role"),
         _field("Password (at least 12 characters)", _password("user-add-password", ""), "user-add-password"),
