@@ -4,27 +4,57 @@
     .venv/bin/python benchmarks/bench_pages.py --workers 2     # the same behind gunicorn, 2 workers
     .venv/bin/python benchmarks/bench_pages.py --quick         # a 120-client demo warehouse, a smoke run
 
+Every page needs a signed-in user (dashboard.security), so the benchmark signs in as two users of its own,
+whom it adds to the warehouse's records (access.users) when they are missing, with fixed bench-only
+passwords (BENCH_PASSWORDS: never use them on a clinic's data):
+  - `bench-physio-<staff_id>`, a physio, the clinician of the caseload: the caseload and client pages
+    (a physio sees only the clients whose clinician they are, and has no cohort pages);
+  - `bench-admin`, an admin (the first staff member, by staff_id, whose roster role is admin and who has
+    no user yet; if there is none, the first staff member without a user but the clinician): the cohort
+    list and the cohorts.
+A staff member has at most one user: the clinician is chosen among those who have no user yet (or
+already their bench user), so a warehouse whose busiest physio has a user of their own (the demo's
+`physio`) is measured on another caseload. A user is never changed: an existing bench user keeps its
+password (and must still be enabled, with its role).
+
 What it does:
-  1. starts `hipline serve --db DB --port P` (or `--workers N`: gunicorn) as a subprocess on a free port;
-  2. captures the real callback requests: Debian's Chromium, driven by Playwright, opens the caseload of
-     the clinician whose active clients are closest to 300 (`/?clinician=<id>`), several of that
-     clinician's clients (`/clients/<id>`), the cohort list (`/cohorts`) and several cohorts
-     (`/cohorts/<id>`); every POST to `/_dash-update-component` is recorded (its JSON body), grouped by
+  1. adds the bench users when missing, then starts `hipline serve --db DB --port P` (or `--workers N`:
+     gunicorn) as a subprocess on a free port;
+  2. captures the real callback requests: Debian's Chromium, driven by Playwright, signs in through
+     `/login` as the physio (one browser context) and opens the caseload of the clinician whose active
+     clients are closest to 300 (`/?clinician=<id>`) and several of that clinician's clients
+     (`/clients/<id>`), then signs in as the admin (another context) and opens the cohort list
+     (`/cohorts`) and several cohorts (`/cohorts/<id>`); every POST to `/_dash-update-component` sent
+     after the sign-in page has led on is recorded (its JSON body, and which user sent it), grouped by
      page and by the callback's output (the body's "output");
-  3. restarts the app, so the measured process is fresh, and reports its first two requests apart
-     (the empty callback, then the caseload's data): one of them builds the day's analytics (SPEC §2
-     and §3 for every client, dashboard.clinic_data) - the first of any kind does when Dash's first-request
-     setup renders a layout that reads them; then one warm-up round;
+  3. restarts the app, so the measured process is fresh, and signs in over HTTP as the same two users
+     (GET `/login` for the form's CSRF token, POST `/login`, then GET of the page it leads to, as a
+     browser does; the `_csrf_token` cookie comes with the sign-in's response or this one), with a fixed
+     User-Agent (the session is tied to the address and the User-Agent); the sign-in's round trips are
+     reported. On Dash's server the first GET `/login` is the app's first request, which runs Dash's
+     first-request setup (the shell it renders then has nobody signed in and reads no analytics);
+     gunicorn's workers have done that, and built the analytics, at boot, and the first request waits for
+     them. Then it reports the app's first two callback requests apart (the empty callback, then the
+     caseload's data): one of them builds the day's analytics (SPEC §2 and §3 for every client,
+     dashboard.clinic_data); then one warm-up round;
   4. replays the captured requests sequentially on one connection (kept alive when the server allows:
      gunicorn does, Dash's development server closes each, so there a new one is opened inside the timed
      round trip, as the browser must), ROUNDS times, cycling over the different clients and cohorts
      (round r sends variant r mod n of each callback), and before each page's block an empty callback:
-     the hidden `ping` div of dashboard/app.py, the FLOOR (HTTP, Dash's dispatch, JSON, no work).
-     Each response's `Server-Timing` header (dashboard/timing.py) gives the server's total and its named
-     parts (query, figures, layout); "Dash + JSON" is the total minus the named parts: decoding the
-     request, serialising the outputs, and whatever a callback does not wrap in `timed()`; "HTTP" is the
-     round trip minus the total. The app's CPU time (/proc, its processes) is read around each request:
-     its mean per callback says how much of the time is work rather than waiting on a shared machine.
+     the hidden `ping` div of dashboard/app.py, the FLOOR (HTTP, the session check, Dash's dispatch,
+     JSON, no work), sent as the physio. Each request carries its user's cookies (`hipline_session`,
+     `_csrf_token`, as they were after the sign-in), the `X-CSRFToken` header the renderer sends and the
+     same User-Agent; a response with status >= 400 is an error, reported with the app's log. Each
+     response's `Server-Timing` header (dashboard/timing.py) gives the server's total and its named parts
+     (session: the sign-in check of dashboard.security - flask-login reloads the user from the records
+     and checks the session's address and User-Agent -; query, figures, layout); "Dash + JSON" is the
+     total minus the named parts: decoding the request, serialising the outputs, whatever a callback does
+     not wrap in `timed()`, and the other request hooks (the CSRF check, the check of the callback's
+     right (dashboard.rights), the rate limiter, the security headers, the response's new `_csrf_token`
+     cookie); "HTTP" is the round trip minus the total, which includes reading and signing again the
+     session cookie (Flask does both outside the hooks). The app's CPU time (/proc, its processes) is
+     read around each request: its mean per callback says how much of the time is work rather than
+     waiting on a shared machine.
 
 A page's time is its slowest callback (the browser sends a page's callbacks at once), after the pages
 routing callback that renders its layout; both the slowest callback and the sum are reported. Targets
@@ -34,8 +64,9 @@ The captured `endId` query parameter (a token the renderer echoes, signed by the
 used only by background callbacks) is left off the replayed requests.
 
 The warehouses are those of bench_metrics.py (benchmarks/results/work/metrics-<clients>.duckdb, made
-when absent). Results go to benchmarks/results/pages.json (one entry per warehouse size and server,
-replaced when run again; --quick: pages-quick.json) and are printed as tables.
+when absent; their records, with the bench users, beside them). Results go to benchmarks/results/pages.json
+(one entry per warehouse size and server, replaced when run again; --quick: pages-quick.json) and are
+printed as tables.
 """
 
 from __future__ import annotations
@@ -46,6 +77,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import socket
 import subprocess
 import sys
@@ -77,6 +109,8 @@ CHROMIUM_ARGS = [  # as tests/browser/conftest.py
     "--disable-quic",
 ]
 UPDATE = "/_dash-update-component"
+SESSION_COOKIE, CSRF_COOKIE = "hipline_session", "_csrf_token"  # dashboard.security's cookies
+LOGIN = "/login"  # dashboard.security's sign-in page
 
 CASELOAD_SIZE = 300  # the clinician whose active clients are closest to this
 ROUNDS, CLIENTS, COHORTS = 100, 20, 8
@@ -88,8 +122,18 @@ PAGES = ("caseload", "client", "cohort list", "cohort")
 SHELL = "shell"  # the navigation's callbacks, sent on every page
 SHELL_OUTPUTS = ("today-note.children",)
 ROUTING = "_pages_content.children"  # Dash pages: renders a page's layout for the URL
-NAMED_PARTS = ("query", "figures", "layout")  # dashboard/timing.py's parts, in that order
+NAMED_PARTS = ("session", "query", "figures", "layout")  # the Server-Timing parts, in that order
 REPLAYED_HEADERS = ("content-type", "accept")
+
+# Who opens which page (step 2), and as whom the floor is sent.
+PHYSIO, ADMIN = "physio", "admin"
+PAGE_USERS = {"caseload": PHYSIO, "client": PHYSIO, "cohort list": ADMIN, "cohort": ADMIN}
+FLOOR_USER = PHYSIO
+BENCH_ADMIN = "bench-admin"
+BENCH_PHYSIO = "bench-physio-{staff_id}"
+# FOR THE BENCHMARK ONLY: public, like its users; its warehouses are generated demo data.
+BENCH_PASSWORDS = {PHYSIO: "bench-physio-password", ADMIN: "bench-admin-password"}
+USER_AGENT = "hipline-bench-pages/1 (replay)"  # the replay's, fixed: a session is tied to its User-Agent
 FLOOR_BODY = {
     "output": "ping.children",
     "outputs": {"id": "ping", "property": "children"},
@@ -202,15 +246,17 @@ def serve(db: Path, workers: int = 0, timeout: float = 120) -> Iterator[Server]:
 
 @dataclass
 class Sample:
-    """What the browser opens: a caseload, some of its clients, cohorts."""
+    """What the browser opens: a caseload, some of its clients, cohorts; and who signs in to open them."""
 
     today: str
     clinician: str
     caseload: int  # active clients of the clinician
     clients: list[str]
     cohorts: list[str]
+    admin: str = ""  # the staff_id of the bench admin
 
     def visits(self) -> list[tuple[str, str]]:
+        """(page, path), in the order opened; PAGE_USERS says who opens each page."""
         return [
             ("caseload", f"/?clinician={self.clinician}"),
             *(("client", f"/clients/{c}") for c in self.clients),
@@ -228,7 +274,10 @@ def _spread(items: list, n: int) -> list:
 
 def choose(db: Path, clients: int, cohorts: int) -> Sample:
     """The clinician whose active clients (Analytics.client_metrics) are closest to CASELOAD_SIZE, `clients`
-    of their active clients and `cohorts` cohorts with members, spread over the small to the large."""
+    of their active clients and `cohorts` cohorts with members, spread over the small to the large; and
+    the staff member who is the bench admin. A staff member has at most one user: the clinician and the
+    admin are chosen among those without a user, or whose user is already the bench's."""
+    from access import users
     from analytics import Analytics, Scope
     from etl.warehouse import connect_read_only
 
@@ -239,13 +288,31 @@ def choose(db: Path, clients: int, cohorts: int) -> Sample:
         metrics = analytics.client_metrics()
         roster = analytics.cohorts()
         today = analytics.today
+        staff = con.execute("SELECT staff_id, role FROM staff ORDER BY staff_id").fetchall()
     finally:
         con.close()
+    taken = {u.staff_id: u.username.lower() for u in users.list_users(db)}
+
+    def free(staff_id: str, username: str) -> bool:
+        return taken.get(staff_id, username.lower()) == username.lower()
+
     active = metrics[metrics["active"] & metrics["clinician_id"].notna()]
     if active.empty:
         raise SystemExit(f"{db} has no active client with a clinician")
     sizes = active.groupby("clinician_id").size()
-    clinician = min(sizes.index, key=lambda c: (abs(sizes[c] - CASELOAD_SIZE), -sizes[c], c))
+    candidates = [c for c in sizes.index if free(str(c), BENCH_PHYSIO.format(staff_id=c))]
+    if not candidates:
+        raise SystemExit(f"every clinician of {db} already has a user other than the benchmark's")
+    clinician = min(candidates, key=lambda c: (abs(sizes[c] - CASELOAD_SIZE), -sizes[c], c))
+    admin = users.find(db, BENCH_ADMIN)
+    if admin is None:
+        others = [(s, role) for s, role in staff if s != clinician and s not in taken]
+        chosen = [s for s, role in others if role == ADMIN] or [s for s, _ in others]
+        if not chosen:
+            raise SystemExit(f"every staff member of {db} but the clinician already has a user: none to be the admin")
+        admin_id = chosen[0]
+    else:
+        admin_id = admin.staff_id
     theirs = sorted(active.loc[active["clinician_id"] == clinician, "client_id"])
     with_members = roster[roster["members"] > 0].sort_values(["members", "cohort_id"])
     return Sample(
@@ -254,7 +321,47 @@ def choose(db: Path, clients: int, cohorts: int) -> Sample:
         caseload=int(sizes[clinician]),
         clients=_spread(theirs, clients),
         cohorts=_spread(list(with_members["cohort_id"]), cohorts),
+        admin=admin_id,
     )
+
+
+@dataclass(frozen=True)
+class Account:
+    """A bench user, signed in as for the pages PAGE_USERS gives `role`."""
+
+    role: str
+    username: str
+    password: str
+    staff_id: str
+
+
+def ensure_users(db: Path, sample: Sample) -> tuple[dict[str, Account], list[str]]:
+    """The bench users (the clinician as a physio, the admin), added to the warehouse's records when
+    missing; an existing one is used as it is, and must be enabled with its role. Returns them by role,
+    and the usernames added."""
+    from access import users
+    from access.audit import Actor
+
+    wanted = {
+        PHYSIO: (sample.clinician, BENCH_PHYSIO.format(staff_id=sample.clinician)),
+        ADMIN: (sample.admin, BENCH_ADMIN),
+    }
+    accounts: dict[str, Account] = {}
+    added: list[str] = []
+    for role, (staff_id, username) in wanted.items():
+        user = users.find(db, username)
+        if user is None:
+            name, _roster_role = users.roster_member(db, staff_id)
+            user = users.add_user(db, staff_id, name, role, BENCH_PASSWORDS[role], by=Actor.command_line(),
+                                  username=username)  # fmt: skip
+            added.append(user.username)
+        if user.role != role or not user.enabled or user.staff_id != staff_id:
+            raise SystemExit(
+                f"the bench user {user.username} is {'' if user.enabled else 'disabled, '}{user.role} of "
+                f"{user.staff_id}: the benchmark needs an enabled {role} of {staff_id}"
+            )
+        accounts[role] = Account(role, user.username, BENCH_PASSWORDS[role], staff_id)
+    return accounts, added
 
 
 # --- capture --------------------------------------------------------------------------------------------
@@ -269,6 +376,7 @@ class Call:
     label: str
     body: dict
     headers: dict[str, str]
+    user: str = PHYSIO  # who sent it: a key of the accounts (PAGE_USERS)
 
 
 def label(body: dict) -> str:
@@ -284,34 +392,56 @@ def label(body: dict) -> str:
     return first + (f" +{len(names) - 1}" if len(names) > 1 else "")
 
 
-def capture(url: str, visits: list[tuple[str, str]], timeout_ms: float = 120_000, browser=None) -> list[Call]:
-    """Open each (page, path) in Chromium and record every callback request the page sends. `browser`:
-    one already open in this process (Playwright's sync API cannot be started twice in one process)."""
+def capture(
+    url: str, visits: list[tuple[str, str]], accounts: dict[str, Account], timeout_ms: float = 120_000, browser=None
+) -> list[Call]:
+    """Open each (page, path) in Chromium, signed in as the page's user (PAGE_USERS: one browser context
+    each), and record every callback request the page sends. `browser`: one already open in this process
+    (Playwright's sync API cannot be started twice in one process)."""
     if browser is not None:
-        return _record(browser, url, visits, timeout_ms)
+        return _record(browser, url, visits, accounts, timeout_ms)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            return _record(launched, url, visits, timeout_ms)
+            return _record(launched, url, visits, accounts, timeout_ms)
         finally:
             launched.close()
 
 
-def _record(browser, url: str, visits: list[tuple[str, str]], timeout_ms: float) -> list[Call]:
+def _record(
+    browser, url: str, visits: list[tuple[str, str]], accounts: dict[str, Account], timeout_ms: float
+) -> list[Call]:
+    calls: list[Call] = []
+    for role in dict.fromkeys(PAGE_USERS[page] for page, _ in visits):
+        theirs = [(page, path) for page, path in visits if PAGE_USERS[page] == role]
+        calls += _record_as(browser, url, accounts[role], theirs, timeout_ms)
+    return calls
+
+
+def _record_as(browser, url: str, account: Account, visits: list[tuple[str, str]], timeout_ms: float) -> list[Call]:
+    """Sign in through the sign-in page in a new browser context, let the page it leads to settle (its
+    callbacks are not recorded), then open the visits, recording their callbacks."""
     calls: list[Call] = []
     pending: set = set()
-    current = {"page": ""}
+    current: dict[str, str | None] = {"page": None}  # None: not recording (the sign-in and where it leads)
 
     def on_request(request) -> None:
         if request.method != "POST" or urlsplit(request.url).path != UPDATE:
             return
+        pending.add(request)
+        if current["page"] is None:
+            return
         body = request.post_data_json
         page = SHELL if body["output"] in SHELL_OUTPUTS else current["page"]
         headers = {k: v for k, v in request.headers.items() if k.lower() in REPLAYED_HEADERS}
-        calls.append(Call(page, body["output"], label(body), body, headers))
-        pending.add(request)
+        calls.append(Call(page, body["output"], label(body), body, headers, account.role))
+
+    def settle(tab) -> None:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while pending and time.monotonic() < deadline:
+            tab.wait_for_timeout(50)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -319,12 +449,19 @@ def _record(browser, url: str, visits: list[tuple[str, str]], timeout_ms: float)
         tab.on("request", on_request)
         tab.on("requestfinished", lambda request: pending.discard(request))
         tab.on("requestfailed", lambda request: pending.discard(request))
+        tab.goto(url + LOGIN, timeout=timeout_ms)
+        tab.fill("#username", account.username)
+        tab.fill("#password", account.password)
+        with tab.expect_navigation(timeout=timeout_ms):
+            tab.click("#signin-submit")
+        if urlsplit(tab.url).path == LOGIN:
+            raise RuntimeError(f"Chromium could not sign in as {account.username}: {tab.inner_text('body')[:300]}")
+        tab.wait_for_load_state("networkidle", timeout=timeout_ms)
+        settle(tab)
         for page, path in visits:
             current["page"] = page
             tab.goto(url + path, wait_until="networkidle", timeout=timeout_ms)
-            deadline = time.monotonic() + timeout_ms / 1000
-            while pending and time.monotonic() < deadline:
-                tab.wait_for_timeout(50)
+            settle(tab)
     finally:
         context.close()
     return calls
@@ -333,10 +470,89 @@ def _record(browser, url: str, visits: list[tuple[str, str]], timeout_ms: float)
 def floor_call(calls: list[Call]) -> Call:
     """The request of the empty `ping` callback, with the headers the browser sent."""
     headers = next((c.headers for c in calls), {"content-type": "application/json", "accept": "application/json"})
-    return Call("floor", FLOOR_BODY["output"], "ping.children (empty)", dict(FLOOR_BODY), dict(headers))
+    return Call("floor", FLOOR_BODY["output"], "ping.children (empty)", dict(FLOOR_BODY), dict(headers), FLOOR_USER)
 
 
 # --- replay ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SignedInOverHttp:
+    """A bench user signed in over HTTP: the headers each of their replayed requests carries, and the
+    round trip (ms) of each request of the sign-in."""
+
+    username: str
+    headers: dict[str, str]
+    round_trips_ms: dict[str, float]
+
+
+def _http(url: str, method: str, path: str, headers: dict[str, str], body: bytes | None = None):
+    """One request on a new connection: (status, Set-Cookie headers, Location, body, round trip in ms)."""
+    parts = urlsplit(url)
+    con = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+    try:
+        started = time.perf_counter()
+        con.request(method, path, body, {"User-Agent": USER_AGENT, **headers})
+        response = con.getresponse()
+        data = response.read()
+        wall = 1000 * (time.perf_counter() - started)
+        return response.status, response.headers.get_all("Set-Cookie") or [], response.getheader("Location"), data, wall
+    finally:
+        con.close()
+
+
+def sign_in(url: str, account: Account) -> SignedInOverHttp:
+    """Sign in as a browser does, with the fixed USER_AGENT: GET the sign-in page (its form's CSRF token),
+    POST the form, then GET the page it leads to; the `_csrf_token` cookie (whose secret the session
+    cookie holds) comes with one of the two responses. The cookies as they are then are sent unchanged
+    with every replayed request (they stay valid for the session's working day)."""
+    from http.cookies import SimpleCookie
+    from urllib.parse import urlencode
+
+    cookies: dict[str, str] = {}
+    times: dict[str, float] = {}
+
+    def send(method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None):
+        cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        status, set_cookies, location, data, wall = _http(
+            url,
+            method,
+            path,
+            {"Accept": "text/html", **({"Cookie": cookie} if cookie else {}), **(headers or {})},
+            body,
+        )
+        times[f"{method} {urlsplit(path).path}"] = _r(wall)
+        for header in set_cookies:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                cookies[name] = morsel.value
+        return status, location, data
+
+    def failed(what: str, status: int, data: bytes) -> RuntimeError:
+        return RuntimeError(f"could not sign in as {account.username} over HTTP: {what} answered {status}: "
+                            f"{data[:300].decode(errors='replace')!r}")  # fmt: skip
+
+    status, _, form = send("GET", LOGIN)
+    token = re.search(rb'name="csrf_token" value="([^"]+)"', form)
+    if status != 200 or token is None:
+        raise failed("GET /login", status, form)
+    fields = {"username": account.username, "password": account.password, "csrf_token": token[1].decode()}
+    status, location, data = send(
+        "POST", LOGIN, {"Content-Type": "application/x-www-form-urlencoded"}, urlencode(fields).encode()
+    )
+    if status != 302 or not location or urlsplit(location).path == LOGIN:
+        raise failed("POST /login", status, data)
+    target = urlsplit(location)
+    status, _, data = send("GET", target.path + (f"?{target.query}" if target.query else ""))
+    if status != 200 or not {SESSION_COOKIE, CSRF_COOKIE} <= set(cookies):
+        raise failed(f"GET {target.path} (the page the sign-in led to)", status, data)
+    headers = {
+        "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        "X-CSRFToken": cookies[CSRF_COOKIE],
+        "User-Agent": USER_AGENT,
+    }
+    return SignedInOverHttp(account.username, headers, times)
 
 
 @dataclass
@@ -356,6 +572,7 @@ class Connection:
     opening is inside the timed round trip. `cpu`: the app's CPU time in ms, read around each request."""
 
     url: str
+    signed_in: dict[str, SignedInOverHttp]  # by user (Call.user): whose cookies a request carries
     cpu: Callable[[], float] | None = None
     connects: int = 0
     _con: http.client.HTTPConnection | None = field(default=None, repr=False)
@@ -371,7 +588,7 @@ class Connection:
                     self._con = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
                     self._con.connect()
                     self.connects += 1
-                self._con.request("POST", UPDATE, payload, call.headers)
+                self._con.request("POST", UPDATE, payload, call.headers | self.signed_in[call.user].headers)
                 response = self._con.getresponse()
                 data = response.read()
                 wall = time.perf_counter() - started
@@ -413,12 +630,12 @@ def _first_analytics_call(kinds: dict[tuple[str, str], list[Call]]) -> Call:
     return next(v[0] for (page, _), v in kinds.items() if page in PAGES)
 
 
-def _warm_every_worker(url: str, call: Call, workers: int) -> None:
+def _warm_every_worker(url: str, call: Call, workers: int, signed_in: dict[str, SignedInOverHttp]) -> None:
     """Gunicorn: each worker builds its own analytics on its first request. Fresh connections in parallel,
     several per worker, so that (most likely) every worker has built before the timed rounds."""
 
     def hit() -> None:
-        connection = Connection(url)
+        connection = Connection(url, signed_in)
         try:
             connection.post(call)
         finally:
@@ -432,11 +649,15 @@ def _warm_every_worker(url: str, call: Call, workers: int) -> None:
             t.join()
 
 
-def replay(server: Server, calls: list[Call], rounds: int, workers: int = 0, progress=None) -> dict:
-    """On a fresh app: its first requests, a warm-up round, then `rounds` timed rounds; every response kept."""
+def replay(
+    server: Server, calls: list[Call], accounts: dict[str, Account], rounds: int, workers: int = 0, progress=None
+) -> dict:
+    """On a fresh app: the sign-ins, its first callback requests, a warm-up round, then `rounds` timed
+    rounds; every response kept."""
     kinds = _kinds(calls)
     floor = floor_call(calls)
-    connection = Connection(server.url, server.cpu_ms)
+    signed_in = {role: sign_in(server.url, account) for role, account in accounts.items()}
+    connection = Connection(server.url, signed_in, server.cpu_ms)
     errors: list[dict] = []
 
     def post(call: Call, phase: str) -> Response:
@@ -449,7 +670,7 @@ def replay(server: Server, calls: list[Call], rounds: int, workers: int = 0, pro
     try:
         first = {"floor": post(floor, "first"), "analytics": post(_first_analytics_call(kinds), "first")}
         if workers > 1:
-            _warm_every_worker(server.url, _first_analytics_call(kinds), workers)
+            _warm_every_worker(server.url, _first_analytics_call(kinds), workers, signed_in)
         order = [p for p in (*PAGES, SHELL) if any(page == p for page, _ in kinds)]
         samples: dict[tuple[str, str], list[Response]] = {("floor", floor.key): []}
         for r in range(-1, rounds):  # -1: the warm-up round
@@ -471,6 +692,7 @@ def replay(server: Server, calls: list[Call], rounds: int, workers: int = 0, pro
         connection.close()
     labels = {(c.page, c.key): c.label for c in calls} | {("floor", floor.key): floor.label}
     return {
+        "sign_in": {s.username: s.round_trips_ms for s in signed_in.values()},
         "first": first,
         "samples": samples,
         "labels": labels,
@@ -515,7 +737,7 @@ def summarise(responses: list[Response]) -> dict:
         "transport_median_ms": _r(_percentile([w - t for w, t in zip(wall, total, strict=True)], 50)),
         "bytes_median": int(_percentile([r.size for r in responses], 50)),
         "statuses": dict(Counter(str(r.status) for r in responses)),
-        "untimed": not names,
+        "untimed": not set(names) - {"session"},  # the callback wraps nothing of its own in timed()
     }
 
 
@@ -531,10 +753,19 @@ def _first(response: Response) -> dict:
     }
 
 
-def report(replayed: dict, sample: Sample, db: Path, workers: int, rounds: int, load_before: tuple = ()) -> dict:
+def report(
+    replayed: dict,
+    sample: Sample,
+    db: Path,
+    workers: int,
+    rounds: int,
+    load_before: tuple = (),
+    accounts: dict[str, Account] | None = None,
+) -> dict:
     samples, labels = replayed["samples"], replayed["labels"]
     floor_key = next(k for k in samples if k[0] == "floor")
     floor = summarise(samples[floor_key])
+    session = [r.timing.get("session", float("nan")) for responses in samples.values() for r in responses]
     pages: dict[str, dict] = {}
     for page in (*PAGES, SHELL):
         keys = [k for k in samples if k[0] == page]
@@ -575,6 +806,17 @@ def report(replayed: dict, sample: Sample, db: Path, workers: int, rounds: int, 
         "python": platform.python_version(),
         "today": sample.today,
         "clinician": sample.clinician,
+        "signed_in_as": {
+            page: accounts[role].username if accounts else role
+            for page, role in {"floor": FLOOR_USER, **PAGE_USERS}.items()
+        },
+        "sign_in_round_trips_ms": replayed["sign_in"],
+        "session_check_ms": {
+            "n": len(session),
+            "median": _r(_percentile(session, 50)),
+            "p95": _r(_percentile(session, 95)),
+            "max": _r(max(session)),
+        },
         "caseload_active_clients": sample.caseload,
         "clients_opened": sample.clients,
         "cohorts_opened": sample.cohorts,
@@ -606,9 +848,9 @@ def tables(result: dict) -> list:
     )
     for name, justify in (
         ("page", "left"), ("callback", "left"), ("n", "right"), ("RTT p50", "right"), ("RTT p95", "right"),
-        ("server p50", "right"), ("server p95", "right"), ("query", "right"), ("figures", "right"),
-        ("layout", "right"), ("Dash + JSON", "right"), ("HTTP", "right"), ("CPU", "right"), ("KB", "right"),
-        ("×floor", "right"),
+        ("server p50", "right"), ("server p95", "right"), ("session", "right"), ("query", "right"),
+        ("figures", "right"), ("layout", "right"), ("Dash + JSON", "right"), ("HTTP", "right"), ("CPU", "right"),
+        ("KB", "right"), ("×floor", "right"),
     ):  # fmt: skip
         callbacks.add_column(name, justify=justify)
 
@@ -647,15 +889,29 @@ def tables(result: dict) -> list:
 
 
 def first_request_line(result: dict) -> str:
-    """The fresh app's first two requests: one of them builds the day's analytics."""
-    lines = []
+    """The fresh app's sign-ins, then its first two callback requests: one of them builds the day's
+    analytics."""
+    lines = [
+        f"signing in as {username}: " + ", ".join(f"{what} {ms:,.1f} ms" for what, ms in trips.items())
+        for username, trips in result["sign_in_round_trips_ms"].items()
+    ]
     for name, what in (("floor", "1st request (ping)"), ("analytics", "2nd request (the caseload's data)")):
         first = result["first_request"][name]
         timing = ", ".join(f"{k} {v:,.1f}" for k, v in first["server_timing_ms"].items())
         lines.append(
             f"{what}: {first['wall_ms']:,.1f} ms round trip, status {first['status']} (Server-Timing: {timing})"
         )
-    return "first requests of the fresh app (one builds the day's analytics):\n  " + "\n  ".join(lines)
+    return "first requests of the fresh app (one of the callbacks builds the day's analytics):\n  " + "\n  ".join(lines)
+
+
+def session_line(result: dict) -> str:
+    """What the sign-in check costs a callback request, and who was signed in for what."""
+    check = result["session_check_ms"]
+    who = ", ".join(f"{page}: {username}" for page, username in result["signed_in_as"].items())
+    return (
+        f"session check (Server-Timing 'session', every callback request of the timed rounds, n={check['n']}): "
+        f"median {check['median']:.2f} ms, p95 {check['p95']:.2f} ms, max {check['max']:.2f} ms; signed in as {who}"
+    )
 
 
 def write(result: dict, out: Path) -> None:
@@ -708,9 +964,15 @@ def run(
         f"caseload of {sample.clinician} ({sample.caseload} active clients), {len(sample.clients)} of their "
         f"clients, {len(sample.cohorts)} cohorts, today {sample.today}"
     )
+    accounts, added = ensure_users(db, sample)
+    say(
+        "signed in as "
+        + ", ".join(f"{a.username} ({a.role}, {a.staff_id})" for a in accounts.values())
+        + (f"; added {', '.join(added)}" if added else "")
+    )
     started = time.perf_counter()
     with serve(db, workers) as server:
-        calls = capture(server.url, sample.visits(), browser=browser)
+        calls = capture(server.url, sample.visits(), accounts, browser=browser)
     seconds["capture"] = time.perf_counter() - started
     found = Counter(c.page for c in calls)
     say(f"captured {len(calls)} callback requests in {seconds['capture']:.0f} s: {dict(found)}")
@@ -721,10 +983,10 @@ def run(
     with serve(db, workers) as server:
         step = max(1, rounds // 5)
         replayed = replay(
-            server, calls, rounds, workers, lambda r, n: say(f"round {r} of {n}") if r % step == 0 else None
+            server, calls, accounts, rounds, workers, lambda r, n: say(f"round {r} of {n}") if r % step == 0 else None
         )
     seconds["replay"] = time.perf_counter() - started
-    return report(replayed, sample, db, workers, rounds, load_before) | {
+    return report(replayed, sample, db, workers, rounds, load_before, accounts) | {
         "phase_seconds": {k: round(v, 1) for k, v in seconds.items()}
     }
 
@@ -762,6 +1024,7 @@ def main() -> None:
     for table in tables(result):
         console.print(table)
     console.print(first_request_line(result))
+    console.print(session_line(result))
     console.print(
         f"{result['server']}; {rounds} rounds, {result['connections_opened']} connection(s); "
         f"{result['cpus']} CPUs, load average {result['load_average_before']} before, "
