@@ -266,7 +266,7 @@ class Analytics:
                 "physio": "SELECT client_id FROM scoped_clients WHERE clinician_id = $staff",
                 "instructor": """SELECT client_id FROM scoped_clients
                                  WHERE cohort_id IN (SELECT cohort_id FROM cohorts WHERE instructor_id = $staff)""",
-            }.get(role, "SELECT client_id FROM scoped_clients WHERE FALSE")
+            }.get(role, "SELECT client_id FROM scoped_clients WHERE clinician_id = $staff AND FALSE")
             client_ids = {c for (c,) in self.con.execute(clients, {"staff": staff_id}).fetchall()}
             cohorts = f"""SELECT cohort_id FROM cohorts WHERE instructor_id = $staff AND $instructs
                           UNION SELECT cohort_id FROM scoped_clients

@@ -106,13 +106,15 @@ def install(app: Dash, db: Path, options: SecurityOptions) -> None:
         return SignedIn(user)
 
     headers = None
+    scripts_known = []
 
     @server.before_request
     def _scripts_known() -> None:
         """Dash adds its pages' inline script (it sets the tab's title) when it sets itself up, at the
         first request, just before this: only then are all the inline scripts' hashes known."""
-        headers.content_security_policy = _content_security_policy(app)
-        server.before_request_funcs[None].remove(_scripts_known)
+        if not scripts_known:
+            headers.content_security_policy = _content_security_policy(app)
+            scripts_known.append(True)
 
     headers = Talisman(
         server,

@@ -1,35 +1,27 @@
-"""`hipline serve --workers N` serves the same pages behind gunicorn."""
+"""`hipline serve --workers N` serves the same pages behind gunicorn, signed in."""
 
 from __future__ import annotations
-
-import json
-import urllib.request
 
 import pytest
 
 from tests.browser.conftest import serve
+from tests.http_client import Client, callback_body
 
 pytestmark = pytest.mark.slow
 
 
-def test_gunicorn_workers_serve_the_pages_and_their_callbacks(demo_warehouse):
+def test_gunicorn_workers_serve_the_pages_and_their_callbacks_to_a_signed_in_user(demo_warehouse):
     with serve(demo_warehouse, "--workers", "2") as url:
-        with urllib.request.urlopen(f"{url}/clients/C-00001", timeout=30) as response:
-            assert response.status == 200
-            assert "hipline" in response.read().decode()
-        ping = {
-            "output": "ping.children",
-            "outputs": {"id": "ping", "property": "children"},
-            "inputs": [{"id": "ping", "property": "n_clicks", "value": 1}],
-            "changedPropIds": ["ping.n_clicks"],
-            "state": [],
-        }
-        request = urllib.request.Request(
-            f"{url}/_dash-update-component",
-            data=json.dumps(ping).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        for _ in range(6):  # both workers, several times each
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert response.status == 200
-                assert "total;dur=" in response.headers["Server-Timing"]
+        nobody = Client(url)
+        assert nobody.get("/clients/C-00001").status == 302
+        physio = Client(url)
+        assert physio.sign_in("physio", "demo-physio-pass").status == 302
+        page = physio.get("/clients/C-00001")
+        assert page.status == 200 and "hipline" in page.body
+        assert page.headers["Server"] == "hipline", "gunicorn names no version either"
+        ping = callback_body([("ping", "children")], [("ping", "n_clicks", 1)])
+        for _ in range(6):  # both workers, several times each: the session is valid in every worker
+            answer = physio.callback(ping)
+            assert answer.status == 200
+            assert "total;dur=" in answer.headers["Server-Timing"] and "session;dur=" in answer.headers["Server-Timing"]
+        assert nobody.callback(ping).status == 401
