@@ -45,11 +45,15 @@ def records_path(db: Path) -> Path:
 
 def _owner_only(path: Path) -> None:
     """Create the file readable by its owner only, or make an existing one so. SQLite gives its -wal
-    and -shm files the permissions of the database file."""
+    and -shm files the permissions of the database file. An existing file is never opened here:
+    closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's too
+    (the classic way to corrupt an SQLite database)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        path.chmod(OWNER_ONLY)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, OWNER_ONLY))
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(OWNER_ONLY)
 
 
 def _open(path: Path, check_same_thread: bool = True) -> sqlite3.Connection:
