@@ -87,6 +87,9 @@ def install(app: Dash, db: Path, options: SecurityOptions) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=options.https,
         PERMANENT_SESSION_LIFETIME=int(options.session_hours * 3600),
+        # The cookie is set at sign-in and not again on every request: a working day from the sign-in,
+        # not from the last click (and no re-signing of the cookie on every callback).
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=int(options.session_hours * 3600),
         WTF_CSRF_SSL_STRICT=options.https,
         # A callback carrying an upload is its files in base64 (4/3 of their size) and a little JSON.
@@ -199,7 +202,9 @@ def _guard():
 def _after(response: flask.Response) -> flask.Response:
     if not request.path.startswith(STATIC):
         response.headers["Cache-Control"] = "no-store"
-        if viewer() is not None and request.path != LOGOUT:
+        # The token Dash's renderer sends back, given with the sign-in and each page the browser loads
+        # (it is valid as long as the session): the callbacks in between need not carry a new one.
+        if viewer() is not None and (request.method == "GET" or request.path == LOGIN):
             response.set_cookie(
                 CSRF_COOKIE, generate_csrf(), secure=_options().https, samesite="Strict", httponly=False
             )

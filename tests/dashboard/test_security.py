@@ -440,29 +440,52 @@ def test_what_hipline_writes_is_readable_by_its_owner_only(demo_files, tmp_path)
 # --- the audit trail ----------------------------------------------------------------------------------
 
 
-def test_the_audit_trail_has_a_row_for_each_audited_action_of_these_tests(clinic):
-    """Run last in this module (pytest keeps the file's order): the rows the tests above caused."""
-    admin = signed_in(clinic.url, "admin")
-    theirs, _ = _theirs_and_not(clinic.db, "physio")
-    physio = signed_in(clinic.url, "physio")
-    page = physio.callback(body_for(clinic, "_pages_content.children",
-                                    {"_pages_location.pathname": f"/clients/{sorted(theirs)[0]}"}))  # fmt: skip
-    assert page.status == 200
-    physio.callback(body_for(clinic, "client-report-download.data",
-                             {"client-export-pdf.n_clicks": 1, "client-id.data": sorted(theirs)[0]}))  # fmt: skip
+def test_each_audited_action_leaves_its_row_with_who_when_where_and_what(clinic):
+    """A physio's morning, with a few requests outside their rights: each leaves its row."""
+    theirs, others = _theirs_and_not(clinic.db, "physio")
+    mine, outsider = sorted(theirs)[0], sorted(others)[0]
+    with Analytics.open(clinic.db, Scope.everyone()) as analytics:
+        recs = analytics.recommendations()
+    rec = recs[recs["client_id"].isin(others)].iloc[0]
+    started = len(audit.read(clinic.db))
     Client(clinic.url).sign_in("physio", "a wrong password")
-    rows = audit.read(clinic.db)
-    done = rows[rows["outcome"] == "done"]
-    assert {"sign_in", "sign_out", "view_client", "export"} <= set(done["action"])
-    assert {"sign_in_failed"} <= set(rows["action"])
-    assert {"view_client", "view_cohort", "decision", "export", "import", "user_change", "request"} <= set(
-        rows.loc[rows["outcome"] == "refused", "action"]
+    physio = signed_in(clinic.url, "physio")
+    physio.callback(body_for(clinic, "_pages_content.children", {"_pages_location.pathname": f"/clients/{mine}"}))
+    physio.callback(body_for(clinic, "client-report-download.data",
+                             {"client-export-pdf.n_clicks": 1, "client-id.data": mine}))  # fmt: skip
+    physio.callback(body_for(clinic, "client-header.children", {"client-id.data": outsider}))
+    physio.callback(body_for(clinic, "cohort-stats.children", {"cohort-id.data": "G-001"}))
+    physio.callback(
+        body_for(
+            clinic,
+            "decision-modal.is_open@",
+            {
+                "decision-confirm.n_clicks": 1,
+                "client-id.data": rec["client_id"],
+                "decision-pending.data": {"ladder": rec["ladder"], "action": "accept"},
+            },
+            changed="decision-confirm.n_clicks",
+        )
     )
-    export = done[(done["action"] == "export") & (done["username"] == "physio")].iloc[0]
-    assert export["client_id"] == sorted(theirs)[0] and export["what"].startswith("progress report (PDF) of")
-    web = rows[rows["address"] != "command line"]  # the demo's users were added at the shell
-    assert set(web["address"]) == {"127.0.0.1"}
-    assert admin.callback(body_for(clinic, "audit-grid.rowData", {})).status == 200
+    physio.callback(body_for(clinic, "users-grid.rowData", {}))
+    physio.callback(body_for(clinic, "ping.children", {"ping.n_clicks": 1}), csrf=False)
+    physio.sign_out()
+    rows = audit.read(clinic.db).iloc[: len(audit.read(clinic.db)) - started]
+    rows = rows.astype(object).where(rows.notna(), None)  # no client: None
+    done = {(r.action, r.client_id) for r in rows.itertuples() if r.outcome == "done"}
+    assert {("sign_in", None), ("view_client", mine), ("export", mine), ("sign_out", None)} <= done
+    refused = {(r.action, r.client_id) for r in rows.itertuples() if r.outcome == "refused"}
+    assert {("view_client", outsider), ("view_cohort", None), ("decision", rec["client_id"]),
+            ("user_change", None), ("request", None)} <= refused  # fmt: skip
+    assert ("sign_in_failed", "failed") in {(r.action, r.outcome) for r in rows.itertuples()}
+    export = rows[(rows["action"] == "export") & (rows["outcome"] == "done")].iloc[0]
+    assert export["what"].startswith(f"progress report (PDF) of {mine} as of")
+    assert set(rows["address"]) == {"127.0.0.1"} and set(rows["username"]) == {"physio"}
+    assert set(rows.loc[rows["action"] != "sign_in_failed", "role"]) == {"physio"}
+    assert rows["at"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$").all()
+
+
+def test_the_trail_cannot_be_changed_or_emptied(clinic):
     with pytest.raises(Exception, match="append-only"), users_records(clinic.db) as con:
         con.execute("UPDATE audit SET what = 'nothing happened'")
     with pytest.raises(Exception, match="append-only"), users_records(clinic.db) as con:
