@@ -45,71 +45,76 @@ def _metrics_csv(db: Path, out: Path) -> dict[str, dict]:
         return {row["client_id"]: row for row in csv.DictReader(f)}
 
 
-def test_the_caseload_lists_the_clinicians_active_clients_with_the_flag_counts(demo_warehouse, page):
+@pytest.fixture(scope="module")
+def url(demo_warehouse):
+    """One server on the demo for the tests that only read it (each test has its own browser context)."""
+    with serve(demo_warehouse) as url:
+        yield url
+
+
+def test_the_caseload_lists_the_clinicians_active_clients_with_the_flag_counts(demo_warehouse, page, url):
     staff_id = _busiest_clinician(demo_warehouse)
     expected = _expected_caseload(demo_warehouse, staff_id)
     assert len(expected) > 10
-    with serve(demo_warehouse) as url:
-        page.goto(f"{url}/?clinician={staff_id}")
-        expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} clients shown")
-        # The grid renders only the rows in view: count the rows it holds through its row count API.
-        page.wait_for_selector("#caseload-grid .ag-row")
-        shown = page.evaluate("() => dash_ag_grid.getApi('caseload-grid').getDisplayedRowCount()")
-        assert shown == len(expected)
-        for flag in FLAGS:
-            count = sum(flag in ui.flag_list(flags) for flags in expected["flags"])
-            card = page.locator(f'[id*=\'"flag":"{flag}"\'] .flag-count')
-            assert card.inner_text() == str(count), flag
-        assert page.inner_text("#flag-card-all .flag-count") == str(len(expected))
-        # Most urgent first: the first row is the first client of the analytics layer's order.
-        first = page.locator("#caseload-grid .ag-row[row-index='0'] [col-id='display_name']")
-        assert first.inner_text() == expected["display_name"].iloc[0]
-        # The pain change is in words as well as colour.
-        assert any(s in page.inner_text("#caseload-grid") for s in ("improved", "no important change"))
-        screenshot(page, "caseload")
+    page.goto(f"{url}/?clinician={staff_id}")
+    expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} clients shown")
+    # The grid renders only the rows in view: count the rows it holds through its row count API.
+    page.wait_for_selector("#caseload-grid .ag-row")
+    shown = page.evaluate("() => dash_ag_grid.getApi('caseload-grid').getDisplayedRowCount()")
+    assert shown == len(expected)
+    for flag in FLAGS:
+        count = sum(flag in ui.flag_list(flags) for flags in expected["flags"])
+        card = page.locator(f'[id*=\'"flag":"{flag}"\'] .flag-count')
+        assert card.inner_text() == str(count), flag
+    assert page.inner_text("#flag-card-all .flag-count") == str(len(expected))
+    # Most urgent first: the first row is the first client of the analytics layer's order.
+    first = page.locator("#caseload-grid .ag-row[row-index='0'] [col-id='display_name']")
+    assert first.inner_text() == expected["display_name"].iloc[0]
+    # The pain change is in words as well as colour.
+    assert any(s in page.inner_text("#caseload-grid") for s in ("improved", "no important change"))
+    screenshot(page, "caseload")
 
-        # Filter by a flag from the strip, then search by name.
-        flagged = expected[[("pain_worse" in ui.flag_list(f)) for f in expected["flags"]]]
-        page.locator('[id*=\'"flag":"pain_worse"\']').click()
-        expect(page.locator("#caseload-count")).to_contain_text(f"{len(flagged)} client")
-        page.locator('[id*=\'"flag":"pain_worse"\']').click()
-        name = expected["display_name"].iloc[3]
-        page.fill("#caseload-search", name)
-        expect(page.locator("#caseload-count")).to_contain_text("shown")
-        expect(page.locator("#caseload-grid .ag-row[row-index='0'] [col-id='display_name']")).to_have_text(name)
-        assert page.console_errors == []
-        assert all(r.startswith(url) for r in page.requests), "no CDN: everything comes from the app"
+    # Filter by a flag from the strip, then search by name.
+    flagged = expected[[("pain_worse" in ui.flag_list(f)) for f in expected["flags"]]]
+    page.locator('[id*=\'"flag":"pain_worse"\']').click()
+    expect(page.locator("#caseload-count")).to_contain_text(f"{len(flagged)} client")
+    page.locator('[id*=\'"flag":"pain_worse"\']').click()
+    name = expected["display_name"].iloc[3]
+    page.fill("#caseload-search", name)
+    expect(page.locator("#caseload-count")).to_contain_text("shown")
+    expect(page.locator("#caseload-grid .ag-row[row-index='0'] [col-id='display_name']")).to_have_text(name)
+    assert page.console_errors == []
+    assert all(r.startswith(url) for r in page.requests), "no CDN: everything comes from the app"
 
 
-def test_a_click_opens_the_client_whose_numbers_equal_hipline_metrics(demo_warehouse, page, tmp_path):
+def test_a_click_opens_the_client_whose_numbers_equal_hipline_metrics(demo_warehouse, page, tmp_path, url):
     staff_id = _busiest_clinician(demo_warehouse)
     expected = _expected_caseload(demo_warehouse, staff_id)
     metrics = _metrics_csv(demo_warehouse, tmp_path / "metrics")
-    with serve(demo_warehouse) as url:
-        page.goto(f"{url}/?clinician={staff_id}")
-        row = page.locator("#caseload-grid .ag-row[row-index='1'] [col-id='region']")
-        row.click()
-        client_id = expected["client_id"].iloc[1]
-        page.wait_for_url(f"**/clients/{client_id}")
-        expect(page.locator("#client-name")).to_have_text(expected["display_name"].iloc[1])
-        numbers = metrics[client_id]
+    page.goto(f"{url}/?clinician={staff_id}")
+    row = page.locator("#caseload-grid .ag-row[row-index='1'] [col-id='region']")
+    row.click()
+    client_id = expected["client_id"].iloc[1]
+    page.wait_for_url(f"**/clients/{client_id}")
+    expect(page.locator("#client-name")).to_have_text(expected["display_name"].iloc[1])
+    numbers = metrics[client_id]
 
-        def value(field: str) -> float | None:
-            return float(numbers[field]) if numbers[field] else None
+    def value(field: str) -> float | None:
+        return float(numbers[field]) if numbers[field] else None
 
-        stat = page.locator("#stat-adherence")
-        expect(stat.locator(".stat-value")).to_have_text(ui.percent(value("adherence_last_4_weeks")))
-        assert f"overall {ui.percent(value('adherence_overall'))}" in stat.inner_text()
-        pain = page.inner_text("#stat-pain .stat-value")
-        assert pain == f"{ui.pain(value('pain_baseline'))} → {ui.pain(value('pain_current'))}"
-        assert numbers["pain_status"] in page.inner_text("#stat-pain")
-        assert page.inner_text("#stat-week .stat-value") == numbers["program_week"]
-        page.wait_for_selector("#client-pain .main-svg")
-        page.wait_for_selector("#client-recs .rec, #no-recommendations")
-        page.locator("#client-log").scroll_into_view_if_needed()
-        page.wait_for_selector("#client-log .ag-row")
-        screenshot(page, "client")
-        assert page.console_errors == []
+    stat = page.locator("#stat-adherence")
+    expect(stat.locator(".stat-value")).to_have_text(ui.percent(value("adherence_last_4_weeks")))
+    assert f"overall {ui.percent(value('adherence_overall'))}" in stat.inner_text()
+    pain = page.inner_text("#stat-pain .stat-value")
+    assert pain == f"{ui.pain(value('pain_baseline'))} → {ui.pain(value('pain_current'))}"
+    assert numbers["pain_status"] in page.inner_text("#stat-pain")
+    assert page.inner_text("#stat-week .stat-value") == numbers["program_week"]
+    page.wait_for_selector("#client-pain .main-svg")
+    page.wait_for_selector("#client-recs .rec, #no-recommendations")
+    page.locator("#client-log").scroll_into_view_if_needed()
+    page.wait_for_selector("#client-log .ag-row")
+    screenshot(page, "client")
+    assert page.console_errors == []
 
 
 def test_accepting_a_recommendation_is_stored_as_the_physio_signed_in_and_survives_a_reload(
@@ -166,37 +171,35 @@ def test_an_override_needs_a_reason(demo_warehouse, page, tmp_path):
     assert read_decisions(db).iloc[0]["reason"] == "Knee felt unstable on the stairs this week"
 
 
-def test_an_unknown_client_is_not_found_and_a_client_without_measures_still_shows(demo_warehouse, page):
+def test_an_unknown_client_is_not_found_and_a_client_without_measures_still_shows(demo_warehouse, page, url):
     no_measures = query(
         demo_warehouse,
         "SELECT client_id FROM clients WHERE client_id NOT IN (SELECT client_id FROM measures) ORDER BY 1 LIMIT 1",
     )[0][0]
-    with serve(demo_warehouse) as url:
-        page.goto(f"{url}/clients/C-99999")
-        expect(page.locator("#not-found")).to_contain_text("No client C-99999")
-        screenshot(page, "client_not_found")
-        page.goto(f"{url}/clients/{no_measures}")
-        expect(page.locator("#no-function-scores")).to_be_visible()
-        page.wait_for_selector("#client-pain .main-svg")
-        assert page.console_errors == []
+    page.goto(f"{url}/clients/C-99999")
+    expect(page.locator("#not-found")).to_contain_text("No client C-99999")
+    screenshot(page, "client_not_found")
+    page.goto(f"{url}/clients/{no_measures}")
+    expect(page.locator("#no-function-scores")).to_be_visible()
+    page.wait_for_selector("#client-pain .main-svg")
+    assert page.console_errors == []
 
 
-def test_pages_work_on_a_tablet(demo_warehouse, browser):
+def test_pages_work_on_a_tablet(demo_warehouse, browser, url):
     context = browser.new_context(viewport={"width": 820, "height": 1180})
     page = context.new_page()
     signing_in_as_needed(page)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     client_id = query(demo_warehouse, "SELECT client_id FROM session_log ORDER BY session_date DESC LIMIT 1")[0][0]
-    with serve(demo_warehouse) as url:
-        page.goto(url)
-        page.wait_for_selector("#caseload-grid .ag-row")
-        screenshot(page, "caseload_tablet")
-        page.goto(f"{url}/clients/{client_id}")
-        page.wait_for_selector("#client-pain .main-svg")
-        # Nothing is wider than the screen.
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 820
-        screenshot(page, "client_tablet")
+    page.goto(url)
+    page.wait_for_selector("#caseload-grid .ag-row")
+    screenshot(page, "caseload_tablet")
+    page.goto(f"{url}/clients/{client_id}")
+    page.wait_for_selector("#client-pain .main-svg")
+    # Nothing is wider than the screen.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 820
+    screenshot(page, "client_tablet")
     context.close()
     assert errors == []
 
@@ -212,7 +215,7 @@ def test_a_fresh_warehouse_says_what_to_load(tmp_path, page):
         assert page.console_errors == []
 
 
-def test_reviewing_a_past_day_shows_the_numbers_of_that_day(demo_warehouse, page):
+def test_reviewing_a_past_day_shows_the_numbers_of_that_day(demo_warehouse, page, url):
     staff_id = _busiest_clinician(demo_warehouse)
     with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
         newest = analytics.today
@@ -221,13 +224,12 @@ def test_reviewing_a_past_day_shows_the_numbers_of_that_day(demo_warehouse, page
     past = newest - timedelta(days=28)
     with Analytics.open(demo_warehouse, Scope.everyone(), past) as analytics:
         expected = analytics.caseload(staff_id)
-    with serve(demo_warehouse) as url:
-        page.goto(f"{url}/?clinician={staff_id}")
-        page.wait_for_selector("#caseload-grid .ag-row")
-        date_input = page.locator("#today")
-        date_input.click()
-        date_input.fill(past.strftime("%-d %b %Y"))
-        date_input.press("Enter")
-        expect(page.locator("#today-note")).to_have_text("reviewing a past day")
-        expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} client")
-        assert page.console_errors == []
+    page.goto(f"{url}/?clinician={staff_id}")
+    page.wait_for_selector("#caseload-grid .ag-row")
+    date_input = page.locator("#today")
+    date_input.click()
+    date_input.fill(past.strftime("%-d %b %Y"))
+    date_input.press("Enter")
+    expect(page.locator("#today-note")).to_have_text("reviewing a past day")
+    expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} client")
+    assert page.console_errors == []
