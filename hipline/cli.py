@@ -215,6 +215,14 @@ def _load(args, settings: Settings) -> int:
     return 0 if report.all_readable else 1
 
 
+def _audit_export(db: Path, what: str, client_id: str | None = None) -> None:
+    """An export from the command line: audited like one from the pages, the operating-system user as who."""
+    from access import audit
+    from access.audit import Actor
+
+    audit.record(db, Actor.command_line(), "export", what, client_id=client_id)
+
+
 def _audit_load(db: Path, report) -> None:
     """A load from the command line is an import: audited, with the operating-system user as who."""
     from access import audit
@@ -259,6 +267,7 @@ def _metrics(args, settings: Settings) -> int:
     if done is None:
         return 1
     today, written = done
+    _audit_export(args.db, f"hipline metrics as of {today.isoformat()} -> {args.out}")
     console.print(f"Metrics as of {today.isoformat()}:")
     for path, rows in written.items():
         console.print(f"  {path}  {rows:,} rows")
@@ -275,6 +284,7 @@ def _recommend(args, settings: Settings) -> int:
     today, table = done
     counts = table["decision"].value_counts()
     summary = ", ".join(f"{counts.get(d, 0):,} {d}" for d in ("refer", "regress", "hold", "progress"))
+    _audit_export(args.db, f"hipline recommend as of {today.isoformat()}: {len(table):,} rows -> {args.out}")
     console.print(f"Recommendations as of {today.isoformat()}: {len(table):,} ({summary}) -> {args.out}")
     return 0
 
@@ -297,6 +307,7 @@ def _report(args, settings: Settings) -> int:
     if done is None or done[1] is None:
         return 1
     today, what = done
+    _audit_export(args.db, f"{what} as of {today.isoformat()} -> {args.out}", client_id=args.client)
     console.print(f"{what} as of {today.isoformat()} -> {args.out}")
     return 0
 
@@ -353,6 +364,8 @@ def _caseload_zip(args, settings: Settings) -> int:
     except (FileNotFoundError, ValueError, ReportError) as e:
         console.print(str(e))
         return 1
+    what = f"progress reports (zip) of the caseload of {args.caseload}: {done.clients} clients -> {done.path}"
+    _audit_export(args.db, what)
     console.print(f"{done.clients} progress reports in {done.seconds:.0f} s -> {done.path}")
     if done.skipped:
         console.print(f"{done.skipped} clients have nothing in the period asked for: see 'not included.txt' in the zip")
