@@ -260,13 +260,15 @@ class Analytics:
         Any other role sees nothing."""
         if role == "admin":
             return self.scope
+        clients = {
+            "physio": "SELECT client_id FROM scoped_clients WHERE clinician_id = $staff",
+            "instructor": """SELECT client_id FROM scoped_clients
+                             WHERE cohort_id IN (SELECT cohort_id FROM cohorts WHERE instructor_id = $staff)""",
+        }.get(role)
+        if clients is None:
+            return Scope.only([], [])
         kept = ("scope", role, staff_id)
         if kept not in self._memo:
-            clients = {
-                "physio": "SELECT client_id FROM scoped_clients WHERE clinician_id = $staff",
-                "instructor": """SELECT client_id FROM scoped_clients
-                                 WHERE cohort_id IN (SELECT cohort_id FROM cohorts WHERE instructor_id = $staff)""",
-            }.get(role, "SELECT client_id FROM scoped_clients WHERE clinician_id = $staff AND FALSE")
             client_ids = {c for (c,) in self.con.execute(clients, {"staff": staff_id}).fetchall()}
             cohorts = f"""SELECT cohort_id FROM cohorts WHERE instructor_id = $staff AND $instructs
                           UNION SELECT cohort_id FROM scoped_clients
@@ -380,8 +382,11 @@ class Analytics:
         the episode (name, region, clinician, cohort, dates, active) and the counts behind the flags."""
         return self._client_rows("TRUE", {})
 
-    def _client_rows(self, where: str, params: dict, extra: str = "", join: str = "") -> pd.DataFrame:
-        """Rows of client_metrics with their episode, for the clients in scope where `where` holds."""
+    def _client_rows(
+        self, where: str, params: dict, extra: str = "", join: str = "", in_scope: bool = False
+    ) -> pd.DataFrame:
+        """Rows of client_metrics with their episode, for the clients in scope where `where` holds
+        (`in_scope`: the caller has made sure already that they are, as `_own` does for one client)."""
         return self._frame(
             f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c != "flags")},
                        array_to_string(m.flags, ';') AS flags,
@@ -389,7 +394,7 @@ class Analytics:
                        e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
                        m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress{extra}
                 FROM client_metrics AS m JOIN episodes AS e USING (client_id) {join}
-                WHERE ({where}) AND {self._scoped("m.client_id")}
+                WHERE ({where}) AND {"TRUE" if in_scope else self._scoped("m.client_id")}
                 ORDER BY client_id""",
             params,
         )
@@ -405,7 +410,7 @@ class Analytics:
         """One client's row of `client_metrics()` as a dict, with the clinician's and cohort's names;
         None when the client is not in the scope (or not in the warehouse)."""
         client_id = self._own(client_id)
-        rows = self._client_rows("m.client_id = $id AND e.client_id = $id", {"id": client_id})
+        rows = self._client_rows("m.client_id = $id AND e.client_id = $id", {"id": client_id}, in_scope=True)
         if rows.empty:
             return None
         row = {k: None if _missing(v) else v for k, v in rows.iloc[0].to_dict().items()}

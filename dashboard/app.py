@@ -146,6 +146,10 @@ def create_app(
         # The caseload's zip of progress reports runs as a background callback, in its own process; its
         # state is in a folder every worker process of this warehouse shares (dashboard.exports).
         background_callback_manager=exports.background_manager(Path(db)),
+        # Callbacks are reached only through /_dash-update-component, where each one's right is checked
+        # (dashboard.rights): never through Dash's MCP server or websockets, whatever the environment says.
+        enable_mcp=False,
+        websocket_callbacks=False,
     )
     timing.install(app.server)
     bootstrap = _bootstrap_css()

@@ -83,10 +83,7 @@ def requires(right: str) -> Callable:
     def mark(callback: Callable) -> Callable:
         @functools.wraps(callback)
         def checked(*args, **kwargs):
-            viewer = current()
-            if right != NEEDS_NO_RIGHT and not viewer.may(right):
-                refused(REFUSED_ACTION[right], f"no right to {RIGHT_WORDS[right]} ({callback.__name__})")
-                raise security.Refused(right)
+            _allow(right, callback.__name__)  # however the callback is reached, not only over HTTP
             return callback(*args, **kwargs)
 
         checked.hipline_right = right
@@ -114,11 +111,15 @@ def check_callbacks(app: Dash) -> Callable[[], None]:
         entry = app.callback_map.get(body.get("output"))
         if entry is None or "callback" not in entry:  # none, or one that runs in the browser only
             flask.abort(404)
-        right = right_of(entry["callback"])
-        viewer = current()
-        if right is None or (right != NEEDS_NO_RIGHT and not viewer.may(right)):
-            words = RIGHT_WORDS.get(right, "run a callback that names no right")
-            refused(REFUSED_ACTION.get(right, "request"), f"no right to {words} ({body.get('output', '')[:120]})")
-            raise security.Refused(right or "unmarked")
+        _allow(right_of(entry["callback"]), body.get("output", "")[:120])
 
     return check
+
+
+def _allow(right: str | None, what: str) -> None:
+    """Refuse (audited, then 403) a viewer without `right`; None, a callback that names none: everyone."""
+    if right == NEEDS_NO_RIGHT or (right is not None and current().may(right)):
+        return
+    words = RIGHT_WORDS.get(right, "run a callback that names no right")
+    refused(REFUSED_ACTION.get(right, "request"), f"no right to {words} ({what})")
+    raise security.Refused(right or "unmarked")

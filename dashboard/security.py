@@ -233,7 +233,7 @@ def _routes(server: flask.Flask, db: Path, limiter: Limiter) -> None:
         password = request.form.get("password", "")
         user = users.check_password(db, username, password) if username and password else None
         if user is None:
-            audit.record(db, Actor(username or "(none)", address()), "sign_in_failed", "wrong username or password",
+            audit.record(db, Actor(_tried(username), address()), "sign_in_failed", "wrong username or password",
                          outcome="failed")  # fmt: skip
             return _login_page("Wrong username or password.", username=username), 401
         session.clear()  # a fresh session: nothing from before the sign-in carries over
@@ -258,6 +258,11 @@ def _routes(server: flask.Flask, db: Path, limiter: Limiter) -> None:
         return response
 
     server.add_url_rule(LOGOUT, "logout", logout, methods=["POST"])
+
+
+def _tried(username: str) -> str:
+    """The name a failed sign-in tried, as the audit trail keeps it: whatever was typed, cut short."""
+    return username[:80] or "(none)"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -311,7 +316,7 @@ def _errors(server: flask.Flask, db: Path) -> None:
     @server.errorhandler(429)
     def _too_many(_error):
         username = request.form.get("username", "").strip()
-        audit.record(db, Actor(username or "(none)", address()), "sign_in_failed",
+        audit.record(db, Actor(_tried(username), address()), "sign_in_failed",
                      "refused: too many failed sign-ins", outcome="refused")  # fmt: skip
         return _login_page("Too many failed sign-ins: wait a minute before trying again.", username=username), 429
 
