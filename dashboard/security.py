@@ -40,7 +40,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from access import audit, users
 from access.audit import Actor
 from access.roles import Viewer
+from access.sessions import SESSION_HOURS
 from dashboard.timing import timed
+from etl.sniff import MAX_UPLOAD_MB
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,8 @@ class SecurityOptions:
 
     secret_key: str | None = None  # None: one kept in the clinic's records, shared by every worker
     https: bool = False  # served over HTTPS by a proxy in front: Secure cookies, HSTS, the proxy's X-Forwarded-*
-    session_hours: float = 10.0  # a working day
-    max_upload_mb: int = 50
+    session_hours: float = SESSION_HOURS
+    max_upload_mb: int = MAX_UPLOAD_MB
 
 
 class SignedIn(flask_login.UserMixin):

@@ -21,6 +21,7 @@ HEAD = 1 << 16
 
 BLANK_LINE = re.compile(rb"\n(?=\r?\n)")  # a line end followed by an empty line
 
+MAX_UPLOAD_MB = 50  # the most one upload through the pages may hold, by default (HIPLINE_MAX_UPLOAD_MB)
 EXTENSIONS = {".csv", ".tsv", ".txt", ".psv", ".tab", ".xlsx", ".jsonl", ".ndjson", ".json", ".parquet"}
 
 

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from access.sessions import SESSION_HOURS
+from etl.sniff import MAX_UPLOAD_MB
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -53,11 +56,11 @@ class Settings:
         },
     )
     session_hours: float = field(
-        default=10.0,
+        default=SESSION_HOURS,
         metadata={"env": "HIPLINE_SESSION_HOURS", "doc": "hours a sign-in lasts (a working day)"},
     )
     max_upload_mb: int = field(
-        default=50,
+        default=MAX_UPLOAD_MB,
         metadata={"env": "HIPLINE_MAX_UPLOAD_MB", "doc": "the most one upload on the import page may hold, in MB"},
     )
 
