@@ -2,8 +2,9 @@
 
 Kept in the clinic's records beside the warehouse (etl.records), never in the warehouse. Passwords
 are stored only as Argon2id hashes (argon2-cffi's defaults: the current OWASP advice), never in clear,
-never logged. A change that must end the user's sessions (a new password, disabled) raises their
-`session_version`: a session signed with an older one is no longer valid at its next request.
+never logged. A change that must end the user's sessions (signing out, a new password, disabled)
+raises their `session_version`: a session signed with an older one is no longer valid at its next
+request.
 Every change is in the audit trail, with who made it.
 """
 
@@ -203,6 +204,13 @@ def change_password(db: Path, username: str, password: str, *, by: Actor) -> Use
     check_new_password(password, user.username, user.staff_id)
     return _change(db, username, "password_hash = ?, session_version = session_version + 1",
                    [_hasher.hash(password)], by=by, what="changed the password")  # fmt: skip
+
+
+def end_sessions(db: Path, username: str) -> None:
+    """Sign-out: every session of the user ends, a copy of the cookie kept elsewhere too (the session
+    lives in a signed cookie, which only a newer session version makes void). The caller audits it."""
+    with connect(db, SCHEMA) as con:
+        con.execute("UPDATE users SET session_version = session_version + 1 WHERE username = ?", [username])
 
 
 def set_enabled(db: Path, username: str, enabled: bool, *, by: Actor) -> User:

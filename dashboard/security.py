@@ -252,6 +252,7 @@ def _routes(server: flask.Flask, db: Path, limiter: Limiter) -> None:
 
     def logout():
         if viewer() is not None:
+            users.end_sessions(db, viewer().username)  # on every device: a copied cookie is void too
             audit.record(db, Actor.signed_in(viewer(), address()), "sign_out", "signed out")
         flask_login.logout_user()
         session.clear()

@@ -6,6 +6,8 @@ import contextlib
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -104,6 +106,25 @@ def demo_warehouse(demo_files: Path, tmp_path_factory) -> Path:
     assert report.all_readable, [f.error for f in report.files if f.error]
     add_demo_users(db)
     return db
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    db: Path
+    log: Path  # what the server printed
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_warehouse: Path, tmp_path_factory) -> Iterator[Served]:
+    """`hipline serve` on the demo warehouse, once per test worker, for every test that changes neither
+    the warehouse nor its users (each test has its own browser context, or its own cookies). A test that
+    changes them serves a copy of its own (`copy_warehouse`)."""
+    from tests.browser.conftest import serve
+
+    log = tmp_path_factory.mktemp("demo-server") / "server.log"
+    with serve(demo_warehouse, log=log) as url:
+        yield Served(url, demo_warehouse, log)
 
 
 def copy_warehouse(source: Path, db: Path) -> Path:

@@ -101,13 +101,22 @@ def sign_in(page, url: str, username: str = "admin", password: str | None = None
         page.click("#signin-submit")
 
 
+_SESSIONS: dict[tuple[str, str], list[dict]] = {}  # (server, username) -> the cookies of a sign-in there
+
+
 def signing_in_as_needed(page, username: str = "admin") -> None:
     """Make `page.goto` sign in as `username` whenever it lands on the sign-in page, and go on to where it
     was going: for the tests of what pages show, which are not about signing in (those sign in
-    themselves, with `sign_in`)."""
+    themselves, with `sign_in`). A server's session is signed in through the form once per test worker
+    and its cookies given to the later browser contexts of the same server (they are valid there until
+    that user signs out, and the form is used again if not)."""
     go = page.goto
 
     def goto(target: str, **options):
+        server = "{0.scheme}://{0.netloc}".format(urlsplit(target))
+        kept = _SESSIONS.get((server, username))
+        if page.signs_in_as_needed and kept and not page.context.cookies(server):
+            page.context.add_cookies(kept)
         response = go(target, **options)
         landed = urlsplit(page.url).path == "/login" and urlsplit(target).path != "/login"
         if landed and page.signs_in_as_needed:
@@ -115,6 +124,7 @@ def signing_in_as_needed(page, username: str = "admin") -> None:
             page.fill("#password", DEMO_USERS[username][1])
             with page.expect_navigation():
                 page.click("#signin-submit")
+            _SESSIONS[(server, username)] = page.context.cookies(server)
         return response
 
     page.goto = goto

@@ -46,10 +46,8 @@ def _metrics_csv(db: Path, out: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def url(demo_warehouse):
-    """One server on the demo for the tests that only read it (each test has its own browser context)."""
-    with serve(demo_warehouse) as url:
-        yield url
+def url(demo_server):
+    return demo_server.url
 
 
 def test_the_caseload_lists_the_clinicians_active_clients_with_the_flag_counts(demo_warehouse, page, url):

@@ -6,16 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics import Analytics, Scope
-from tests.browser.conftest import screenshot, serve
+from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 CALLBACKS = 20_000  # ms: generous, the shared CI machine can be slow; a pass returns as soon as the page is ready
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_warehouse):
-    with serve(demo_warehouse) as url:
-        yield url
+def app_url(demo_server):
+    return demo_server.url
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,8 @@ ZIP = 120_000
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_warehouse):
-    with serve(demo_warehouse) as url:
-        yield url
+def app_url(demo_server):
+    return demo_server.url
 
 
 def _server(url: str) -> psutil.Process:

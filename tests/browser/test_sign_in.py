@@ -19,9 +19,8 @@ ACTIVE = "start_date <= ? AND (end_date IS NULL OR end_date >= ?)"  # SPEC §2: 
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_warehouse):
-    with serve(demo_warehouse) as url:
-        yield url
+def app_url(demo_server):
+    return demo_server.url
 
 
 def _today(db):

@@ -38,15 +38,13 @@ class Clinic:
 
 
 @pytest.fixture(scope="module")
-def clinic(demo_warehouse, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("security")
-    db = copy_warehouse(demo_warehouse, folder / "hipline.duckdb")
-    log = folder / "server.log"
-    with serve(db, log=log) as url:
-        admin = signed_in(url, "admin")
-        dependencies = admin.request("/_dash-dependencies", headers={"Accept": "application/json"}).json()
-        names = dict(query(db, "SELECT client_id, display_name FROM clients"))
-        yield Clinic(url, db, log, dependencies, names)
+def clinic(demo_server):
+    """The demo's server (the tests here change neither the warehouse nor its users' passwords or
+    roles; those that do serve a copy of their own)."""
+    admin = signed_in(demo_server.url, "admin")
+    dependencies = admin.request("/_dash-dependencies", headers={"Accept": "application/json"}).json()
+    names = dict(query(demo_server.db, "SELECT client_id, display_name FROM clients"))
+    return Clinic(demo_server.url, demo_server.db, demo_server.log, dependencies, names)
 
 
 def signed_in(url: str, username: str) -> Client:
@@ -165,13 +163,18 @@ def test_a_sign_in_without_the_forms_csrf_token_is_refused(clinic):
     assert answer.headers["Location"] is None, "not signed in"
 
 
-def test_signing_out_ends_the_session(clinic):
+def test_signing_out_ends_the_session_a_copy_of_its_cookie_too(clinic):
     physio = signed_in(clinic.url, "physio")
     ping = body_for(clinic, "ping.children", {"ping.n_clicks": 1})
     assert physio.callback(ping).status == 200
+    stolen = Client(clinic.url)
+    for cookie in physio.jar:
+        stolen.jar.set_cookie(cookie)
+    assert stolen.callback(ping).status == 200, "the copy works while the session lasts"
     out = physio.sign_out()
     assert out.status == 302 and out.headers["Location"] == "/login"
     assert physio.callback(ping).status == 401
+    assert stolen.callback(ping).status == 401
     assert audit.read(clinic.db, user="physio", action="sign_out").shape[0] >= 1
 
 
@@ -383,10 +386,10 @@ def test_a_disabled_users_session_ends_at_their_next_request_and_a_new_role_appl
 
 def test_a_session_ends_after_its_working_day(demo_warehouse, tmp_path):
     db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
-    with serve(db, env={"HIPLINE_SESSION_HOURS": str(3 / 3600)}) as url:  # three seconds
+    with serve(db, env={"HIPLINE_SESSION_HOURS": str(1.5 / 3600)}) as url:  # a second and a half
         physio = signed_in(url, "physio")
         assert physio.get("/").status == 200
-        time.sleep(3.5)
+        time.sleep(2)
         assert physio.get("/").status == 302
 
 
