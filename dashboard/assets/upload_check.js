@@ -4,8 +4,9 @@
 window.dash_clientside = window.dash_clientside || {};
 window.dash_clientside.hipline = Object.assign(window.dash_clientside.hipline || {}, {
   checkUpload: function (contents, filenames, rules) {
+    var keep = window.dash_clientside.no_update;
     if (!contents || !contents.length) {
-      return [window.dash_clientside.no_update, window.dash_clientside.no_update];
+      return [keep, keep, keep];
     }
     var total = 0;
     var unreadable = [];
@@ -17,16 +18,15 @@ window.dash_clientside.hipline = Object.assign(window.dash_clientside.hipline ||
       var extension = dot >= 0 ? name.slice(dot).toLowerCase() : "";
       if (rules.extensions.indexOf(extension) < 0) { unreadable.push(name || "(no name)"); }
     }
+    /* refused: say why, and take away the report of the upload before, which is not about these files */
     if (unreadable.length) {
-      return [window.dash_clientside.no_update,
-              "Not uploaded: " + unreadable.join(", ") + " is not a kind of file hipline reads (" +
-              rules.extensions.join(" ") + ")."];
+      return [keep, "Not uploaded: " + unreadable.join(", ") + " is not a kind of file hipline reads (" +
+              rules.extensions.join(" ") + ").", null];
     }
     if (total > rules.max_bytes) {
-      return [window.dash_clientside.no_update,
-              "Not uploaded: these files hold " + (total / 1048576).toFixed(1) + " MB, more than an upload may (" +
-              rules.max_mb + " MB). Upload fewer files at once."];
+      return [keep, "Not uploaded: these files hold " + (total / 1048576).toFixed(1) +
+              " MB, more than an upload may (" + rules.max_mb + " MB). Upload fewer files at once.", null];
     }
-    return [Date.now(), null];
+    return [Date.now(), null, keep];
   }
 });

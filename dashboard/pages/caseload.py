@@ -69,6 +69,9 @@ def _clinicians(analytics) -> list[dict]:
     return [{"label": "All clinicians", "value": EVERYONE}, *options]
 
 
+NOBODY = "\x00 nobody"  # the caseload of a clinician outside the viewer's list: no one
+
+
 def _chosen(analytics, clinician: str | None) -> str | None:
     """The staff_id of the clinician asked for (None: all those the viewer may see). One outside the
     picker's list is refused and audited, and reads as a clinician with no clients."""
@@ -78,9 +81,6 @@ def _chosen(analytics, clinician: str | None) -> str | None:
         rights.refused("request", f"the caseload of {clinician}: not among the clinicians they may see")
         return NOBODY
     return clinician
-
-
-NOBODY = "\x00 nobody"  # the caseload of a clinician outside the viewer's list: no one
 
 
 def layout(clinician: str | None = None, **_query) -> html.Div:
@@ -105,7 +105,9 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                                 options=options,
                                 value=clinician if clinician in values else default,
                                 clearable=False,
-                                persistence=clinician is None,
+                                # Remembered in the browser per user: another user of the same browser
+                                # starts from their own list, not from a clinician they may not see.
+                                persistence=viewer.username if clinician is None else False,
                                 persistence_type="local",
                                 className="control control-wide",
                             ),

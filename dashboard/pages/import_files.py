@@ -83,7 +83,8 @@ def layout(**_query) -> html.Div:
                 className="page-head",
             ),
             ui.loading(
-                html.Div([html.Div(_upload_box(), id="upload-slot"), html.Div(id="upload-refusal"),
+                html.Div([html.Div(_upload_box(), id="upload-slot"),
+                          html.Div(id="upload-refusal", className="upload-refusal", role="alert"),
                           html.Div(id="upload-report")],
                          className="upload-area")
             ),
@@ -104,7 +105,8 @@ def _upload_box() -> dcc.Upload:
             ]
         ),
         id="upload",
-        accept=",".join(sorted(EXTENSIONS)),
+        # No `accept`: the upload box would drop a file of another kind without a word; the check below
+        # says which file and why.
         multiple=True,
         className="upload-box",
         className_active="upload-box upload-box--active",
@@ -125,6 +127,7 @@ clientside_callback(
     ClientsideFunction("hipline", "checkUpload"),  # dashboard/assets/upload_check.js
     Output("upload-accepted", "data"),
     Output("upload-refusal", "children"),
+    Output("upload-report", "children", allow_duplicate=True),
     Input("upload", "contents"),
     State("upload", "filename"),
     State("upload-rules", "data"),

@@ -62,6 +62,18 @@ def test_uploading_a_bad_file_shows_its_quarantine_reasons(demo_warehouse, tmp_p
 
         page.set_input_files("#upload input[type=file]", str(bad))  # the same file again changes nothing
         expect(page.locator("#upload-files tbody tr").first).to_contain_text("unchanged")
+
+        # A kind of file hipline does not read is refused in the browser, before it is sent.
+        loads = query(db, "SELECT count(*) FROM load_history")[0][0]
+        notes = tmp_path / "notes.docx"
+        notes.write_bytes(b"PK\x03\x04 not a data file")
+        page.set_input_files("#upload input[type=file]", str(notes))
+        expect(page.locator("#upload-refusal")).to_have_text(
+            "Not uploaded: notes.docx is not a kind of file hipline reads "
+            "(.csv .json .jsonl .ndjson .parquet .psv .tab .tsv .txt .xlsx)."
+        )
+        screenshot(page, "import_refused")
+        assert query(db, "SELECT count(*) FROM load_history")[0][0] == loads
         assert page.console_errors == []
 
 
