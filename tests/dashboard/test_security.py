@@ -61,10 +61,11 @@ def says_nothing_of_a_client(body: str, names: dict[str, str]) -> None:
 
 
 def body_for(clinic: Clinic, output_part: str, values: dict[str, object], changed: str | None = None) -> dict:
-    """The request for the registered callback whose output names `output_part`, every input and state
-    given its value from `values` ("id.property"; None otherwise); `changed` (default: the first input)
-    is the one that fired."""
-    dependency = next(d for d in clinic.dependencies if output_part in d["output"])
+    """The request for the callback whose output names `output_part` (a server one before one run in the
+    browser), every input and state given its value from `values` ("id.property"; None otherwise);
+    `changed` (default: the first input) is the one that fired."""
+    named = [d for d in clinic.dependencies if output_part in d["output"]]
+    dependency = next((d for d in named if not d.get("clientside_function")), named[0])
     outputs = [tuple(part.rsplit(".", 1)) for part in dependency["output"].strip(".").split("...")]
     inputs = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["inputs"]]
     state = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["state"]]
