@@ -35,8 +35,10 @@ from dashboard.palette import (
     STATUS_COLOURS,
     translucent,
 )
+from etl.instruments import instrument_label, instrument_name
 
 NOT_IN_LIBRARY = "Not in the library"
+DAY_MS = 86_400_000  # a date axis's tick step is in milliseconds
 SMALL_TEXT = {"size": 10, "color": COLOURS["muted"]}
 
 
@@ -87,7 +89,8 @@ def pain_chart(
     session's pain; red-flag notes are dashed lines carrying their signs, the note itself on hover.
     The band runs from the improvement threshold (2 points or 30 % below baseline, Ostelo 2008) to the
     worsening threshold (2 points above): pain inside it has not changed in a way that matters.
-    `red_flags` are the client's own notes; `date_range` = (start, end) sets the x axis only.
+    `red_flags` are the client's own notes; `date_range` = (start, end) sets the x axis only (by default
+    the episode so far, at least its baseline window: one rating still reads in days).
     """
     if pain_points.empty:
         return empty_figure("No pain ratings yet")
@@ -103,9 +106,16 @@ def pain_chart(
     if baseline is not None:
         shapes += _baseline_shapes(baseline)
     flag_lines, flag_notes = _red_flag_marks(red_flags)
-    xaxis = {"title": {"text": "Date"}, "type": "date", "hoverformat": "%a %d %b %Y"}
-    if date_range is not None:
-        xaxis["range"] = [_iso_day(date_range[0]), _iso_day(date_range[1])]
+    traces = [trace for trace in traces if trace is not None]
+    if date_range is None:
+        marks = [day for trace in traces for day in trace["x"]] + [line["x0"] for line in flag_lines]
+        date_range = _episode_range(start, marks)
+    xaxis = {
+        "title": {"text": "Date"},
+        "type": "date",
+        "hoverformat": "%a %d %b %Y",
+        "range": [_iso_day(date_range[0]), _iso_day(date_range[1])],
+    }
     layout = _layout(
         title={"text": _pain_title(client, baseline)},
         xaxis=xaxis,
@@ -113,13 +123,12 @@ def pain_chart(
         shapes=shapes + flag_lines,
         annotations=flag_notes,
     )
-    return _figure(data=[trace for trace in traces if trace is not None], layout=layout)
+    return _figure(data=traces, layout=layout)
 
 
 def function_chart(
     scores: pd.DataFrame,
     instrument: str,
-    label: str,
     threshold: float,
     higher_is_better: bool,
     status: str,
@@ -130,27 +139,29 @@ def function_chart(
     The thresholds are SPEC §2's (ODI 10, Ostelo 2008; LEFS 9, Binkley 1999; ...; an MDC where no
     MCID is established, named by `threshold_kind`). The change in the title is first vs latest score,
     signed so that positive is better whichever way the instrument runs; scores on one day are averaged.
+    The instrument (its code) is shown by its name, the axis with its unit (etl.instruments).
     """
+    name, label = html.escape(instrument_name(instrument)), html.escape(instrument_label(instrument))
     if scores.empty:
-        return empty_figure(f"No {instrument} scores yet")
+        return empty_figure(f"No {instrument_name(instrument)} scores yet")
     scores = scores.sort_values("measured_on", kind="stable")
     by_day = scores.groupby(scores["measured_on"].dt.normalize(), sort=True)["score"].mean()
     first = float(by_day.iloc[0])
     if len(by_day) < 2:
-        title = f"{instrument} — {_status_word('not enough data')}"
+        title = f"{name} — {_status_word('not enough data')}"
     else:
         change = float(by_day.iloc[-1]) - first
         better = change if higher_is_better else -change
-        title = f"{instrument} — {_status_word(status)} ({_signed(better)}, {threshold_kind} {threshold:g})"
+        title = f"{name} — {_status_word(status)} ({_signed(better)}, {threshold_kind} {threshold:g})"
     line = _trace(
         "scatter",
         x=_iso_days(scores["measured_on"]),
         y=scores["score"].to_numpy(),
         mode="lines+markers",
-        name=instrument,
+        name=name,
         line={"color": COLOURS["function"], "width": 2},
         marker={"size": 8, "color": COLOURS["function"]},
-        hovertemplate=f"{html.escape(instrument)} %{{y:.4g}}<extra></extra>",
+        hovertemplate=f"{label}: %{{y:.4g}}<br>%{{x|%d %b %Y}}<extra></extra>",
     )
     band = {
         "type": "rect",
@@ -183,8 +194,8 @@ def function_chart(
     }
     layout = _layout(
         title={"text": title},
-        xaxis={"title": {"text": "Date measured"}, "type": "date", "hoverformat": "%d %b %Y"},
-        yaxis={"title": {"text": html.escape(label)}},
+        xaxis={"title": {"text": "Date measured"}, "hoverformat": "%d %b %Y", **_days_axis(by_day.index)},
+        yaxis={"title": {"text": label}},
         shapes=[band],
         annotations=[direction],
         showlegend=False,
@@ -243,12 +254,13 @@ def adherence_bars(weekly: pd.DataFrame) -> go.Figure:
     return _figure(data=[*traces, target], layout=layout)
 
 
-def exercise_timeline(exposures: pd.DataFrame) -> go.Figure:
+def exercise_timeline(exposures: pd.DataFrame, date_range: tuple[object, object] | None = None) -> go.Figure:
     """Each exercise family's level over time: one row per family, a marker per session numbered by level.
 
     Within a row the marker sits higher the higher the level (1 light → 6 dark), and a thin step line
     joins a family's sessions, so a progression or a regression shows as a step. Rows are in a fixed
-    order (families by name, then stretches, then exercises not in the library).
+    order (families by name, then stretches, then exercises not in the library). `date_range` =
+    (start, end) sets the x axis (by default the sessions', in days however few they are).
     """
     if exposures.empty:
         return empty_figure("No exercises logged")
@@ -274,7 +286,7 @@ def exercise_timeline(exposures: pd.DataFrame) -> go.Figure:
         height=110 + 46 * len(rows),
         hovermode="closest",
         showlegend=False,
-        xaxis={"title": {"text": "Session date"}, "type": "date"},
+        xaxis={"title": {"text": "Session date"}, **_days_axis(day, date_range)},
         yaxis={
             "tickvals": list(range(len(rows) - 1, -1, -1)),
             "ticktext": [html.escape(row) for row in rows],
@@ -829,6 +841,33 @@ def _known(value: object) -> float | None:
 
 def _iso_day(value: object) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _days_axis(days: Sequence[object], date_range: tuple[object, object] | None = None) -> dict:
+    """A date axis that reads in days: `date_range` if given. Dates less than a week apart get a range of
+    three days either side, ticked by day: on one date alone plotly's own range spans a millisecond
+    ("23:59:59.999")."""
+    if date_range is not None:
+        return {"type": "date", "range": [_iso_day(date_range[0]), _iso_day(date_range[1])]}
+    first, last = pd.Timestamp(min(days)).normalize(), pd.Timestamp(max(days)).normalize()
+    if last - first >= pd.Timedelta(days=7):
+        return {"type": "date"}
+    shown = (last - first).days + 6
+    return {
+        "type": "date",
+        "range": [_iso_day(first - pd.Timedelta(days=3)), _iso_day(last + pd.Timedelta(days=3))],
+        "dtick": DAY_MS * (1 if shown <= 7 else 2),
+        "tickformat": "%-d %b",
+    }
+
+
+def _episode_range(start: pd.Timestamp, days: Sequence[object]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The episode so far and a day either side: from its start (or an earlier mark) to its last mark,
+    at least to the end of the baseline window."""
+    marks = [pd.Timestamp(day) for day in days]
+    first = min([start, *marks])
+    last = max([start + pd.Timedelta(days=BASELINE_DAYS), *marks])
+    return first - pd.Timedelta(days=1), last + pd.Timedelta(days=1)
 
 
 def _iso_days(values: pd.Series) -> np.ndarray:

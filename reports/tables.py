@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics import Analytics
 from analytics.export import spreadsheet_safe
+from etl.instruments import instrument_label
 from reports.client_report import NotFound, Period, client_period
 
 FORMATS = ("csv", "xlsx")
@@ -37,8 +38,8 @@ def client_tables(
         "pain ratings": _in(analytics.pain_points(client_id), "pain_on", period),
         "weekly": analytics.client_weekly(client_id),
         "sessions": _in(analytics.sessions(client_id), "session_date", period),
-        "function change": analytics.function_change(client_id),
-        "outcome measures": _in(analytics.measures(client_id), "measured_on", period),
+        "function change": _named(analytics.function_change(client_id)),
+        "outcome measures": _named(_in(analytics.measures(client_id), "measured_on", period)),
         "exercise levels": _in(analytics.exposures(client_id), "session_date", period),
         "recommendations": recommendations,
         "session log": _in(analytics.session_log(client_id), "session_date", period),
@@ -75,6 +76,13 @@ def caseload_tables(analytics: Analytics, staff_id: str | None) -> dict[str, pd.
         "caseload": caseload.drop(columns=["weekly_pain"]).assign(as_of=analytics.today),
         "weekly": weekly[weekly["client_id"].isin(caseload["client_id"])].reset_index(drop=True),
     }
+
+
+def _named(table: pd.DataFrame) -> pd.DataFrame:
+    """The instrument's code (for machines) followed by its name and unit (for people)."""
+    named = table.copy()
+    named.insert(named.columns.get_loc("instrument") + 1, "instrument_name", named["instrument"].map(instrument_label))
+    return named
 
 
 def _in(table: pd.DataFrame, column: str, period: Period) -> pd.DataFrame:

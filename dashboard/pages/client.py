@@ -22,7 +22,7 @@ from dashboard import components as ui
 from dashboard import exports, figures, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
-from etl.instruments import HIGHER_IS_BETTER, INSTRUMENT_LABELS
+from etl.instruments import HIGHER_IS_BETTER
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 DECISION_WORDS = {
@@ -319,10 +319,7 @@ def show_adherence_and_levels(today, client_id, start, end):
         weekly = analytics.client_weekly(client_id)
         exposures = analytics.exposures(client_id)
     with timed("figures"):
-        timeline = figures.exercise_timeline(exposures)
-        if not exposures.empty:
-            first, last = _range(client, day, start, end)
-            timeline.update_xaxes(range=[first.date().isoformat(), last.date().isoformat()])
+        timeline = figures.exercise_timeline(exposures, _range(client, day, start, end))
         return figures.adherence_bars(weekly), timeline
 
 
@@ -338,7 +335,6 @@ def function_charts(function: pd.DataFrame, measures: pd.DataFrame) -> list:
         figure = figures.function_chart(
             scores,
             row.instrument,
-            INSTRUMENT_LABELS.get(row.instrument, row.instrument),
             row.threshold,
             HIGHER_IS_BETTER.get(row.instrument, True),
             row.status,

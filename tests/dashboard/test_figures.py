@@ -263,12 +263,12 @@ def scores(rows: list[tuple[str, float]]) -> pd.DataFrame:
 
 def test_function_band_is_the_first_score_plus_or_minus_the_mcid_and_the_title_gives_the_change():
     lefs = scores([("2026-06-01", 40.0), ("2026-06-29", 47.0), ("2026-07-27", 52.0)])
-    figure = figures.function_chart(lefs, "LEFS", "Lower Extremity Functional Scale", 9, True, "improved")
+    figure = figures.function_chart(lefs, "LEFS", 9, True, "improved")
     band = shape(figure, "no important change")
     # First score 40, MCID 9: the band is 31 to 49.
     assert (band.y0, band.y1) == (31.0, 49.0)
     # 52 − 40 = +12, higher is better.
-    assert "LEFS — " in figure.layout.title.text
+    assert "Lower Extremity Functional Scale — " in figure.layout.title.text
     assert "improved" in figure.layout.title.text
     assert "(+12, MCID 9)" in figure.layout.title.text
     assert figure.layout.annotations[0].text == "↑ higher is better"
@@ -278,7 +278,7 @@ def test_function_band_is_the_first_score_plus_or_minus_the_mcid_and_the_title_g
 def test_function_change_is_signed_so_positive_is_better_when_lower_is_better():
     # Timed up and go 12.0 s → 10.5 s: 1.5 s faster is +1.5 (better), against an MDC of 1.1.
     tug = scores([("2026-06-01", 12.0), ("2026-07-01", 10.5)])
-    figure = figures.function_chart(tug, "TUG_S", "Timed up and go (s)", 1.1, False, "improved", "MDC")
+    figure = figures.function_chart(tug, "TUG_S", 1.1, False, "improved", "MDC")
     assert "(+1.5, MDC 1.1)" in figure.layout.title.text
     band = shape(figure, "no important change")
     assert (band.y0, band.y1) == (pytest.approx(10.9), pytest.approx(13.1))
@@ -286,11 +286,75 @@ def test_function_change_is_signed_so_positive_is_better_when_lower_is_better():
 
 
 def test_one_score_shows_the_point_and_the_band_and_says_not_enough_data():
-    figure = figures.function_chart(scores([("2026-06-01", 30.0)]), "ODI", "Oswestry", 10, False, "not enough data")
+    figure = figures.function_chart(scores([("2026-06-01", 30.0)]), "ODI", 10, False, "not enough data")
     assert "not enough data" in figure.layout.title.text
     assert list(figure.data[0].y) == [30.0]
     band = shape(figure, "no important change")
     assert (band.y0, band.y1) == (20.0, 40.0)
+
+
+def days_shown(axis) -> float:
+    return (pd.Timestamp(axis.range[1]) - pd.Timestamp(axis.range[0])) / pd.Timedelta(days=1)
+
+
+def test_one_score_draws_a_date_axis_of_days_around_it_not_a_millisecond():
+    figure = figures.function_chart(scores([("2026-06-01", 30.0)]), "ODI", 10, False, "not enough data")
+    axis = figure.layout.xaxis
+    assert axis.type == "date"
+    # Three days either side of 1 June: 29 May to 4 June, a tick a day, labelled by day (no hours).
+    assert list(axis.range) == ["2026-05-29", "2026-06-04"]
+    assert days_shown(axis) == 6
+    assert axis.dtick == 24 * 60 * 60 * 1000
+    assert axis.tickformat == "%-d %b"  # "1 Jun"
+
+
+def test_scores_a_few_days_apart_also_read_in_days_and_scores_weeks_apart_keep_plotlys_range():
+    close = figures.function_chart(scores([("2026-06-01", 30.0), ("2026-06-04", 26.0)]), "ODI", 10, False, "x")
+    assert list(close.layout.xaxis.range) == ["2026-05-29", "2026-06-07"]
+    apart = figures.function_chart(scores([("2026-06-01", 30.0), ("2026-07-01", 20.0)]), "ODI", 10, False, "x")
+    assert apart.layout.xaxis.type == "date" and apart.layout.xaxis.range is None
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("TUG_S", "Timed Up and Go (s)"),
+        ("CST30", "30-second chair stand (stands)"),
+        ("ODI", "Oswestry Disability Index (0–100)"),
+        ("LEFS", "Lower Extremity Functional Scale (0–80)"),
+        ("PSFS", "Patient-Specific Functional Scale (0–10)"),
+        ("HOOS_JR", "HOOS JR (0–100)"),
+        ("KOOS_JR", "KOOS JR (0–100)"),
+        ("SLS_S_L", "Single-leg stance, left (s)"),
+        ("SLS_S_R", "Single-leg stance, right (s)"),
+    ],
+)
+def test_a_function_chart_names_its_instrument_and_unit_never_its_code(code, label):
+    figure = figures.function_chart(scores([("2026-06-01", 12.0), ("2026-07-01", 10.0)]), code, 1, True, "improved")
+    name = label.rsplit(" (", 1)[0]
+    assert figure.layout.title.text.startswith(f"{name} — ")
+    assert figure.layout.yaxis.title.text == label
+    assert figure.data[0].name == name
+    assert figure.data[0].hovertemplate.startswith(f"{label}: ")
+    assert code not in pio.to_json(figure)
+
+
+def test_a_single_pain_rating_draws_its_episode_in_days():
+    one = pain_points([("2026-06-02", 6.0, "session")])
+    figure = pain_figure(pain_points=one, weekly=WEEKS.iloc[0:0], sessions=SESSIONS.iloc[0:0])
+    axis = figure.layout.xaxis
+    assert axis.type == "date"
+    # From the day before the start (1 June) to the day after the baseline window (days 0–13) ends.
+    assert list(axis.range) == ["2026-05-31", "2026-06-16"]
+
+
+def test_a_single_session_draws_the_exercise_timeline_in_days():
+    figure = figures.exercise_timeline(EXPOSURES[EXPOSURES["family"] == "clamshell"])
+    assert figure.layout.xaxis.type == "date"
+    assert list(figure.layout.xaxis.range) == ["2026-09-25", "2026-10-01"]
+    # The client page passes the period shown, which the axis keeps.
+    shown = figures.exercise_timeline(EXPOSURES, (pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-15")))
+    assert list(shown.layout.xaxis.range) == ["2026-09-01", "2026-10-15"]
 
 
 # --- adherence bars -----------------------------------------------------------------------------------
@@ -545,7 +609,10 @@ EMPTY_CASES = {
         lambda: figures.pain_chart(POINTS.iloc[0:0], WEEKS, SESSIONS, red_flags(), client()),
         "No pain ratings yet",
     ),
-    "function": (lambda: figures.function_chart(scores([]), "LEFS", "LEFS", 9, True, "x"), "No LEFS scores yet"),
+    "function": (
+        lambda: figures.function_chart(scores([]), "LEFS", 9, True, "x"),
+        "No Lower Extremity Functional Scale scores yet",
+    ),
     "adherence": (lambda: figures.adherence_bars(WEEKS.iloc[0:0]), "No program weeks yet"),
     "timeline": (lambda: figures.exercise_timeline(EXPOSURES.iloc[0:0]), "No exercises logged"),
     "distribution": (
@@ -585,7 +652,7 @@ def test_empty_figure_centres_its_message():
 ALL_FIGURES = {
     "pain": lambda: pain_figure(red_flags=red_flags([("2026-06-05", "Knee <gave way> & swelled", "instability")])),
     "function": lambda: figures.function_chart(
-        scores([("2026-06-01", 4.0), ("2026-07-01", 6.5)]), "PSFS", "PSFS", 2, True, "improved"
+        scores([("2026-06-01", 4.0), ("2026-07-01", 6.5)]), "PSFS", 2, True, "improved"
     ),
     "adherence": lambda: figures.adherence_bars(WEEKS),
     "timeline": lambda: figures.exercise_timeline(EXPOSURES),

@@ -176,7 +176,7 @@ def test_a_client_with_no_measures_gets_every_table_with_headers(formula_warehou
     workbook = pd.read_excel(io.BytesIO(tables.export(numbers, "xlsx", "C-2")), sheet_name=None, engine="calamine")
     assert workbook["client"]["display_name"].tolist() == ["José Byrne"]
     assert len(workbook["outcome measures"]) == 0 and list(workbook["outcome measures"].columns) == [
-        "measured_on", "instrument", "score",
+        "measured_on", "instrument", "instrument_name", "score",
     ]  # fmt: skip
 
 
@@ -255,3 +255,21 @@ def test_a_period_before_a_clients_episode_leaves_that_client_out_of_the_zip_and
     assert names == ["caseload.csv", pdfs[0], "not included.txt"]
     assert "C-2 José Byrne" in note and "ends (2026-03-31) before it starts (2026-04-06)" in note
     assert "Progress report for 2 Mar 2026 – 31 Mar 2026" in words(report)
+
+
+def test_the_function_tables_keep_the_instrument_code_and_add_its_name_and_unit(demo_warehouse):
+    names = {
+        "ODI": "Oswestry Disability Index (0–100)", "LEFS": "Lower Extremity Functional Scale (0–80)",
+        "PSFS": "Patient-Specific Functional Scale (0–10)", "HOOS_JR": "HOOS JR (0–100)", "KOOS_JR": "KOOS JR (0–100)",
+        "SLS_S_L": "Single-leg stance, left (s)", "SLS_S_R": "Single-leg stance, right (s)",
+        "CST30": "30-second chair stand (stands)", "TUG_S": "Timed Up and Go (s)", "NPRS": "Pain (NPRS 0–10)",
+    }  # fmt: skip
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
+        measured = analytics.function_change()["client_id"].iloc[0]
+        numbers = tables.client_tables(analytics, measured)
+    for sheet in ("function change", "outcome measures"):
+        table = numbers[sheet]
+        assert len(table), sheet
+        columns = list(table.columns)
+        assert columns[columns.index("instrument") + 1] == "instrument_name", sheet
+        assert (table["instrument_name"] == table["instrument"].map(names)).all(), sheet
