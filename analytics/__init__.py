@@ -1,6 +1,7 @@
 """The analytics layer: every number of SPEC §2 over the warehouse, read by the pages and the reports."""
 
-from analytics.metrics import Analytics, newest_session_date
+from analytics.metrics import Analytics
 from analytics.scope import Scope
+from analytics.today import NEWEST, newest_session_date, resolve_today
 
-__all__ = ["Analytics", "Scope", "newest_session_date"]
+__all__ = ["NEWEST", "Analytics", "Scope", "newest_session_date", "resolve_today"]

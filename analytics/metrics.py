@@ -37,6 +37,7 @@ from analytics.decisions import read_decisions
 from analytics.progressions import MACROS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.scope import Scope
+from analytics.today import Today, resolve_today
 from etl.exposures import numbered_exposures_select
 from etl.sessions import SESSION_SUMMARY_SELECT
 from etl.warehouse import connect_read_only, scalar
@@ -105,14 +106,6 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) ->
     return con.execute(sql, _used(sql, params))
 
 
-def newest_session_date(con: duckdb.DuckDBPyConnection) -> date:
-    """The default "today" of SPEC §2: the newest session in the warehouse, so demo data never goes stale.
-
-    It is the same for every viewer (their flags must agree), and it says nothing about any client.
-    """
-    return scalar(con, "SELECT max(session_date) FROM session_log") or date.today()
-
-
 def _parameters(today: date, words: RedFlagWords) -> dict[str, object]:
     return {
         "today": today,
@@ -154,7 +147,7 @@ class Analytics:
         self,
         con: duckdb.DuckDBPyConnection,
         scope: Scope,
-        today: date | None = None,
+        today: Today = None,
         red_flag_words: RedFlagWords | None = None,
         decisions: pd.DataFrame | None = None,
     ) -> None:
@@ -164,7 +157,7 @@ class Analytics:
         self._scope_tables: dict[Scope, str] = {}
         self._on_outside: Callable[[str], None] | None = None
         self._told: set[str] = set()
-        self.today = today or newest_session_date(con)
+        self.today = resolve_today(today, con)
         self.red_flag_words = red_flag_words or load_red_flag_words()
         self._params = _parameters(self.today, self.red_flag_words)
         self._build(decisions)
@@ -172,7 +165,7 @@ class Analytics:
     @classmethod
     @contextlib.contextmanager
     def open(
-        cls, db: Path, scope: Scope, today: date | None = None, red_flag_words: RedFlagWords | None = None
+        cls, db: Path, scope: Scope, today: Today = None, red_flag_words: RedFlagWords | None = None
     ) -> Iterator[Analytics]:
         """Also reads the clinicians' decisions kept beside the warehouse (analytics.decisions)."""
         con = connect_read_only(db)

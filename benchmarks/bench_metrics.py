@@ -3,13 +3,13 @@
 For each size, on the same warehouse, it times:
   floor     one bare DuckDB aggregate scan of the `session_log` view (rows and mean pain per
             client) on an open read-only connection, fetched fully
-  hipline   every number of SPEC §2 for everyone: `Analytics.open(db, Scope.everyone())`, then
+  hipline   every number of SPEC §2 for everyone: `Analytics.open(db, Scope.everyone(), NEWEST)`, then
             client_metrics, client_weekly, function_change, cohort_weekly and cohort_summary, on an open
             read-only connection: build (the temporary tables) + read (the frames)
   recommend what `hipline recommend` does: the same build, then every recommendation in words
             (`Analytics.recommendations()`, the evidence included)
   scoped    what a page does: the caseload of the clinician with the most clients,
-            `Analytics.open(db, Scope.only(ids))`, then client_metrics and client_weekly
+            `Analytics.open(db, Scope.only(ids), NEWEST)`, then client_metrics and client_weekly
   pandas    the plain pandas reference, `reference_metrics(*read_views(db), Scope.everyone(), today)`,
             read_views included, with the same "today" as Analytics (the newest session)
 
@@ -75,13 +75,14 @@ def _floor(db: Path) -> dict:
 def _analytics(db: Path, scope, read) -> dict:
     """Time Analytics on an open connection: build (its temporary tables), then `read(analytics)`."""
     from analytics.metrics import Analytics
+    from analytics.today import NEWEST
     from etl.warehouse import connect_read_only
 
     started = time.perf_counter()
     con = connect_read_only(db)
     connected = time.perf_counter()
     try:
-        analytics = Analytics(con, scope)
+        analytics = Analytics(con, scope, NEWEST)  # the generated data end on a fixed day
         built = time.perf_counter()
         frames = read(analytics)
         done = time.perf_counter()
@@ -137,7 +138,7 @@ def _best(runs: list[dict]) -> dict:
 
 
 def step_measure(db: Path, repeats: int) -> dict:
-    from analytics.metrics import newest_session_date
+    from analytics.today import newest_session_date
     from etl.warehouse import connect_read_only, scalar
 
     con = connect_read_only(db)
@@ -172,9 +173,9 @@ def step_measure(db: Path, repeats: int) -> dict:
 
 
 def step_pandas(db: Path) -> dict:
-    from analytics.metrics import newest_session_date
     from analytics.reference import read_views, reference_metrics
     from analytics.scope import Scope
+    from analytics.today import newest_session_date
     from etl.warehouse import connect_read_only
 
     con = connect_read_only(db)

@@ -214,7 +214,7 @@ def serve(db: Path, workers: int = 0, timeout: float = 120) -> Iterator[Server]:
     layout (`Dash._setup_server`), which may read the analytics; the caller's first request is the first.
     (Gunicorn listens before its workers have started: a first request there also waits for a worker.)"""
     port = _free_port()
-    command = [sys.executable, "-m", "hipline.cli", "serve", "--db", str(db), "--port", str(port)]
+    command = [sys.executable, "-m", "hipline.cli", "serve", "--db", str(db), "--port", str(port), "--today", "newest"]
     if workers:
         command += ["--workers", str(workers)]
     url = f"http://127.0.0.1:{port}"
@@ -278,13 +278,13 @@ def choose(db: Path, clients: int, cohorts: int) -> Sample:
     the staff member who is the bench admin. A staff member has at most one user: the clinician and the
     admin are chosen among those without a user, or whose user is already the bench's."""
     from access import users
-    from analytics import Analytics, Scope
+    from analytics import NEWEST, Analytics, Scope
     from etl.warehouse import connect_read_only
 
     con = connect_read_only(db)
     try:
         con.execute("SET enable_progress_bar = false")
-        analytics = Analytics(con, Scope.everyone())
+        analytics = Analytics(con, Scope.everyone(), NEWEST)  # as the served pages (--today newest)
         metrics = analytics.client_metrics()
         roster = analytics.cohorts()
         today = analytics.today

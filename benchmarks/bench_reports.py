@@ -66,10 +66,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def one_report(db: Path, warm: int) -> dict:
-    from analytics import Analytics, Scope
+    from analytics import NEWEST, Analytics, Scope
     from reports.client_report import client_context, client_report_from_context
 
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         clients = analytics.caseload(None)["client_id"].tolist()[: warm + 1]
         timings = []
         for client_id in clients:

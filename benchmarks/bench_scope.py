@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from access.roles import Viewer
+from analytics.today import NEWEST
 from dashboard.clinic_data import ClinicData
 
 ROUNDS = 60
@@ -44,7 +45,7 @@ def _busiest(clinic: ClinicData) -> str:
 
 
 def run(db: Path, staff_id: str | None, rounds: int = ROUNDS) -> dict:
-    clinic = ClinicData(db)
+    clinic = ClinicData(db, NEWEST)  # the generated data end on a fixed day
     staff_id = staff_id or _busiest(clinic)
     with clinic._everyone() as analytics:
         clients = list(analytics.caseload(staff_id)["client_id"][:20])

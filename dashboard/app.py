@@ -15,12 +15,15 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html
+from dash import Dash, Input, Output, dcc, html
 from flask import send_file
 from flask_wtf.csrf import generate_csrf
 
+from analytics.today import Today
 from dashboard import clinic_data, exports, rights, security, timing
 from dashboard.clinic_data import ClinicData
+from dashboard.formats import day as format_day
+from dashboard.formats import parse_day
 from dashboard.security import SecurityOptions
 
 ASSETS = Path(__file__).parent / "assets"
@@ -75,7 +78,7 @@ def _navigation(viewer) -> html.Header:
             ),
             html.Div(
                 [
-                    html.Label("Today", htmlFor="today", className="today-label"),
+                    html.Label("Numbers for", htmlFor="today", className="today-label"),
                     dcc.DatePickerSingle(
                         id="today",
                         date=today.isoformat() if today else None,
@@ -86,7 +89,7 @@ def _navigation(viewer) -> html.Header:
                         persistence=True,
                         persistence_type="session",
                     ),
-                    html.Span(id="today-note", className="today-note"),
+                    html.Span(today_note(today), id="today-note", className="today-note badge text-bg-warning"),
                 ],
                 className="today",
                 title="The day the numbers are computed for: pick an earlier day to review the caseload as it was.",
@@ -105,11 +108,17 @@ def _ping(_clicks) -> str:
     return ""
 
 
-@dash.callback(Output("today-note", "children"), Input("today", "date"), State("today", "max_date_allowed"))
+def today_note(day: date | None) -> str:
+    """Said plainly beside the day when the pages' numbers are not for the current date (SPEC §2), so
+    nobody mistakes them for the current picture: a past day picked, or a warehouse pinned to one."""
+    current = date.today()
+    return "" if day is None or day == current else f"{format_day(day)} is not today ({format_day(current)})"
+
+
+@dash.callback(Output("today-note", "children"), Input("today", "date"))
 @rights.requires(rights.NEEDS_NO_RIGHT)
-def _today_note(picked: str | None, newest: str | None) -> str:
-    """Say so when the pages show a past day, so nobody mistakes it for the current picture."""
-    return "reviewing a past day" if picked and newest and picked < newest else ""
+def _today_note(picked: str | None) -> str:
+    return today_note(parse_day(picked))
 
 
 def _shell() -> html.Div:
@@ -127,9 +136,10 @@ def _shell() -> html.Div:
 
 
 def create_app(
-    db: Path, today: date | None = None, red_flags: Path | None = None, security_options: SecurityOptions | None = None
+    db: Path, today: Today = None, red_flags: Path | None = None, security_options: SecurityOptions | None = None
 ) -> Dash:
-    """The app on the warehouse at `db`. `today` pins the default day (else the newest session).
+    """The app on the warehouse at `db`. `today` is the day the pages open on (analytics.today: a date,
+    NEWEST, or None: the current date).
     Every page needs a signed-in user (dashboard.security); `security_options` say how they are kept."""
     clinic_data.use(ClinicData(Path(db), today, red_flags))
     dash._pages.PAGE_REGISTRY.clear()  # one app per process; tests create several

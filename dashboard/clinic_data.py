@@ -27,9 +27,10 @@ from datetime import date
 from pathlib import Path
 
 from access.roles import Viewer
-from analytics import Analytics, Scope, newest_session_date
+from analytics import Analytics, Scope
 from analytics.decisions import decisions_version, read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
+from analytics.today import NEWEST, Today, resolve_today
 from etl.warehouse import connect_private_reader
 from hipline.summary import WarehouseSummary, quarantined_rows, warehouse_summary
 
@@ -50,11 +51,11 @@ def _stamp(*paths: Path) -> tuple:
 
 @dataclass
 class ClinicData:
-    """The warehouse at `db` as the pages see it. `today` pins the default day (`hipline serve --today`);
-    otherwise the default is the newest session date, so demo data never goes stale."""
+    """The warehouse at `db` as the pages see it. `today` is the default day (analytics.today: a date,
+    NEWEST, or None: the current date), from `hipline serve --today` or HIPLINE_TODAY."""
 
     db: Path
-    today: date | None = None
+    today: Today = None
     red_flags: Path | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _built: OrderedDict = field(default_factory=OrderedDict, repr=False)  # day -> Analytics
@@ -96,18 +97,19 @@ class ClinicData:
                 return analytics.client_count() > 0
 
     def default_today(self) -> date:
-        """The day the pages show unless the viewer picks another: --today, else the newest session."""
+        """The day the pages show unless the viewer picks another (the newest session's is read once
+        per warehouse file)."""
         with self._lock:
             self._check()
-            if self.today is not None:
-                return self.today
+            if self.today != NEWEST:
+                return resolve_today(self.today)
             if self._newest is None:
                 if self._built:
-                    self._newest = newest_session_date(next(iter(self._built.values())).con)
+                    self._newest = resolve_today(NEWEST, next(iter(self._built.values())).con)
                 else:
                     con = connect_private_reader(self.db)
                     try:
-                        self._newest = newest_session_date(con)
+                        self._newest = resolve_today(NEWEST, con)
                     finally:
                         con.close()
             return self._newest

@@ -8,7 +8,6 @@ warehouse, which every worker watches.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import gunicorn.http.wsgi
@@ -16,6 +15,7 @@ from dash import Dash
 from gunicorn.app.base import BaseApplication
 from werkzeug.serving import WSGIRequestHandler
 
+from analytics.today import Today
 from dashboard.security import SecurityOptions
 
 # gunicorn names itself in every response's Server header; SPEC §5: no server is named.
@@ -24,7 +24,7 @@ gunicorn.http.wsgi.SERVER = "hipline"
 
 class _Dashboard(BaseApplication):
     def __init__(
-        self, db: Path, options: dict, today: date | None, red_flags: Path | None, security: SecurityOptions
+        self, db: Path, options: dict, today: Today, red_flags: Path | None, security: SecurityOptions
     ) -> None:
         self.db, self.options, self.today, self.red_flags, self.security = db, options, today, red_flags, security
         super().__init__()
@@ -61,7 +61,7 @@ def serve_with_gunicorn(
     host: str,
     port: int,
     workers: int,
-    today: date | None = None,
+    today: Today = None,
     red_flags: Path | None = None,
     security: SecurityOptions | None = None,
 ) -> None:

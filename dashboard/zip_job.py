@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from access.roles import Viewer
+from analytics.today import Today
 
 POLL_SECONDS = 0.25
 STOP_GRACE_SECONDS = 20  # a stop is seen between two clients: a report takes about a second
@@ -47,6 +48,7 @@ class ZipMade:
     path: Path
     clients: int
     seconds: float
+    today: date  # the day the numbers are for
 
 
 def make_caseload_zip(
@@ -54,7 +56,7 @@ def make_caseload_zip(
     staff_id: str | None,
     out: Path,
     *,
-    today: date | None,
+    today: Today,
     paper: str,
     red_flags: Path | None,
     progress: Callable[[int, int, str], None],
@@ -134,7 +136,7 @@ def _work(messages, stopping, parent: int, db, staff_id, out, today, paper, red_
             stop=lambda: stopping.is_set() or os.getppid() != parent,
             viewer=viewer,
         )
-        messages.put(("done", made.clients, made.seconds))
+        messages.put(("done", made.clients, made.seconds, made.today))
     except Cancelled:
         messages.put(("stopped",))
     except NotFound as error:

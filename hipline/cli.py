@@ -10,7 +10,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from hipline.settings import Settings
+from hipline.settings import NEWEST, Settings, parse_today
+
+TODAY_WORDS = "the day the numbers are for: newest (the newest session's date) or YYYY-MM-DD"
+TODAY_HELP = f"{TODAY_WORDS} (default: HIPLINE_TODAY, else the current date)"
+DEMO_TODAY_HELP = f"{TODAY_WORDS} (default: HIPLINE_TODAY, else newest)"
 
 
 def _date(text: str) -> date:
@@ -18,6 +22,13 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from e
+
+
+def _today(text: str) -> date | str | None:
+    try:
+        return parse_today(text, "--today")
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -46,7 +57,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         default=settings.date_order,
         help="how to read 03/04/2025: dmy = 3 April (default), mdy = 4 March",
     )
-    load.add_argument("--today", type=_date, help="reject dates after this day (default: the real today)")
+    load.add_argument("--today", type=_date, help="reject dates after this day (default: the current date)")
 
     quarantine = commands.add_parser("quarantine", help="list quarantined rows and why")
     quarantine.add_argument("--db", type=Path, default=settings.db, help=db_help)
@@ -55,12 +66,12 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
     metrics = commands.add_parser("metrics", help="write adherence, pain, function and cohort numbers as CSV")
     metrics.add_argument("--db", type=Path, default=settings.db, help=db_help)
-    metrics.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
+    metrics.add_argument("--today", type=_today, default=settings.today, help=TODAY_HELP)
     metrics.add_argument("--out", type=Path, required=True, help="folder to write the CSV files into")
 
     recommend = commands.add_parser("recommend", help="write the recommended next progressions as CSV")
     recommend.add_argument("--db", type=Path, default=settings.db, help=db_help)
-    recommend.add_argument("--today", type=_date, help="the day to review (default: the newest session date)")
+    recommend.add_argument("--today", type=_today, default=settings.today, help=TODAY_HELP)
     recommend.add_argument("--out", type=Path, required=True, help="the CSV file to write")
 
     report = commands.add_parser(
@@ -83,7 +94,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         default="pdf",
         help="pdf (default), or the numbers behind every chart and table: csv (a zip, or a folder) or xlsx",
     )
-    report.add_argument("--today", type=_date, help="the day the numbers are for (default: the newest session date)")
+    report.add_argument("--today", type=_today, default=settings.today, help=TODAY_HELP)
     report.add_argument(
         "--from", dest="start", type=_date, help="start of the period shown (default: the episode's start)"
     )
@@ -114,7 +125,10 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         command.add_argument("--db", type=Path, default=settings.db, help=db_help)
         command.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         command.add_argument("--port", type=int, default=8050, help="port (default 8050)")
-        command.add_argument("--today", type=_date, help="the day the pages open on (default: the newest session)")
+        if name == "serve":
+            command.add_argument("--today", type=_today, default=settings.today, help=TODAY_HELP)
+        else:  # the demo's data end on a fixed day: pinned to its newest session, it never goes stale
+            command.add_argument("--today", type=_today, default=settings.today or NEWEST, help=DEMO_TODAY_HELP)
         command.add_argument(
             "--workers",
             type=int,
@@ -259,6 +273,12 @@ def _on_analytics(args, settings: Settings, work):
         return None
 
 
+def _as_of(day: date) -> str:
+    """`as of 2026-10-30`, saying so plainly when that is not the current date (SPEC §2)."""
+    current = date.today()
+    return f"as of {day.isoformat()}" + ("" if day == current else f" (not today: today is {current.isoformat()})")
+
+
 def _metrics(args, settings: Settings) -> int:
     from analytics.export import write_metric_tables
     from hipline.progress import console
@@ -268,7 +288,7 @@ def _metrics(args, settings: Settings) -> int:
         return 1
     today, written = done
     _audit_export(args.db, f"hipline metrics as of {today.isoformat()} -> {args.out}")
-    console.print(f"Metrics as of {today.isoformat()}:")
+    console.print(f"Metrics {_as_of(today)}:")
     for path, rows in written.items():
         console.print(f"  {path}  {rows:,} rows")
     return 0
@@ -285,7 +305,7 @@ def _recommend(args, settings: Settings) -> int:
     counts = table["decision"].value_counts()
     summary = ", ".join(f"{counts.get(d, 0):,} {d}" for d in ("refer", "regress", "hold", "progress"))
     _audit_export(args.db, f"hipline recommend as of {today.isoformat()}: {len(table):,} rows -> {args.out}")
-    console.print(f"Recommendations as of {today.isoformat()}: {len(table):,} ({summary}) -> {args.out}")
+    console.print(f"Recommendations {_as_of(today)}: {len(table):,} ({summary}) -> {args.out}")
     return 0
 
 
@@ -308,7 +328,7 @@ def _report(args, settings: Settings) -> int:
         return 1
     today, what = done
     _audit_export(args.db, f"{what} as of {today.isoformat()} -> {args.out}", client_id=args.client)
-    console.print(f"{what} as of {today.isoformat()} -> {args.out}")
+    console.print(f"{what} {_as_of(today)} -> {args.out}")
     return 0
 
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 
 from access.sessions import SESSION_HOURS
 from etl.sniff import MAX_UPLOAD_MB
+
+# "today" pinned to the newest session's date: the word analytics.today.NEWEST stands for (this module
+# stays light to import, and analytics never imports hipline).
+NEWEST = "newest"
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,14 @@ class Settings:
     )
     memory_limit: str = field(
         default="1500MB", metadata={"env": "HIPLINE_MEMORY_LIMIT", "doc": "DuckDB memory limit while loading"}
+    )
+    today: date | str | None = field(
+        default=None,
+        metadata={
+            "env": "HIPLINE_TODAY",
+            "doc": "the day the numbers are for: empty = the current date; newest = the newest session's date "
+            "(the demo's, so it never goes stale); or a fixed date, YYYY-MM-DD. Each command's --today overrides it",
+        },
     )
     demo_dir: Path = field(
         default=Path("data/demo"),
@@ -81,6 +94,8 @@ def _typed(name: str, kind: str, raw: str):
     """An environment variable's text as its setting's type, or a ValueError that says what is expected."""
     if "Path" in kind:
         return Path(raw)
+    if "date" in kind:
+        return parse_today(raw, name)
     if kind == "bool":
         if raw.strip().lower() not in ("1", "true", "yes", "0", "false", "no"):
             raise ValueError(f"{name}={raw!r}: expected 1 (yes) or 0 (no)")
@@ -94,6 +109,23 @@ def _typed(name: str, kind: str, raw: str):
             raise ValueError(f"{name}={raw!r}: expected a positive {'whole ' if kind == 'int' else ''}number")
         return value
     return raw
+
+
+def parse_today(text: str, name: str = "HIPLINE_TODAY") -> date | str | None:
+    """What a "today" setting or `--today` says (analytics.today applies it): None (empty: the current
+    date), "newest" (the newest session's date) or a date."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.lower() == NEWEST:
+        return NEWEST
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{name}={text!r}: expected newest (the newest session's date), a date as YYYY-MM-DD, "
+            "or nothing (the current date)"
+        ) from None
 
 
 def documented_settings() -> list[tuple[str, str, str]]:

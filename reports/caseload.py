@@ -30,6 +30,7 @@ from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
+from analytics.today import Today
 from etl.warehouse import connect_private_reader
 from reports import render, tables
 from reports.charts import render_later
@@ -51,6 +52,7 @@ class CaseloadZip:
     clients: int  # reports in the zip
     seconds: float
     skipped: int = 0  # clients with nothing in the period asked for (listed in "not included.txt")
+    today: date | None = None  # the day the numbers are for
 
 
 def entry_name(position: int, client: dict) -> str:
@@ -64,7 +66,7 @@ def write_caseload_zip(
     staff_id: str | None,
     out: Path,
     *,
-    today: date | None = None,
+    today: Today = None,
     start: date | None = None,
     end: date | None = None,
     paper: str = "a4",
@@ -103,7 +105,7 @@ def write_caseload_zip(
         finally:
             con.close()
         part.replace(out)
-        return CaseloadZip(out, total - skipped, time.perf_counter() - started, skipped)
+        return CaseloadZip(out, total - skipped, time.perf_counter() - started, skipped, analytics.today)
     finally:
         part.unlink(missing_ok=True)
         if pool is not None:

@@ -161,7 +161,7 @@ def test_metrics_reads_the_red_flag_words_from_hipline_red_flags(demo_warehouse,
 
     def refers(env: dict | None) -> int:
         out = tmp_path / f"out-{len(env or {})}"
-        result = _hipline("metrics", "--db", str(demo_warehouse), "--out", str(out), env=env)
+        result = _hipline("metrics", "--db", str(demo_warehouse), "--today", "newest", "--out", str(out), env=env)
         assert result.returncode == 0, result.stderr
         flags = pd.read_csv(out / "client_metrics.csv", keep_default_na=False)["flags"]
         return int(flags.str.startswith("refer").sum())
@@ -201,7 +201,7 @@ def test_recommend_neutralises_formula_like_exercise_names(loaded_roster, tmp_pa
     write(tmp_path, "june.csv", SESSION_HEADER + "\n" + "\n".join(rows) + "\n")
     assert main(["load", "--db", str(loaded_roster), str(tmp_path / "june.csv"), "--today", "2026-06-30"]) == 0
     out = tmp_path / "rec.csv"
-    assert main(["recommend", "--db", str(loaded_roster), "--out", str(out)]) == 0
+    assert main(["recommend", "--db", str(loaded_roster), "--today", "newest", "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert ",'=HYPERLINK(1)," in text and ",=HYPERLINK" not in text
 
@@ -210,3 +210,59 @@ def test_recommend_on_a_missing_warehouse_says_what_to_do(tmp_path):
     result = _hipline("recommend", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "r.csv"))
     assert result.returncode == 1
     assert "load some files first" in " ".join(result.stderr.split())
+
+
+@pytest.fixture
+def june_sessions(loaded_roster, tmp_path) -> Path:
+    """C-1 came on 2 and 5 June 2026: the newest session is 5 June."""
+    rows = "".join(f"C-1,2026-06-0{d},yes,studio,bridge{',' * 14}\n" for d in (2, 5))
+    assert (
+        main(["load", "--db", str(loaded_roster), str(write(tmp_path, "june.csv", SESSION_HEADER + "\n" + rows))]) == 0
+    )
+    return loaded_roster
+
+
+def _said(capsys) -> str:
+    captured = capsys.readouterr()
+    return " ".join((captured.out + captured.err).split())  # the console wraps long lines
+
+
+def test_today_newest_is_the_newest_session_and_the_command_says_it_is_not_today(june_sessions, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["metrics", "--db", str(june_sessions), "--today", "newest", "--out", str(tmp_path / "m")]) == 0
+    assert f"Metrics as of 2026-06-05 (not today: today is {date.today().isoformat()}):" in _said(capsys)
+
+
+def test_without_today_the_numbers_are_for_the_current_date(june_sessions, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["metrics", "--db", str(june_sessions), "--out", str(tmp_path / "m")]) == 0
+    said = _said(capsys)
+    assert f"Metrics as of {date.today().isoformat()}:" in said and "not today" not in said
+
+
+def test_hipline_today_pins_the_day_and_today_overrides_it(june_sessions, tmp_path):
+    import os
+
+    env = {**os.environ, "HIPLINE_TODAY": "2026-06-03"}
+    pinned = _hipline("recommend", "--db", str(june_sessions), "--out", str(tmp_path / "a.csv"), env=env)
+    assert "Recommendations as of 2026-06-03 (not today" in " ".join(pinned.stderr.split())
+    asked = ["recommend", "--db", str(june_sessions), "--today", "newest", "--out", str(tmp_path / "b.csv")]
+    assert "Recommendations as of 2026-06-05 (not today" in " ".join(_hipline(*asked, env=env).stderr.split())
+
+
+def test_a_bad_today_is_explained(capsys):
+    with pytest.raises(SystemExit):
+        main(["metrics", "--today", "14/11/2026", "--out", "x"])
+    assert (
+        "--today='14/11/2026': expected newest (the newest session's date), a date as YYYY-MM-DD, "
+        "or nothing (the current date)"
+    ) in " ".join(capsys.readouterr().err.split())
+
+
+def test_the_demo_pins_today_to_its_newest_session_and_serve_does_not():
+    from hipline.cli import _parser
+
+    settings = Settings.from_env({})
+    assert _parser(settings).parse_args(["demo"]).today == "newest"
+    assert _parser(settings).parse_args(["serve"]).today is None
+    assert _parser(settings).parse_args(["demo", "--today", "2026-10-01"]).today == date(2026, 10, 1)

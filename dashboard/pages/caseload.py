@@ -7,8 +7,6 @@ the flags in priority order and the last session. A row opens the client.
 
 from __future__ import annotations
 
-from datetime import date
-
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -414,8 +412,9 @@ def zip_reports(set_progress, _clicks, today, clinician, paper):
         return dash.no_update, exports.went_wrong("progress reports", "the reports' process failed")
     finally:
         out.unlink(missing_ok=True)
-    rights.record("export", f"progress reports (zip) of the caseload of {who} as of {day}: {made.clients} clients")
-    name = exports.file_name("progress-reports", who, day or date.today(), "zip")
+    what = f"progress reports (zip) of the caseload of {who} as of {made.today}: {made.clients} clients"
+    rights.record("export", what)
+    name = exports.file_name("progress-reports", who, made.today, "zip")
     reports = f"{made.clients} progress report{'' if made.clients == 1 else 's'}"
     done = dbc.Alert(
         f"{reports} made in {made.seconds:.0f} s: {name}", color="success", dismissable=True, className="py-2",

@@ -170,8 +170,8 @@ def upload_files(_accepted, contents: list[str] | None, filenames: list[str] | N
         message = f"The upload could not be loaded: {e}"
         return ui.alert(message, "danger", id="upload-error"), dash.no_update, _upload_box(), *(dash.no_update,) * 3
     rights.record("import", report.in_words())
-    newest = clinic().default_today().isoformat() if clinic().has_data() else None
-    return _report(report, quarantined), _contents(), _upload_box(), newest, newest, newest is None
+    day = clinic().default_today().isoformat() if clinic().has_data() else None
+    return _report(report, quarantined), _contents(), _upload_box(), day, day, day is None
 
 
 def upload_refusal(contents: list[str], filenames: list[str], max_mb: int) -> str | None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from tests.conftest import STAFF_CSV, load_files, write
 
 SESSION_COLUMNS = [
@@ -152,7 +152,8 @@ class Clinic:
 
     @contextlib.contextmanager
     def analytics(self, today: str | None = None, scope: Scope | None = None) -> Iterator[Analytics]:
-        day = date.fromisoformat(today) if today else None
+        """As of `today`: YYYY-MM-DD, NEWEST, or None (the current date)."""
+        day = today if today in (None, NEWEST) else date.fromisoformat(today)
         with Analytics.open(self.load(), scope or Scope.everyone(), day) as analytics:
             yield analytics
 

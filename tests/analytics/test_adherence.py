@@ -107,7 +107,7 @@ def test_an_ended_episode_runs_to_the_week_of_its_end_date(tmp_path):
     assert "lapsed" not in m["flags"]  # lapsed is for active episodes only
 
 
-def test_records_after_today_are_ignored_and_today_defaults_to_the_newest_session(tmp_path):
+def test_records_after_today_are_ignored_and_today_pinned_to_newest_is_the_newest_session(tmp_path):
     clinic = Clinic(tmp_path)
     clinic.client("C-1", start="2026-06-01", sessions_per_week=2)
     clinic.session("C-1", "2026-06-02", pain_during=6)
@@ -115,7 +115,7 @@ def test_records_after_today_are_ignored_and_today_defaults_to_the_newest_sessio
     # Reviewing 10 June (day 9: week 2, 3 days in): the session of 20 June has not happened yet.
     # Week 2 target: max(1, floor(2 × 3 / 7)) = max(1, 0) = 1.
     assert weekly_of(clinic, "C-1", "2026-06-10") == [(1, 1, 2), (2, 0, 1)]
-    with clinic.analytics() as a:
+    with clinic.analytics("newest") as a:
         assert str(a.today) == "2026-06-20"
         assert a.client_weekly("C-1")["program_week"].max() == 3
 

@@ -57,12 +57,12 @@ from analytics.metrics import (
     COHORT_WEEKLY_COLUMNS,
     FUNCTION_CHANGE_COLUMNS,
     Analytics,
-    newest_session_date,
 )
 from analytics.reference import read_views, reference_metrics
 from analytics.reference_progressions import COLUMNS as RECOMMENDATION_COLUMNS
 from analytics.reference_progressions import reference_recommendations
 from analytics.scope import Scope
+from analytics.today import newest_session_date
 from etl.library import Family, Level, ladder_of, load_library, name_key
 from etl.warehouse import connect_read_only
 from tests.conftest import SESSION_HEADER, load_files, query

@@ -46,7 +46,9 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(db: Path, *extra: str, log: Path | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
     """`hipline serve` on a free port until the block ends. What it prints goes to `log` (a file: a pipe
-    nobody reads would fill up and stop the server), or to a temporary file; `env` adds settings."""
+    nobody reads would fill up and stop the server), or to a temporary file; `env` adds settings. "Today"
+    is the warehouse's newest session, as in the demo (its data end on a fixed day), unless `env` or
+    `extra` say otherwise."""
     port = free_port()
     with contextlib.ExitStack() as stack:
         if log is None:
@@ -56,7 +58,7 @@ def serve(db: Path, *extra: str, log: Path | None = None, env: dict[str, str] | 
                 [sys.executable, "-m", "hipline.cli", "serve", "--db", str(db), "--port", str(port), *extra],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, "HIPLINE_TODAY": "newest", **(env or {})},
             )
         url = f"http://127.0.0.1:{port}"
         try:

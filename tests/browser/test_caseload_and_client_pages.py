@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from access import users
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions
 from analytics.definitions import FLAGS
 from dashboard import components as ui
@@ -33,13 +33,15 @@ def _busiest_clinician(db: Path) -> str:
 
 
 def _expected_caseload(db: Path, staff_id: str):
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         return analytics.caseload(staff_id)
 
 
 def _metrics_csv(db: Path, out: Path) -> dict[str, dict]:
     subprocess.run(
-        [sys.executable, "-m", "hipline.cli", "metrics", "--db", str(db), "--out", str(out)], check=True, timeout=120
+        [sys.executable, "-m", "hipline.cli", "metrics", "--db", str(db), "--today", "newest", "--out", str(out)],
+        check=True,
+        timeout=120,
     )
     with open(out / "client_metrics.csv", encoding="utf-8") as f:
         return {row["client_id"]: row for row in csv.DictReader(f)}
@@ -120,7 +122,7 @@ def test_accepting_a_recommendation_is_stored_as_the_physio_signed_in_and_surviv
 ):
     db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
     physio = users.find(db, "physio")
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         recs = analytics.recommendations()
         theirs = analytics.caseload(physio.staff_id, active_only=False)["client_id"]
         rec = recs[(recs["decision"] == "progress") & recs["client_id"].isin(theirs)].iloc[0]
@@ -152,7 +154,7 @@ def test_accepting_a_recommendation_is_stored_as_the_physio_signed_in_and_surviv
 
 def test_an_override_needs_a_reason(demo_warehouse, page, tmp_path):
     db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         rec = analytics.recommendations().iloc[0]
     card = f'[id*=\'"ladder":"{rec["ladder"]}"\'][id*=\'"type":"rec"\']'
     with serve(db) as url:
@@ -215,9 +217,9 @@ def test_a_fresh_warehouse_says_what_to_load(tmp_path, page):
 
 def test_reviewing_a_past_day_shows_the_numbers_of_that_day(demo_warehouse, page, url):
     staff_id = _busiest_clinician(demo_warehouse)
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         newest = analytics.today
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     past = newest - timedelta(days=28)
     with Analytics.open(demo_warehouse, Scope.everyone(), past) as analytics:
@@ -228,6 +230,27 @@ def test_reviewing_a_past_day_shows_the_numbers_of_that_day(demo_warehouse, page
     date_input.click()
     date_input.fill(past.strftime("%-d %b %Y"))
     date_input.press("Enter")
-    expect(page.locator("#today-note")).to_have_text("reviewing a past day")
+    expect(page.locator("#today-note")).to_have_text(f"{past:%-d %b %Y} is not today ({date.today():%-d %b %Y})")
     expect(page.locator("#caseload-count")).to_contain_text(f"{len(expected)} client")
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", [1280, 820])
+def test_the_top_bar_says_plainly_that_the_demos_day_is_not_today(demo_warehouse, browser, url, width):
+    from datetime import date
+
+    newest = query(demo_warehouse, "SELECT max(session_date) FROM session_log")[0][0]
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        signing_in_as_needed(page)
+        page.goto(url)
+        expect(page.locator("#today")).to_have_value(f"{newest:%-d %b %Y}")
+        note = page.locator("#today-note")
+        expect(note).to_have_text(f"{newest:%-d %b %Y} is not today ({date.today():%-d %b %Y})")
+        expect(note).to_be_visible()
+        box = note.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        screenshot(page, f"not_today_{width}")
+    finally:
+        context.close()

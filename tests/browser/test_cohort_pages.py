@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ def app_url(demo_server):
 @pytest.fixture(scope="module")
 def expected(demo_warehouse) -> dict:
     """What the analytics layer says, on the same default day the app uses (the newest session)."""
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         return {
             "cohorts": analytics.cohorts(),
             "summary": analytics.cohort_summary().set_index("cohort_id"),

@@ -9,7 +9,7 @@ import pytest
 
 from access import audit
 from access.roles import Viewer
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions
 from dashboard.app import create_app
 from dashboard.pages import client as page
@@ -19,15 +19,15 @@ from tests.conftest import copy_warehouse
 @pytest.fixture
 def demo(demo_warehouse, tmp_path):
     db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
-    create_app(db)
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    create_app(db, NEWEST)
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         recs = analytics.recommendations()
         today = analytics.today
     return db, today, recs
 
 
 def _busiest(db) -> str:
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         sessions = analytics.con.sql(
             """SELECT client_id, count(*) AS n FROM session_log GROUP BY 1
                HAVING max(session_date) = (SELECT max(session_date) FROM session_log) ORDER BY n DESC, client_id"""
@@ -79,7 +79,7 @@ def test_a_card_marks_the_rules_not_met_and_says_what_comes_next(demo):
 
 
 def _clinician_of(db, client_id) -> Viewer:
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         staff_id = analytics.client(client_id)["clinician_id"]
         name = analytics.staff().set_index("staff_id").loc[staff_id, "name"]
     return Viewer(f"user-{staff_id}", staff_id, name, "physio")
@@ -112,7 +112,7 @@ def test_a_physio_cannot_decide_on_another_physios_client_and_the_attempt_is_aud
     db, today, recs = demo
     rec = recs[recs["decision"] == "progress"].iloc[0]
     owner = _clinician_of(db, rec["client_id"])
-    with Analytics.open(db, Scope.everyone()) as analytics:
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         staff = analytics.staff()
     other = staff[(staff["role"] == "physio") & (staff["staff_id"] != owner.staff_id)].iloc[0]
     signed_in(Viewer("other", other["staff_id"], other["name"], "physio"))

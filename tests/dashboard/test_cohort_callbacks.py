@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from dashboard.app import create_app
 from dashboard.pages import cohorts
 from tests.analytics.clinic import Clinic
@@ -48,8 +48,8 @@ def bands(figure) -> list:
 
 @pytest.fixture(scope="module")
 def demo(demo_warehouse: Path) -> dict:
-    create_app(demo_warehouse)
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    create_app(demo_warehouse, NEWEST)
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         return {
             "roster": analytics.cohorts(),
             "summary": analytics.cohort_summary().set_index("cohort_id"),
@@ -60,7 +60,7 @@ def demo(demo_warehouse: Path) -> dict:
 @pytest.fixture
 def on_demo(demo_warehouse: Path, demo: dict) -> dict:
     """Another test may have pointed the app at its own warehouse: point it back at the demo."""
-    create_app(demo_warehouse)
+    create_app(demo_warehouse, NEWEST)
     return demo
 
 

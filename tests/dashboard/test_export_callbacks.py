@@ -17,7 +17,7 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from dashboard import exports, zip_job
 from dashboard.app import create_app
 from dashboard.pages import caseload as caseload_page
@@ -32,8 +32,8 @@ from tests.reports.pdfs import pdf_info, pdf_text
 
 @pytest.fixture(scope="module")
 def demo(demo_warehouse):
-    create_app(demo_warehouse)
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    create_app(demo_warehouse, NEWEST)
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         caseload = analytics.caseload(None)
         cohorts = analytics.cohort_summary()
         return {
@@ -136,7 +136,7 @@ def test_the_client_numbers_as_xlsx_hold_one_sheet_per_table_of_the_period_shown
     assert alert is None
     assert download["filename"] == f"numbers_{client['client_id']}_{today.isoformat()}.xlsx"
     sheets = pd.read_excel(io.BytesIO(_content(download)), sheet_name=None, engine="calamine")
-    with Analytics.open(demo["db"], Scope.everyone()) as analytics:
+    with Analytics.open(demo["db"], Scope.everyone(), NEWEST) as analytics:
         expected = client_tables(analytics, client["client_id"], start, today)
     assert list(sheets) == [name[:31] for name in expected]
     assert {"client", "session log", "pain ratings", "weekly"} <= set(sheets)
@@ -153,7 +153,7 @@ def test_the_client_numbers_as_csv_are_a_zip_of_one_file_per_table(demo, clicked
     assert alert is None
     assert download["filename"] == f"numbers_{client['client_id']}_{today.isoformat()}.zip"
     archive = zipfile.ZipFile(io.BytesIO(_content(download)))
-    with Analytics.open(demo["db"], Scope.everyone()) as analytics:
+    with Analytics.open(demo["db"], Scope.everyone(), NEWEST) as analytics:
         expected = client_tables(analytics, client["client_id"])
     assert archive.namelist() == [f"{file_name(client['client_id'])}_{file_name(name)}.csv" for name in expected]
     log = pd.read_csv(archive.open(f"{client['client_id']}_session_log.csv"))
@@ -182,7 +182,7 @@ def test_no_numbers_without_a_click(demo):
 
 def test_the_cohort_report_is_a_pdf_of_that_cohort(demo):
     cohort_id, today = demo["cohort_id"], demo["today"]
-    with Analytics.open(demo["db"], Scope.everyone()) as analytics:
+    with Analytics.open(demo["db"], Scope.everyone(), NEWEST) as analytics:
         roster = analytics.cohorts()
     name = roster.loc[roster["cohort_id"] == cohort_id, "name"].iloc[0]
     download, alert = cohort_page.export_report(1, today.isoformat(), cohort_id, "a4")
@@ -208,7 +208,7 @@ def test_the_cohort_numbers_as_xlsx_have_the_members_and_the_charts_tables(demo,
     assert alert is None
     assert download["filename"] == f"numbers_{cohort_id}_{today.isoformat()}.xlsx"
     sheets = pd.read_excel(io.BytesIO(_content(download)), sheet_name=None, engine="calamine")
-    with Analytics.open(demo["db"], Scope.everyone()) as analytics:
+    with Analytics.open(demo["db"], Scope.everyone(), NEWEST) as analytics:
         expected = cohort_tables(analytics, cohort_id)
         members = analytics.cohort_members(cohort_id)
     assert list(sheets) == list(expected)
@@ -227,7 +227,7 @@ def test_the_caseload_numbers_are_the_caseload_of_the_clinician_chosen(demo, cli
     who = "all" if clinician == caseload_page.EVERYONE else clinician
     assert download["filename"] == f"numbers_caseload-{who}_{today.isoformat()}.zip"
     archive = zipfile.ZipFile(io.BytesIO(_content(download)))
-    with Analytics.open(demo["db"], Scope.everyone()) as analytics:
+    with Analytics.open(demo["db"], Scope.everyone(), NEWEST) as analytics:
         expected = caseload_tables(analytics, None if who == "all" else who)
     assert archive.namelist() == [f"caseload-{who}_{file_name(name)}.csv" for name in expected]
     caseload = pd.read_csv(archive.open(f"caseload-{who}_caseload.csv"))

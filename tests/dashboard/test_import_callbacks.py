@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dash
@@ -166,7 +166,7 @@ def test_uploading_the_demo_files_into_an_empty_warehouse_creates_it(demo_files,
     create_app(db)
     files = {p.name: p.read_bytes() for p in sorted(demo_files.iterdir())}
 
-    report, contents, _, today, newest, disabled = upload(files)
+    report, contents, _, today, latest, disabled = upload(files)
 
     assert db.exists()
     rows = body_rows(by_id(report, "upload-files"))
@@ -176,8 +176,8 @@ def test_uploading_the_demo_files_into_an_empty_warehouse_creates_it(demo_files,
     assert read == [a + b for a, b in zip(loaded, quarantined, strict=True)]
     for view in ("clients", "session_log", "measures", "quarantine"):
         assert count_on_page(contents, view) == query(db, f"SELECT count(*) FROM {view}")[0][0]
-    newest_session = query(db, "SELECT max(session_date) FROM session_log")[0][0]
-    assert (today, newest, disabled) == (newest_session.isoformat(),) * 2 + (False,)
+    # The pages now open on the current date (SPEC §2 "today"), whatever the newest session loaded.
+    assert (today, latest, disabled) == (date.today().isoformat(),) * 2 + (False,)
 
 
 def test_the_pages_see_an_upload_without_a_restart(warehouse_copy):

@@ -17,7 +17,7 @@ import pytest
 
 from access import audit, users
 from access.audit import Actor
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions
 from tests.browser.conftest import serve
 from tests.conftest import copy_warehouse, query
@@ -227,7 +227,7 @@ def test_a_client_outside_the_scope_answers_as_a_client_that_does_not_exist_and_
 @pytest.mark.parametrize("username", ["physio", "instructor"])
 def test_a_decision_on_a_client_outside_the_scope_is_refused_stores_nothing_and_is_audited(clinic, username):
     _, others = _theirs_and_not(clinic.db, username)
-    with Analytics.open(clinic.db, Scope.everyone()) as analytics:
+    with Analytics.open(clinic.db, Scope.everyone(), NEWEST) as analytics:
         recs = analytics.recommendations()
     rec = recs[recs["client_id"].isin(others)].iloc[0]
     viewer = signed_in(clinic.url, username)
@@ -448,7 +448,7 @@ def test_each_audited_action_leaves_its_row_with_who_when_where_and_what(clinic)
     """A physio's morning, with a few requests outside their rights: each leaves its row."""
     theirs, others = _theirs_and_not(clinic.db, "physio")
     mine, outsider = sorted(theirs)[0], sorted(others)[0]
-    with Analytics.open(clinic.db, Scope.everyone()) as analytics:
+    with Analytics.open(clinic.db, Scope.everyone(), NEWEST) as analytics:
         recs = analytics.recommendations()
     rec = recs[recs["client_id"].isin(others)].iloc[0]
     started = len(audit.read(clinic.db))

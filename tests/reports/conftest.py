@@ -19,8 +19,8 @@ def _needs_chromium_and_poppler():
 @pytest.fixture(scope="session")
 def metrics(demo_warehouse, tmp_path_factory) -> Path:
     """`hipline metrics` of the demo warehouse: the numbers the reports must show."""
-    from tests.reports.pdfs import hipline
+    from tests.reports.pdfs import hipline, on_demo
 
     out = tmp_path_factory.mktemp("metrics")
-    assert hipline("metrics", "--db", str(demo_warehouse), "--out", str(out)).returncode == 0
+    assert hipline("metrics", *on_demo(demo_warehouse), "--out", str(out)).returncode == 0
     return out

@@ -11,6 +11,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 
+def on_demo(db: Path) -> list[str]:
+    """`--db <db> --today newest`: the demo's data end on a fixed day, and it shows them as of its newest session."""
+    return ["--db", str(db), "--today", "newest"]
+
+
 def hipline_process(*args: str) -> subprocess.CompletedProcess:
     """`hipline ...` as a user runs it: a fresh process (Chromium starts anew: about 4 s more)."""
     return subprocess.run([sys.executable, "-m", "hipline.cli", *args], capture_output=True, text=True, timeout=600)

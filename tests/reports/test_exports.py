@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import Analytics, Scope
+from analytics import NEWEST, Analytics, Scope
 from reports import tables
 from reports.caseload import Cancelled, write_caseload_zip
 from tests.conftest import SESSION_HEADER, load_files, write
-from tests.reports.pdfs import dark_share, hipline, pdf_info, words
+from tests.reports.pdfs import dark_share, hipline, on_demo, pdf_info, words
 
 pytestmark = pytest.mark.slow
 
@@ -42,14 +42,17 @@ def _pain(text: str) -> str:
 def test_the_cohort_report_shows_the_roll_ups_of_hipline_metrics_and_every_member(demo_warehouse, metrics, tmp_path):
     summary = max(_rows(metrics / "cohort_summary.csv"), key=lambda r: int(r["members"]))
     clients = {r["client_id"]: r for r in _rows(metrics / "client_metrics.csv")}
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         members = analytics.cohort_members(summary["cohort_id"])
+        today = analytics.today
     pdf = tmp_path / "cohort.pdf"
-    done = hipline("report", "--db", str(demo_warehouse), "--cohort", summary["cohort_id"], "--out", str(pdf))
+    done = hipline("report", *on_demo(demo_warehouse), "--cohort", summary["cohort_id"], "--out", str(pdf))
     assert done.returncode == 0, done.stdout + done.stderr
 
     text = words(pdf)
     assert f"COHORT REPORT {summary['name']} Cohort report · {summary['cohort_id']}" in text
+    made_on = date.today().strftime("%-d %b %Y")
+    assert f"These numbers are for {today:%-d %b %Y}, not today: this report was made on {made_on}." in text
     members_count = int(summary["members"])
     improved = round(float(summary["share_improved"]) * members_count)
     # pdftotext reads the four boxes row by row: the labels, then the values, then the details
@@ -74,7 +77,7 @@ def test_the_cohort_report_shows_the_roll_ups_of_hipline_metrics_and_every_membe
 
 
 def test_an_unknown_cohort_is_refused_in_words(demo_warehouse, tmp_path):
-    done = hipline("report", "--db", str(demo_warehouse), "--cohort", "G-NOPE", "--out", str(tmp_path / "x.pdf"))
+    done = hipline("report", *on_demo(demo_warehouse), "--cohort", "G-NOPE", "--out", str(tmp_path / "x.pdf"))
     assert done.returncode == 1 and "no cohort 'G-NOPE'" in done.stdout + done.stderr
     assert not (tmp_path / "x.pdf").exists()
 
@@ -85,7 +88,7 @@ def test_an_unknown_cohort_is_refused_in_words(demo_warehouse, tmp_path):
 def test_the_client_numbers_round_trip_through_xlsx_with_pandas(demo_warehouse, metrics, tmp_path):
     client_id = _rows(metrics / "client_metrics.csv")[0]["client_id"]
     out = tmp_path / "numbers.xlsx"
-    args = ["report", "--db", str(demo_warehouse), "--client", client_id, "--format", "xlsx", "--out", str(out)]
+    args = ["report", *on_demo(demo_warehouse), "--client", client_id, "--format", "xlsx", "--out", str(out)]
     done = hipline(*args)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -94,7 +97,7 @@ def test_the_client_numbers_round_trip_through_xlsx_with_pandas(demo_warehouse, 
         "client", "pain ratings", "weekly", "sessions", "function change", "outcome measures",
         "exercise levels", "recommendations", "session log", "red flag notes",
     ]  # fmt: skip
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         expected = tables.client_tables(analytics, client_id)
     for name, table in expected.items():
         assert book[name].shape == table.shape, name
@@ -112,7 +115,7 @@ def test_the_client_numbers_round_trip_through_xlsx_with_pandas(demo_warehouse, 
 def test_the_cohort_and_caseload_numbers_as_a_zip_of_csv(demo_warehouse, metrics, tmp_path):
     summary = max(_rows(metrics / "cohort_summary.csv"), key=lambda r: int(r["members"]))
     out = tmp_path / "cohort.zip"
-    args = ["report", "--db", str(demo_warehouse), "--cohort", summary["cohort_id"], "--format", "csv"]
+    args = ["report", *on_demo(demo_warehouse), "--cohort", summary["cohort_id"], "--format", "csv"]
     assert hipline(*args, "--out", str(out)).returncode == 0
     with zipfile.ZipFile(out) as archive:
         prefix = summary["cohort_id"]
@@ -130,10 +133,10 @@ def test_the_cohort_and_caseload_numbers_as_a_zip_of_csv(demo_warehouse, metrics
         ), column
 
     folder = tmp_path / "caseload"
-    args = ["report", "--db", str(demo_warehouse), "--caseload", "all", "--format", "csv", "--out", str(folder)]
+    args = ["report", *on_demo(demo_warehouse), "--caseload", "all", "--format", "csv", "--out", str(folder)]
     assert hipline(*args).returncode == 0
     caseload = _rows(folder / "caseload_all_caseload.csv")
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         active = analytics.client_metrics().query("active")["client_id"]
     assert sorted(r["client_id"] for r in caseload) == sorted(active) and len(caseload) > 0
 
@@ -193,7 +196,7 @@ def test_the_period_narrows_the_dated_tables(formula_warehouse):
 
 @pytest.fixture(scope="module")
 def smallest_caseload(demo_warehouse) -> tuple[str, pd.DataFrame]:
-    with Analytics.open(demo_warehouse, Scope.everyone()) as analytics:
+    with Analytics.open(demo_warehouse, Scope.everyone(), NEWEST) as analytics:
         counts = analytics.caseload(None)["clinician_id"].value_counts()
         staff_id = counts.index[-1]
         return staff_id, analytics.caseload(staff_id)
@@ -204,7 +207,7 @@ def test_the_caseload_zip_holds_one_report_per_active_client_most_urgent_first(
 ):
     staff_id, caseload = smallest_caseload
     out = tmp_path / "caseload.zip"
-    done = hipline("report", "--db", str(demo_warehouse), "--caseload", staff_id, "--out", str(out))
+    done = hipline("report", *on_demo(demo_warehouse), "--caseload", staff_id, "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(caseload)} progress reports" in done.stdout + done.stderr
 
@@ -228,15 +231,16 @@ def test_the_caseload_zip_reports_progress_and_can_be_cancelled(demo_warehouse, 
     out = tmp_path / "caseload.zip"
     with pytest.raises(Cancelled):
         write_caseload_zip(
-            demo_warehouse, staff_id, out, workers=1, progress=lambda *p: seen.append(p), stop=lambda: len(seen) >= 2
-        )
+            demo_warehouse, staff_id, out, today=NEWEST, workers=1, progress=lambda *p: seen.append(p),
+            stop=lambda: len(seen) >= 2,
+        )  # fmt: skip
     assert not out.exists() and not list(tmp_path.iterdir()), "a cancelled export left a file behind"
     assert [p[:2] for p in seen] == [(1, len(caseload)), (2, len(caseload))]
     assert seen[0][2] == caseload["display_name"].iloc[0]
 
 
 def test_an_unknown_clinician_is_refused_in_words(demo_warehouse, tmp_path):
-    done = hipline("report", "--db", str(demo_warehouse), "--caseload", "S-NOPE", "--out", str(tmp_path / "x.zip"))
+    done = hipline("report", *on_demo(demo_warehouse), "--caseload", "S-NOPE", "--out", str(tmp_path / "x.zip"))
     assert done.returncode == 1 and "no staff member 'S-NOPE'" in done.stdout + done.stderr
     assert not list(tmp_path.iterdir())
 
@@ -273,3 +277,16 @@ def test_the_function_tables_keep_the_instrument_code_and_add_its_name_and_unit(
         columns = list(table.columns)
         assert columns[columns.index("instrument") + 1] == "instrument_name", sheet
         assert (table["instrument_name"] == table["instrument"].map(names)).all(), sheet
+
+
+def test_a_report_for_the_current_date_says_nothing_more_and_one_for_another_day_says_so(formula_warehouse):
+    from reports import render
+    from reports.client_report import client_context
+
+    current = date.today().strftime("%-d %b %Y")
+    with Analytics.open(formula_warehouse, Scope.everyone()) as analytics:
+        made_today = " ".join(render.html("client.html", client_context(analytics, "C-1")).split())
+    assert f"numbers as of {current} · made on {current}" in made_today and "not today" not in made_today
+    with Analytics.open(formula_warehouse, Scope.everyone(), date(2026, 6, 30)) as analytics:
+        for_june = " ".join(render.html("client.html", client_context(analytics, "C-1")).split())
+    assert f"These numbers are for 30 Jun 2026, not today: this report was made on {current}." in for_june
