@@ -13,6 +13,8 @@ next recommendations (see docs/recommendations.md).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -50,6 +52,7 @@ SCHEMA = f"""CREATE TABLE IF NOT EXISTS decisions (
     hold_s INTEGER,
     tempo TEXT,
     changes INTEGER NOT NULL,           -- 1: the exercise or the dose differs from the current one
+    replaces INTEGER REFERENCES decisions (decision_id),  -- a decision on the same recommendation it replaces
     CHECK (action = 'accept' OR length(trim(coalesce(reason, ''))) > 0)
 )"""
 
@@ -57,7 +60,7 @@ COLUMNS = [
     "decision_id", "client_id", "ladder", "family", "decided_at", "decided_on", "decided_by", "action", "reason",
     "as_of", "shown_decision", "shown_exercise", "shown_level", "shown_dose", "shown_next_exercise",
     "shown_next_dose", "shown_reasons", "decision", "exercise", "level", "sets", "reps", "hold_s", "tempo",
-    "changes",
+    "changes", "replaces",
 ]  # fmt: skip
 
 
@@ -87,6 +90,85 @@ def next_prescription(rec: Mapping) -> Prescription:
                         _int(rec["next_reps"]), _int(rec["next_hold_s"]), _text(rec["next_tempo"]))  # fmt: skip
 
 
+def option(rec: Mapping, decision: str) -> Prescription:
+    """What `decision` would prescribe for this recommendation (SPEC §3): the engine's step back, the
+    level kept at the dose done or its target dose, the engine's next step up, or no change (refer).
+    The decision dialog fills these in when a clinician chooses a decision."""
+    if decision == rec["decision"]:
+        return next_prescription(rec)
+    chosen = {"regress": rec.get("regress_to"), "hold": rec.get("hold_to"), "progress": rec.get("progress_to")}.get(
+        decision
+    )
+    if not isinstance(chosen, Mapping):
+        return current_prescription(rec)
+    return Prescription(chosen["exercise"], _int(chosen["level"]), _int(chosen["sets"]), _int(chosen["reps"]),
+                        _int(chosen["hold_s"]), _text(chosen["tempo"]))  # fmt: skip
+
+
+def disagreement(rec: Mapping, decision: str, chosen: Prescription) -> str | None:
+    """Why `chosen` does not agree with `decision` (SPEC §3), or None when it does: regress lowers the
+    level, or keeps it and lowers the dose; progress raises the level, or keeps it and raises the dose
+    or slows the tempo; hold keeps the level, and the dose or sets the level's target dose; refer
+    keeps everything."""
+    now = current_prescription(rec)
+    said = f"{_words(chosen)} against the current {_words(now)}"
+    if decision == "refer":
+        return None if chosen == now else f"refer changes nothing, but {said}"
+    if chosen.level is not None and now.level is not None and chosen.level != now.level:
+        higher = chosen.level > now.level
+        if decision == "hold":
+            return f"hold keeps the level, but level {chosen.level} is not the current level {now.level}"
+        if decision == "regress" and higher:
+            return f"regress lowers the level, but level {chosen.level} is above the current level {now.level}"
+        if decision == "progress" and not higher:
+            return f"progress raises the level, but level {chosen.level} is below the current level {now.level}"
+        return None
+    dose = _compare(_dose(chosen), _dose(now))
+    if decision == "hold":
+        kept = dose == "same" or _dose(chosen) == _dose(option(rec, "hold"))
+        return None if kept else f"hold keeps the dose (or sets the level's target dose), but {said}"
+    if decision == "regress":
+        return None if dose == "lower" else f"regress at the same level lowers the dose, but {said}"
+    slower = _tempo_seconds(chosen.tempo) > _tempo_seconds(now.tempo)
+    if dose == "higher" or (dose == "same" and slower):
+        return None
+    return f"progress at the same level raises the dose or slows the tempo, but {said}"
+
+
+def _dose(p: Prescription) -> tuple[int | None, ...]:
+    return (p.sets, p.reps, p.hold_s)
+
+
+def _compare(chosen: tuple, now: tuple) -> str:
+    """ "same", "lower" (nothing more, something less), "higher" (nothing less, something more) or
+    "mixed", comparing the parts both doses have."""
+    pairs = [(a, b) for a, b in zip(chosen, now, strict=True) if a is not None and b is not None]
+    less = any(a < b for a, b in pairs)
+    more = any(a > b for a, b in pairs)
+    if less and more:
+        return "mixed"
+    return "lower" if less else "higher" if more else "same"
+
+
+def _tempo_seconds(tempo: str | None) -> float:
+    """A tempo's length ("3-1-3" = 7 s a rep); none is the quickest; one that is not numbers counts as
+    slower than none."""
+    if not tempo:
+        return 0
+    parts = [p for p in str(tempo).replace("–", "-").split("-") if p.strip()]
+    try:
+        return sum(float(p) for p in parts)
+    except ValueError:
+        return 0.5
+
+
+def _words(p: Prescription) -> str:
+    level = f"level {p.level} " if p.level is not None else ""
+    amount = f"{p.reps}" if p.reps is not None else f"{p.hold_s} s hold" if p.hold_s is not None else "?"
+    tempo = f", tempo {p.tempo}" if p.tempo else ""
+    return f"{level}{p.exercise}, {p.sets if p.sets is not None else '?'} × {amount}{tempo}"
+
+
 def _int(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
@@ -107,13 +189,18 @@ def record(
     as_of: date,
     decided_at: datetime | None = None,
     decided_on: date | None = None,
+    replaces: int | None = None,
 ) -> int:
     """Store one decision on a recommendation (a row of `Analytics.recommendations()`); its id.
 
     accept:   the recommendation is taken as shown (its next exercise and dose);
     override: `decision` is taken instead, with a `reason`, and `prescription` says what the client
               goes on with (needed when the decision is to regress or progress; otherwise the
-              current exercise and dose continue).
+              current exercise and dose continue); it must agree with the decision (`disagreement`).
+
+    A recommendation already decided on (a decision on the same client, exercise and day) takes a
+    second decision only when it says which it `replaces`: of two clinicians deciding at once, the
+    second is refused with the first's name, not silently written over it.
     """
     if not decided_by or not decided_by.strip():
         raise DecisionError("a decision needs the staff_id of who took it")
@@ -133,6 +220,8 @@ def record(
             prescription = current_prescription(recommendation)
     else:
         raise DecisionError(f"the action is accept or override, not {action!r}")
+    if action == "override" and (problem := disagreement(recommendation, decision, prescription)):
+        raise DecisionError(problem)
     changes = prescription != current_prescription(recommendation)
     decided_at = decided_at or datetime.now(UTC)
     row = {
@@ -160,12 +249,46 @@ def record(
         "hold_s": prescription.hold_s,
         "tempo": prescription.tempo,
         "changes": int(changes),
+        "replaces": replaces,
     }
     with connect(db, SCHEMA) as con:
+        _add_replaces(con)
+        _check_not_decided(con, row, replaces)
         cursor = con.execute(
             f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
         )
         return int(cursor.lastrowid)
+
+
+def _add_replaces(con) -> None:
+    """Records written before a decision could replace another lack the column: add it."""
+    if "replaces" not in {c[1] for c in con.execute("PRAGMA table_info(decisions)").fetchall()}:
+        with contextlib.suppress(sqlite3.OperationalError):  # another process added it just now
+            con.execute("ALTER TABLE decisions ADD COLUMN replaces INTEGER REFERENCES decisions (decision_id)")
+
+
+def _check_not_decided(con, row: dict, replaces: int | None) -> None:
+    """Refuse a second decision on the same recommendation (client, exercise and day) unless it names
+    the newest one as the one it replaces. Runs inside the write transaction: of two at once, one waits
+    for the other and then sees it."""
+    newest = con.execute(
+        """SELECT decision_id, decided_by, decided_at, action, decision FROM decisions
+           WHERE client_id = ? AND ladder = ? AND as_of = ? ORDER BY decision_id DESC LIMIT 1""",
+        [row["client_id"], row["ladder"], row["as_of"]],
+    ).fetchone()
+    if newest is None:
+        if replaces is not None:
+            raise DecisionError(f"decision {replaces} is not a decision on this recommendation")
+        return
+    decision_id, who, at, action, decision = newest
+    if replaces == decision_id:
+        return
+    when = datetime.fromisoformat(at).astimezone().strftime("%H:%M")
+    done = "accepted" if action == "accept" else f"overridden ({decision})"
+    raise DecisionError(
+        f"this recommendation was already {done} by {who} at {when}: reload to see it, and say that yours "
+        "replaces it to change it"
+    )
 
 
 def staff_ids(db: Path) -> set[str]:
@@ -181,6 +304,7 @@ def read_decisions(db: Path, client_id: str | None = None) -> pd.DataFrame:
     """Every decision recorded for this warehouse (or for one client), oldest first (an empty frame
     when there are none)."""
     with reading(db, SCHEMA) as con:
+        _add_replaces(con)
         return pd.read_sql_query(
             "SELECT * FROM decisions WHERE ? IS NULL OR client_id = ? ORDER BY decision_id",
             con,

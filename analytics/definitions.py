@@ -57,17 +57,27 @@ DECISIONS = ("refer", "regress", "hold", "progress")
 # 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996).
 TOLERANCE = 1e-9
 
+# Red-flag review (SPEC §2): a physio's outcome for a client's red-flag notes. A review covers the notes
+# dated on or before its day; `referred` and `paused` put the client on hold until a later `cleared`.
+REVIEW_OUTCOMES = ("cleared", "referred", "paused")
+HOLDING_OUTCOMES = ("referred", "paused")
+
 # Caseload flags in priority order (SPEC §2): a client shows all that apply, sorted by the highest.
-FLAGS = ("refer", "pain_worse", "low_adherence", "lapsed", "plateau", "ready_to_progress")
+FLAGS = ("refer", "on_hold", "pain_worse", "flare", "low_adherence", "lapsed", "plateau", "ready_to_progress")
 
 FLAG_EXPLANATIONS = {
-    "refer": "a note in the last 14 days mentions a red flag: swelling, instability, numbness, night pain, a fall",
-    "pain_worse": "pain is clinically worse than baseline, or flared in the last 14 days, or rises 0.5 a week or more",
+    "refer": "a red-flag note in the last 14 days (swelling, instability, numbness, night pain, a fall) "
+    "that no review covers",
+    "on_hold": "a red-flag review referred the client on or paused exercise, and no later review cleared it",
+    "pain_worse": "pain is clinically worse than baseline (2 points or more), or rises 0.5 a week or more",
+    "flare": "a flare in the last 14 days: pain during above 5, or pain the next day 2 or more above pain before",
     "low_adherence": "attended under 60 % of target sessions over the last 4 weeks",
     "lapsed": "no attended session in the last 14 days",
     "plateau": "week 8 or later with no clinically important improvement in pain or function",
     "ready_to_progress": "at least one exercise is recommended to progress",
 }
+# The evidence quotes a red-flag note up to this many characters (the client page shows it whole).
+EVIDENCE_NOTE_CHARS = 80
 
 
 @dataclass(frozen=True)

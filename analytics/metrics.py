@@ -36,6 +36,7 @@ from analytics import definitions as d
 from analytics.decisions import read_decisions
 from analytics.progressions import MACROS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
+from analytics.reviews import read_reviews, register_reviews
 from analytics.scope import Scope
 from analytics.today import Today, resolve_today
 from etl.exposures import numbered_exposures_select
@@ -51,6 +52,7 @@ BUILD_ORDER = (
     "weekly",
     "function_change",
     "exposure_runs",
+    "red_flag_status",
     "recommendations",
     "client_metrics",
 )
@@ -86,6 +88,7 @@ CLIENT_METRICS_COLUMNS = [
     "pain_trend_per_week",
     "pain_status",
     "flags",
+    "flag_evidence",
 ]
 CLIENT_WEEKLY_COLUMNS = ["client_id", "program_week", "attended", "target", "adherence", "mean_pain"]
 FUNCTION_CHANGE_COLUMNS = ["client_id", "instrument", "first_score", "latest_score", "change", "threshold", "status"]
@@ -135,6 +138,8 @@ def _parameters(today: date, words: RedFlagWords) -> dict[str, object]:
         "sets_step": d.SETS_STEP,
         "hold_step": d.HOLD_STEP_S,
         "reps_step": d.REPS_STEP,
+        "holding_outcomes": list(d.HOLDING_OUTCOMES),
+        "evidence_note_chars": d.EVIDENCE_NOTE_CHARS,
         "sign_pattern": words.sign_pattern,
         "negated_pattern": words.negated_pattern,
     }
@@ -150,6 +155,7 @@ class Analytics:
         today: Today = None,
         red_flag_words: RedFlagWords | None = None,
         decisions: pd.DataFrame | None = None,
+        reviews: pd.DataFrame | None = None,
     ) -> None:
         self.con = con
         self.scope = scope
@@ -160,26 +166,28 @@ class Analytics:
         self.today = resolve_today(today, con)
         self.red_flag_words = red_flag_words or load_red_flag_words()
         self._params = _parameters(self.today, self.red_flag_words)
-        self._build(decisions)
+        self._build(decisions, reviews)
 
     @classmethod
     @contextlib.contextmanager
     def open(
         cls, db: Path, scope: Scope, today: Today = None, red_flag_words: RedFlagWords | None = None
     ) -> Iterator[Analytics]:
-        """Also reads the clinicians' decisions kept beside the warehouse (analytics.decisions)."""
+        """Also reads the clinicians' decisions and red-flag reviews kept beside the warehouse
+        (analytics.decisions, analytics.reviews)."""
         con = connect_read_only(db)
         try:
-            yield cls(con, scope, today, red_flag_words, read_decisions(db))
+            yield cls(con, scope, today, red_flag_words, read_decisions(db), read_reviews(db))
         finally:
             con.close()
 
-    def _build(self, decisions: pd.DataFrame | None) -> None:
+    def _build(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None) -> None:
         for macro in MACROS:
             self.con.execute(macro)
         register_library(self.con)
         self._register_scope()
         register_decisions(self.con, decisions, self.today)
+        register_reviews(self.con, reviews, self.today)
         thresholds = pd.DataFrame(d.function_instruments(), columns=["instrument", "threshold", "higher_is_better"])
         self.con.register("function_threshold_frame", thresholds)
         self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
@@ -187,7 +195,7 @@ class Analytics:
         self.build_seconds: dict[str, float] = {}  # per table, for the benchmark
         self._prepared = False
         self._memo: dict[str, pd.DataFrame] = {}
-        self._remember_decisions(decisions)
+        self._remember_decisions(decisions, reviews)
         self._run_build(BUILD_ORDER)
 
     def _run_build(self, steps: tuple[str, ...]) -> None:
@@ -196,20 +204,25 @@ class Analytics:
             _run(self.con, _sql(name), self._params).fetchall()
             self.build_seconds[name] = time.perf_counter() - started
 
-    def use_decisions(self, decisions: pd.DataFrame | None) -> None:
-        """Take newly recorded decisions into account: only the steps that read them are rebuilt
-        (a decision can change the current level, hence the recommendations and the ready flag)."""
+    def use_decisions(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None = None) -> None:
+        """Take newly recorded decisions and red-flag reviews into account: only the steps that read them
+        are rebuilt (a decision can change the current level, hence the recommendations and the ready
+        flag; a review the refer and on_hold flags and rule 1)."""
         register_decisions(self.con, decisions, self.today)
+        register_reviews(self.con, reviews, self.today)
         rebuilt = BUILD_ORDER[BUILD_ORDER.index("exposure_runs") :]
         self._run_build(rebuilt)
         self._memo.clear()
         if self._prepared:
             self._index_by_client(tuple(t for t in INDEXED_BY_CLIENT if t in rebuilt))
             decided = set() if decisions is None else set(decisions["client_id"])
-            # A decision changes its own client's recommendations only.
-            for client_id in sorted(decided ^ self._decided_clients | self._new_decision_clients(decisions)):
+            reviewed = set() if reviews is None else set(reviews["client_id"])
+            # A decision or a review changes its own client's recommendations only (reviews are few:
+            # the words of every reviewed client are written again).
+            changed = decided ^ self._decided_clients | self._new_decision_clients(decisions)
+            for client_id in sorted(changed | reviewed | self._reviewed_clients):
                 self._keep_words(client_id)
-        self._remember_decisions(decisions)
+        self._remember_decisions(decisions, reviews)
 
     def prepare_for_pages(self) -> None:
         """Ready the tables for a server that reads one client, clinician or cohort at a time:
@@ -327,10 +340,11 @@ class Analytics:
         self.con.execute("DELETE FROM recommendation_text WHERE client_id = ?", [client_id])
         self.con.execute(f"INSERT INTO recommendation_text {sql}", select)
 
-    def _remember_decisions(self, decisions: pd.DataFrame | None) -> None:
+    def _remember_decisions(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None) -> None:
         rows = pd.DataFrame(columns=["decision_id", "client_id"]) if decisions is None else decisions
         self._decided_clients = set(rows["client_id"])
         self._decision_ids = set(rows["decision_id"])
+        self._reviewed_clients = set() if reviews is None else set(reviews["client_id"])
 
     def _new_decision_clients(self, decisions: pd.DataFrame | None) -> set[str]:
         if decisions is None or decisions.empty:
@@ -371,7 +385,8 @@ class Analytics:
     # --- per client -------------------------------------------------------------------------------
 
     def client_metrics(self) -> pd.DataFrame:
-        """One row per client: `CLIENT_METRICS_COLUMNS` (flags joined by ";" in priority order), then
+        """One row per client: `CLIENT_METRICS_COLUMNS` (flags joined by ";" in priority order, their
+        evidence one line each: a note in the evidence is put on one line), then
         the episode (name, region, clinician, cohort, dates, active) and the counts behind the flags."""
         return self._client_rows("TRUE", {})
 
@@ -381,11 +396,13 @@ class Analytics:
         """Rows of client_metrics with their episode, for the clients in scope where `where` holds
         (`in_scope`: the caller has made sure already that they are, as `_own` does for one client)."""
         return self._frame(
-            f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c != "flags")},
+            f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c not in ("flags", "flag_evidence"))},
                        array_to_string(m.flags, ';') AS flags,
+                       array_to_string(m.flag_evidence, chr(10)) AS flag_evidence,
                        e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id,
                        e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
-                       m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress{extra}
+                       m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress,
+                       m.open_red_flags, m.on_hold, m.review_outcome, m.reviewed_on, m.referred_to{extra}
                 FROM client_metrics AS m JOIN episodes AS e USING (client_id) {join}
                 WHERE ({where}) AND {"TRUE" if in_scope else self._scoped("m.client_id")}
                 ORDER BY client_id""",

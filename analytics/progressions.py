@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from analytics.definitions import TOLERANCE
 from etl.library import library_frames, load_library, name_key_sql
 
 # Number words: 2 -> "2", 2.5 -> "2.5", missing -> "not recorded".
@@ -39,6 +40,62 @@ MACROS = [
             WHEN level_reps IS NOT NULL THEN reps
             ELSE reps OR holds
         END""",
+    # The flags' evidence (SPEC §2): one decimal rounded half up, "+0.8", "45 %", "27 Oct" (with the year
+    # when it is not today's), a note on one line and cut to a length. The tolerance keeps a value a hair
+    # under a half (floating point) from rounding the other way than its exact value would.
+    f"CREATE OR REPLACE TEMP MACRO half_up(x, places) AS floor(x * 10 ** places + 0.5 + {TOLERANCE}) / 10 ** places",
+    "CREATE OR REPLACE TEMP MACRO one_decimal(x) AS printf('%.1f', half_up(x, 1))",
+    "CREATE OR REPLACE TEMP MACRO signed_one_decimal(x) AS printf('%+.1f', half_up(x, 1))",
+    "CREATE OR REPLACE TEMP MACRO percent(x) AS printf('%.0f %%', half_up(x * 100, 0))",
+    """CREATE OR REPLACE TEMP MACRO evidence_day(day, today) AS
+        CASE WHEN year(day) = year(today) THEN strftime(day, '%-d %b') ELSE strftime(day, '%-d %b %Y') END""",
+    """CREATE OR REPLACE TEMP MACRO evidence_note(note, chars) AS CASE
+        WHEN length(regexp_replace(note, '[ \t\r\n]+', ' ', 'g')) > chars
+            THEN left(regexp_replace(note, '[ \t\r\n]+', ' ', 'g'), chars - 1) || '…'
+        ELSE regexp_replace(note, '[ \t\r\n]+', ' ', 'g')
+    END""",
+    # The exercise and dose a change of a recommendation leads to (r: the recommendation's row, SPEC §3):
+    # a level back or up at its target dose, a set more, reps or holds up to the ceiling (past it at the
+    # top of a ladder), a slower tempo, a third less, the level's target dose, or no change.
+    """CREATE OR REPLACE TEMP MACRO prescription(change, r, sets_step) AS {
+        'level': CASE change WHEN 'previous level' THEN r.level - 1 WHEN 'level' THEN r.level + 1 ELSE r.level END,
+        'sets': CASE change
+            WHEN 'previous level' THEN r.previous_sets
+            WHEN 'level' THEN r.following_sets
+            WHEN 'sets' THEN r.sets + sets_step
+            WHEN 'target dose' THEN r.dose_sets
+            ELSE r.sets
+        END,
+        'amount': CASE change
+            WHEN 'previous level' THEN r.previous_amount
+            WHEN 'level' THEN r.following_amount
+            WHEN 'a third less' THEN CASE WHEN r.amount IS NOT NULL THEN greatest(1, round(r.amount * 2 / 3)) END
+            WHEN 'amount' THEN least(r.ceiling_amount, r.amount + r.amount_step)
+            WHEN 'top' THEN r.amount + r.amount_step
+            WHEN 'target dose' THEN CASE WHEN r.counts_holds THEN r.dose_hold_s ELSE r.dose_reps END
+            ELSE r.amount
+        END,
+        'holds': CASE change
+            WHEN 'previous level' THEN r.previous_holds WHEN 'level' THEN r.following_holds ELSE r.counts_holds
+        END,
+        'tempo': CASE change
+            WHEN 'previous level' THEN NULL WHEN 'level' THEN NULL WHEN 'tempo' THEN r.ceiling_tempo ELSE r.tempo
+        END,
+        'exercise': CASE change
+            WHEN 'previous level' THEN r.previous_exercise
+            WHEN 'level' THEN r.following_exercise
+            ELSE coalesce(r.level_name, r.logged_as)
+        END,
+        'each_side': CASE change
+            WHEN 'previous level' THEN r.previous_each_side WHEN 'level' THEN r.following_each_side ELSE r.each_side
+        END
+    }""",
+    # A prescription as the decisions store it: a level only on a ladder, reps or hold seconds by the unit.
+    """CREATE OR REPLACE TEMP MACRO as_prescription(p, laddered) AS {
+        'exercise': p.exercise, 'level': CASE WHEN laddered THEN p.level END, 'sets': p.sets,
+        'reps': CASE WHEN NOT p.holds THEN p.amount END, 'hold_s': CASE WHEN p.holds THEN p.amount END,
+        'tempo': p.tempo
+    }""",
     "CREATE OR REPLACE TEMP MACRO mark(ok) AS CASE WHEN ok THEN '✓' ELSE '✗' END",
     # "3 × 12 each side, tempo 3-1-3", "2 × 20 s hold"
     """CREATE OR REPLACE TEMP MACRO dose_words(sets, amount, holds, tempo, each_side) AS CASE

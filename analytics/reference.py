@@ -10,6 +10,7 @@ the benchmark uses it as the peer a clinic analyst would write.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -71,12 +72,21 @@ def reference_metrics(
     today: date,
     words: RedFlagWords | None = None,
     decisions: pd.DataFrame | None = None,
+    reviews: pd.DataFrame | None = None,
 ) -> ReferenceMetrics:
     """`decisions`: the clinicians' decisions (`analytics.decisions.read_decisions`), for the
-    recommendations behind the ready_to_progress flag; none when not given."""
+    recommendations behind the ready_to_progress flag; `reviews`: the red-flag reviews
+    (`analytics.reviews.read_reviews`); none when not given."""
     words = words or load_red_flag_words()
-    recommendations = reference_recommendations(clients, session_log, scope, today, words, decisions)
-    ready = set(recommendations.loc[recommendations["decision"] == "progress", "client_id"])
+    recommendations = reference_recommendations(clients, session_log, scope, today, words, decisions, reviews)
+    ready = defaultdict(list)  # client -> the exercises recommended to progress
+    for rec in recommendations.to_dict("records"):
+        if rec["decision"] == "progress":
+            ready[rec["client_id"]].append(rec["exercise"])
+    reviews_of = defaultdict(list)
+    for review in [] if reviews is None else reviews.to_dict("records"):
+        if _day(review["reviewed_on"]) <= today:
+            reviews_of[review["client_id"]].append(review)
     rows_of = defaultdict(list)
     for row in session_log.to_dict("records"):
         rows_of[row["client_id"]].append(row)
@@ -93,7 +103,14 @@ def reference_metrics(
             continue
         client_id = client["client_id"]
         result = _one_client(
-            client, start, rows_of[client_id], measures_of[client_id], today, words, client_id in ready
+            client,
+            start,
+            rows_of[client_id],
+            measures_of[client_id],
+            today,
+            words,
+            sorted(ready[client_id]),
+            reviews_of[client_id],
         )
         metrics.append(result["metrics"])
         weekly.extend(result["weekly"])
@@ -109,7 +126,7 @@ def reference_metrics(
             metrics,
             columns=[
                 *("client_id", "program_week", "adherence_overall", "adherence_last_4_weeks", "pain_baseline"),
-                *("pain_current", "pain_trend_per_week", "pain_status", "flags"),
+                *("pain_current", "pain_trend_per_week", "pain_status", "flags", "flag_evidence"),
             ],
         ),
         client_weekly=client_weekly,
@@ -122,7 +139,14 @@ def reference_metrics(
 
 
 def _one_client(
-    client: dict, start: date, rows: list[dict], measures: list[dict], today: date, words, ready: bool = False
+    client: dict,
+    start: date,
+    rows: list[dict],
+    measures: list[dict],
+    today: date,
+    words,
+    ready: list[str] | None = None,
+    reviews: list[dict] | None = None,
 ) -> dict:
     client_id = client["client_id"]
     spw = int(client["sessions_per_week"])
@@ -138,7 +162,7 @@ def _one_client(
             sessions[(_day(row["session_date"]), _value(row["session_type"]))].append(row)
 
     points = []  # (date, pain)
-    attended_days, flare_days, red_flag_sessions = [], [], set()
+    attended_days, flare_days, red_flag_sessions, red_flag_notes = [], [], set(), set()
     for (day, session_type), session_rows in sessions.items():
         if any(bool(r["attended"]) for r in session_rows):
             attended_days.append(day)
@@ -158,8 +182,10 @@ def _one_client(
             if flare:
                 flare_days.append(day)
                 break
-        if any(words.is_red_flag(_value(r["notes"])) for r in session_rows):
-            red_flag_sessions.add((day, session_type))
+        for r in session_rows:
+            if words.is_red_flag(_value(r["notes"])):
+                red_flag_sessions.add((day, session_type))
+                red_flag_notes.add((day, session_type, r["notes"]))
     for m in measures:
         if m["instrument"] == "NPRS" and _day(m["measured_on"]) <= today:
             points.append((_day(m["measured_on"]), m["score"]))
@@ -203,21 +229,10 @@ def _one_client(
     functions = _function_changes(client_id, measures, today)
     function_improved = any(f["status"] == "improved" for f in functions)
 
-    recent_day = today - timedelta(days=d.RED_FLAG_DAYS)
-    flags = []
-    if any(day > recent_day for day, _ in red_flag_sessions):
-        flags.append("refer")
-    recent_flare = any(day > today - timedelta(days=d.FLARE_DAYS) for day in flare_days)
-    if pain_status == "worse" or recent_flare or (trend is not None and trend >= d.TREND_WORSE_PER_WEEK - d.TOLERANCE):
-        flags.append("pain_worse")
-    if adherence_recent < d.LOW_ADHERENCE:
-        flags.append("low_adherence")
-    if active and not any(day > today - timedelta(days=d.LAPSED_DAYS) for day in attended_days):
-        flags.append("lapsed")
-    if last_week >= d.PLATEAU_FROM_WEEK and pain_status != "improved" and not function_improved:
-        flags.append("plateau")
-    if ready:  # at least one exercise whose recommendation (SPEC §3) is progress
-        flags.append("ready_to_progress")
+    evidence = _flag_evidence(
+        today, rows, red_flag_notes, reviews or [], flare_days, attended_days, active, last_week,
+        adherence_recent, baseline, current, trend, pain_status, function_improved, ready or [],
+    )  # fmt: skip
 
     return {
         "metrics": {
@@ -229,11 +244,133 @@ def _one_client(
             "pain_current": current,
             "pain_trend_per_week": trend,
             "pain_status": pain_status,
-            "flags": ";".join(flags),
+            "flags": ";".join(line.split(":")[0] for line in evidence),
+            "flag_evidence": "\n".join(evidence),
         },
         "weekly": weeks,
         "functions": functions,
     }
+
+
+def _flag_evidence(
+    today: date,
+    rows: list[dict],
+    red_flag_notes: set[tuple],
+    reviews: list[dict],
+    flare_days: list[date],
+    attended_days: list[date],
+    active: bool,
+    last_week: int,
+    adherence_recent: float,
+    baseline: float | None,
+    current: float | None,
+    trend: float | None,
+    pain_status: str,
+    function_improved: bool,
+    ready: list[str],
+) -> list[str]:
+    """The caseload flags that apply (SPEC §2), in priority order, each as "flag: its evidence"."""
+    evidence = []
+    newest_review = max(reviews, key=lambda r: (_day(r["reviewed_on"]), r["review_id"]), default=None)
+    reviewed_until = None if newest_review is None else _day(newest_review["reviewed_on"])
+    open_notes = [
+        (day, note)
+        for day, _, note in red_flag_notes
+        if day > today - timedelta(days=d.RED_FLAG_DAYS) and (reviewed_until is None or day > reviewed_until)
+    ]
+    if open_notes:
+        day, note = max(open_notes)
+        earlier = len(open_notes) - 1
+        more = "" if not earlier else " and 1 earlier note" if earlier == 1 else f" and {earlier} earlier notes"
+        evidence.append(f'refer: "{_note_words(note)}" on {_day_words(day, today)}{more}, not reviewed')
+    if newest_review is not None and newest_review["outcome"] in d.HOLDING_OUTCOMES:
+        to = f" to {newest_review['referred_to']}" if _value(newest_review["referred_to"]) is not None else ""
+        day = _day_words(_day(newest_review["reviewed_on"]), today)
+        evidence.append(f"on_hold: {newest_review['outcome']}{to} on {day}")
+    rising = trend is not None and trend >= d.TREND_WORSE_PER_WEEK - d.TOLERANCE
+    if pain_status == "worse" or rising:
+        parts = []
+        if pain_status == "worse":
+            change = _half_up(current, 1) - _half_up(baseline, 1)
+            parts.append(f"pain {_one_decimal(baseline)} → {_one_decimal(current)} ({_one_decimal(change, '+')}) "
+                         "against baseline")  # fmt: skip
+        if rising:
+            parts.append(f"trend {_one_decimal(trend, '+')}/week over the last {d.TREND_DAYS // 7} weeks")
+        evidence.append("pain_worse: " + " and ".join(parts))
+    recent_flares = [day for day in flare_days if today - timedelta(days=d.FLARE_DAYS) < day]
+    if recent_flares:
+        more = f" ({len(recent_flares)} flares in the last {d.FLARE_DAYS} days)" if len(recent_flares) > 1 else ""
+        evidence.append(f"flare: {_newest_flare(rows, today)}{more}")
+    if adherence_recent < d.LOW_ADHERENCE:
+        evidence.append(
+            f"low_adherence: {_percent(adherence_recent)} over the last {d.RECENT_WEEKS} weeks "
+            f"({_percent(d.LOW_ADHERENCE)} expected)"
+        )
+    if active and not any(day > today - timedelta(days=d.LAPSED_DAYS) for day in attended_days):
+        since = f"since {_day_words(max(attended_days), today)}" if attended_days else "yet"
+        evidence.append(f"lapsed: no attended session {since}")
+    if last_week >= d.PLATEAU_FROM_WEEK and pain_status != "improved" and not function_improved:
+        pain = "not enough data"
+        if pain_status != "not enough data":
+            pain = f"{_one_decimal(baseline)} → {_one_decimal(current)} ({pain_status})"
+        evidence.append(f"plateau: week {last_week}, pain {pain}, no function score improved")
+    if ready:  # exercises whose recommendation (SPEC §3) is progress
+        evidence.append("ready_to_progress: " + ", ".join(sorted(ready)))
+    return evidence
+
+
+def _newest_flare(rows: list[dict], today: date) -> str:
+    """The newest flare of the last 14 days in words; of one day, the highest pain during, then the
+    biggest rise by the next day."""
+
+    def descending(x):  # highest first, unknown last
+        return (x is None, -(x or 0))
+
+    flares = []
+    for r in rows:
+        day = _day(r["session_date"])
+        during, before, next_day = _value(r["pain_during"]), _value(r["pain_before"]), _value(r["pain_next_day"])
+        rise = None if next_day is None or before is None else next_day - before
+        if not today - timedelta(days=d.FLARE_DAYS) < day <= today:
+            continue
+        if (during is not None and during > d.FLARE_PAIN_DURING) or (
+            rise is not None and rise >= d.FLARE_NEXT_DAY_RISE
+        ):
+            exercise = _value(r["exercise"])
+            key = (-day.toordinal(), descending(during), descending(rise), descending(next_day),
+                   (exercise is None, exercise or ""))  # fmt: skip
+            flares.append((key, day, during, before, next_day, exercise))
+    _, day, during, before, next_day, exercise = min(flares, key=lambda f: f[0])
+    if during is not None and during > d.FLARE_PAIN_DURING:
+        words = f"pain during {_num(during)}"
+    else:
+        words = f"pain next day {_num(next_day)} after {_num(before)} before"
+    return words + (f" in {exercise}" if exercise is not None else "") + f" on {_day_words(day, today)}"
+
+
+def _half_up(x: float, places: int) -> float:
+    return math.floor(x * 10**places + 0.5 + d.TOLERANCE) / 10**places
+
+
+def _one_decimal(x: float, sign: str = "") -> str:
+    return f"{_half_up(x, 1):{sign}.1f}"
+
+
+def _percent(x: float) -> str:
+    return f"{_half_up(x * 100, 0):.0f} %"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if x == round(x) else str(round(x, 1))
+
+
+def _day_words(day: date, today: date) -> str:
+    return f"{day.day} {day.strftime('%b')}" + ("" if day.year == today.year else f" {day.year}")
+
+
+def _note_words(note: str) -> str:
+    note = re.sub(r"[ \t\r\n]+", " ", note)
+    return note if len(note) <= d.EVIDENCE_NOTE_CHARS else note[: d.EVIDENCE_NOTE_CHARS - 1] + "…"
 
 
 def _pain_status(baseline: float | None, current: float | None) -> str:

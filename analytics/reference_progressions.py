@@ -307,9 +307,11 @@ def reference_recommendations(
     today: date,
     words: RedFlagWords | None = None,
     decisions: pd.DataFrame | None = None,
+    reviews: pd.DataFrame | None = None,
     families: dict[str, Family] | None = None,
 ) -> pd.DataFrame:
-    """One row per client and ladder with an exposure in the 21 days ending today: `COLUMNS`."""
+    """One row per client and ladder with an exposure in the 21 days ending today: `COLUMNS`.
+    `reviews`: the red-flag reviews (`analytics.reviews.read_reviews`) that rule 1 follows."""
     words = words or load_red_flag_words()
     library = Library(families or load_library())
     in_force = _decisions_in_force(decisions, today)
@@ -322,11 +324,14 @@ def reference_recommendations(
     result = []
     for client_id in sorted(rows_of):
         rows = rows_of[client_id]
+        newest_review = _newest_review(reviews, client_id, today)
+        reviewed_until = None if newest_review is None else _day(newest_review["reviewed_on"])
         red_flag = any(
             today - timedelta(days=d.RED_FLAG_DAYS) < _day(r["session_date"]) <= today
+            and (reviewed_until is None or _day(r["session_date"]) > reviewed_until)
             and words.is_red_flag(_value(r["notes"]))
             for r in rows
-        )
+        ) or (newest_review is not None and newest_review["outcome"] in d.HOLDING_OUTCOMES)
         adherence = _adherence_last_2_weeks(client_of.get(client_id), rows, today)
         for ladder, exposures in sorted(_exposures(rows, library, today).items()):
             if exposures[0].day <= today - timedelta(days=d.EXERCISE_DAYS):
@@ -334,6 +339,15 @@ def reference_recommendations(
             decision = in_force.get((client_id, ladder))
             result.append(_recommend(client_id, ladder, exposures, library, decision, red_flag, adherence))
     return pd.DataFrame(result, columns=COLUMNS)
+
+
+def _newest_review(reviews: pd.DataFrame | None, client_id: str, today: date) -> dict | None:
+    """The client's newest red-flag review made by today (it covers the notes up to its day and says
+    whether the client is on hold)."""
+    if reviews is None or reviews.empty:
+        return None
+    own = [r for r in reviews.to_dict("records") if r["client_id"] == client_id and _day(r["reviewed_on"]) <= today]
+    return max(own, key=lambda r: (_day(r["reviewed_on"]), r["review_id"]), default=None)
 
 
 def _recommend(
@@ -396,6 +410,12 @@ def _recommend(
             next_dose.amount = max(1, _round_half_up(dose.amount * 2 / 3))
     elif outcome == "progress" or (outcome == "hold" and stretch and not hold_due):
         next_rung, next_dose = _step(rung, dose, library)  # a stretch that passed every check is dosed
+    elif outcome == "hold" and in_library:
+        target = _target(rung)  # hold: the dose done, or the level's target dose when less was done
+        if (dose.sets is not None and dose.sets < target.sets) or (
+            dose.amount is not None and target.amount is not None and dose.amount < target.amount
+        ):
+            next_dose = Dose(target.sets, target.amount, rung.counts_holds, dose.tempo)
 
     laddered = in_library and not stretch
     return {

@@ -1,5 +1,6 @@
--- One row per client: program week, adherence, pain, and the caseload flags in priority order (SPEC §2);
--- ready_to_progress reads the recommendations (SPEC §3).
+-- One row per client: program week, adherence, pain, and the caseload flags in priority order (SPEC §2),
+-- each with its evidence in words (numbers and dates); ready_to_progress reads the recommendations
+-- (SPEC §3), refer and on_hold the red-flag notes and reviews (red_flag_status).
 CREATE OR REPLACE TEMP TABLE client_metrics AS
 WITH adherence AS (
     SELECT
@@ -43,8 +44,29 @@ red_flags AS (
     WHERE session_date > $today - $red_flag_days
     GROUP BY client_id
 ),
+newest_flare AS (
+    -- the evidence of the flare flag: the newest flare of the last 14 days; of one day, the highest
+    -- pain during, then the biggest rise by the next day (the order is stated so the choice is stable)
+    SELECT
+        client_id,
+        CASE
+            WHEN pain_during > $flare_pain_during THEN 'pain during ' || num(pain_during)
+            ELSE 'pain next day ' || num(pain_next_day) || ' after ' || num(pain_before) || ' before'
+        END || coalesce(' in ' || exercise, '') || ' on ' || evidence_day(session_date, $today) AS flare_words
+    FROM scoped_session_log
+    WHERE session_date > $today - $flare_days AND session_date <= $today
+        AND (pain_during > $flare_pain_during OR pain_next_day >= pain_before + $flare_next_day_rise)
+    QUALIFY row_number() OVER (
+        PARTITION BY client_id
+        ORDER BY session_date DESC, pain_during DESC NULLS LAST, pain_next_day - pain_before DESC NULLS LAST,
+            pain_next_day DESC NULLS LAST, exercise NULLS LAST
+    ) = 1
+),
 ready AS (
-    SELECT client_id, count(*) FILTER (WHERE decision = 'progress') AS exercises_to_progress
+    SELECT
+        client_id,
+        count(*) FILTER (WHERE decision = 'progress') AS exercises_to_progress,
+        list_sort(list(coalesce(level_name, logged_as)) FILTER (WHERE decision = 'progress')) AS ready_exercises
     FROM recommendations
     GROUP BY client_id
 ),
@@ -78,7 +100,11 @@ status AS (
         coalesce(s.recent_flares, 0) AS recent_flares,
         coalesce(r.recent_red_flags, 0) AS recent_red_flags,
         coalesce(f.improved, false) AS function_improved,
-        coalesce(g.exercises_to_progress, 0) AS exercises_to_progress
+        coalesce(g.exercises_to_progress, 0) AS exercises_to_progress,
+        g.ready_exercises,
+        h.open_red_flags, h.newest_open_note, h.newest_open_note_on, h.on_hold, h.review_outcome, h.reviewed_on,
+        h.referred_to,
+        x.flare_words
     FROM episodes AS e
     LEFT JOIN adherence AS a USING (client_id)
     LEFT JOIN pain AS p USING (client_id)
@@ -86,26 +112,73 @@ status AS (
     LEFT JOIN red_flags AS r USING (client_id)
     LEFT JOIN function_improved AS f USING (client_id)
     LEFT JOIN ready AS g USING (client_id)
+    LEFT JOIN red_flag_status AS h USING (client_id)
+    LEFT JOIN newest_flare AS x USING (client_id)
+),
+evidence AS (
+    -- every flag that applies, in priority order, as "flag: the rule that fired, with its numbers"
+    SELECT
+        *,
+        list_filter(
+            [
+                CASE WHEN open_red_flags > 0 THEN
+                    'refer: "' || evidence_note(newest_open_note, $evidence_note_chars) || '" on '
+                    || evidence_day(newest_open_note_on, $today)
+                    || CASE open_red_flags
+                        WHEN 1 THEN ''
+                        WHEN 2 THEN ' and 1 earlier note'
+                        ELSE ' and ' || (open_red_flags - 1) || ' earlier notes'
+                    END || ', not reviewed'
+                END,
+                CASE WHEN on_hold THEN
+                    'on_hold: ' || review_outcome || coalesce(' to ' || referred_to, '') || ' on '
+                    || evidence_day(reviewed_on, $today)
+                END,
+                CASE
+                    WHEN pain_status = 'worse' OR pain_trend_per_week >= $trend_worse_per_week - $tolerance THEN
+                        'pain_worse: ' || array_to_string(list_filter([
+                            CASE WHEN pain_status = 'worse' THEN
+                                'pain ' || one_decimal(pain_baseline) || ' → ' || one_decimal(pain_current) || ' ('
+                                -- the change between the rounded values, so the words add up
+                                || signed_one_decimal(half_up(pain_current, 1) - half_up(pain_baseline, 1))
+                                || ') against baseline'
+                            END,
+                            CASE WHEN pain_trend_per_week >= $trend_worse_per_week - $tolerance THEN
+                                'trend ' || signed_one_decimal(pain_trend_per_week) || '/week over the last '
+                                || ($trend_days // 7) || ' weeks'
+                            END
+                        ], lambda part: part IS NOT NULL), ' and ')
+                END,
+                CASE WHEN recent_flares > 0 THEN
+                    'flare: ' || flare_words
+                    || CASE WHEN recent_flares > 1 THEN
+                        ' (' || recent_flares || ' flares in the last ' || $flare_days || ' days)' ELSE '' END
+                END,
+                CASE WHEN adherence_last_4_weeks < $low_adherence THEN
+                    'low_adherence: ' || percent(adherence_last_4_weeks) || ' over the last ' || $recent_weeks
+                    || ' weeks (' || percent($low_adherence) || ' expected)'
+                END,
+                CASE WHEN active AND recent_sessions = 0 THEN
+                    'lapsed: no attended session '
+                    || coalesce('since ' || evidence_day(last_session, $today), 'yet')
+                END,
+                CASE
+                    WHEN program_week >= $plateau_from_week AND pain_status <> 'improved' AND NOT function_improved
+                        THEN 'plateau: week ' || program_week || ', pain '
+                            || CASE WHEN pain_status = 'not enough data' THEN 'not enough data'
+                                ELSE one_decimal(pain_baseline) || ' → ' || one_decimal(pain_current)
+                                    || ' (' || pain_status || ')'
+                            END || ', no function score improved'
+                END,
+                CASE WHEN exercises_to_progress > 0 THEN
+                    'ready_to_progress: ' || array_to_string(ready_exercises, ', ')
+                END
+            ],
+            lambda line: line IS NOT NULL
+        ) AS flag_evidence
+    FROM status
 )
 SELECT
-    *,
-    list_filter(
-        [
-            CASE WHEN recent_red_flags > 0 THEN 'refer' END,
-            CASE
-                WHEN pain_status = 'worse'
-                    OR recent_flares > 0
-                    OR pain_trend_per_week >= $trend_worse_per_week - $tolerance
-                    THEN 'pain_worse'
-            END,
-            CASE WHEN adherence_last_4_weeks < $low_adherence THEN 'low_adherence' END,
-            CASE WHEN active AND recent_sessions = 0 THEN 'lapsed' END,
-            CASE
-                WHEN program_week >= $plateau_from_week AND pain_status <> 'improved' AND NOT function_improved
-                    THEN 'plateau'
-            END,
-            CASE WHEN exercises_to_progress > 0 THEN 'ready_to_progress' END
-        ],
-        lambda flag: flag IS NOT NULL
-    ) AS flags
-FROM status;
+    * EXCLUDE (ready_exercises, newest_open_note, flare_words),
+    list_transform(flag_evidence, lambda line: split_part(line, ':', 1)) AS flags
+FROM evidence;

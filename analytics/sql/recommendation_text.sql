@@ -37,14 +37,69 @@ SELECT
     CASE WHEN NOT next_counts_holds THEN next_amount END AS next_reps,
     CASE WHEN next_counts_holds THEN next_amount END AS next_hold_s,
     next_tempo,
-    CASE decision
-        WHEN 'refer' THEN 'no change until a clinician has reviewed the red flag'
+    CASE
+        WHEN decision = 'refer' AND open_red_flags > 0 THEN 'no change until a clinician has reviewed the red flag'
+        WHEN decision = 'refer' THEN 'no change while the client is on hold'
         ELSE dose_words(next_sets, next_amount, next_counts_holds, next_tempo, next_each_side)
     END AS next_dose,
+    -- what each decision would prescribe instead (the decision dialog, analytics.decisions)
+    as_prescription(if_regress, in_library AND NOT stretch) AS regress_to,
+    as_prescription(if_hold, in_library AND NOT stretch) AS hold_to,
+    as_prescription(if_progress, in_library AND NOT stretch) AS progress_to,
+    -- the one line that says why, in a clinician's words; the checks below are the detail
+    CASE decision
+        WHEN 'refer' THEN CASE
+            WHEN open_red_flags > 0 THEN 'refer: a red-flag note of ' || evidence_day(newest_open_note_on, $today)
+                || ' is not reviewed — review it before any change'
+            ELSE 'on hold: ' || review_outcome || coalesce(' to ' || referred_to, '') || ' on '
+                || evidence_day(reviewed_on, $today) || ' — nothing is progressed'
+        END
+        WHEN 'regress' THEN 'regress: ' || CASE
+            WHEN coalesce(pain_1 > $regress_pain_during, false) THEN 'pain during ' || pain_1_w || ' last time'
+            WHEN n2 >= 2 AND coalesce(pain_2 > $regress_pain_during, false)
+                THEN 'pain during ' || pain_2_w || ' the time before'
+            WHEN coalesce(rise_1 >= $regress_next_day_rise, false)
+                THEN 'pain ' || rise_1_w || ' by the next day last time'
+            ELSE 'pain ' || rise_2_w || ' by the next day the time before'
+        END || ' — ' || CASE change WHEN 'previous level' THEN 'step back a level' ELSE 'cut the dose by a third' END
+        WHEN 'hold' THEN CASE
+            WHEN stretch AND change NOT IN ('none', 'target dose')
+                THEN 'dose up: every check passed (a stretch is only dosed, never progressed)'
+            ELSE 'hold: ' || CASE
+                WHEN NOT in_library THEN 'not in the exercise library, so there is no ladder to climb'
+                WHEN exposures_at_level < $hold_min_exposures THEN exposures_at_level || ' of '
+                    || $hold_min_exposures || ' sessions at this level so far'
+                WHEN adherence_2_weeks IS NULL OR adherence_2_weeks < $adherent - $tolerance
+                    THEN 'adherence ' || coalesce(percent(adherence_2_weeks), 'unknown') || ' over the last 2 weeks ('
+                        || percent($adherent) || ' needed)'
+                WHEN pain_not_recorded THEN 'pain during not recorded'
+                WHEN pain_above_hold THEN 'pain during ' || CASE
+                    WHEN coalesce(pain_1 > $hold_pain_during, false) THEN pain_1_w || ' last time'
+                    WHEN coalesce(pain_2 > $hold_pain_during, false) THEN pain_2_w || ' the time before'
+                    ELSE pain_3_w || ' three sessions ago'
+                END
+                WHEN not_settled THEN 'pain had not settled by the next day'
+                WHEN form_poor THEN 'form was poor'
+                WHEN rpe_high THEN 'RPE ' || listed(rpe_1_w, rpe_2_w, rpe_3_w, n3) || ' (' || num($hold_rpe)
+                    || ' or more is too hard)'
+                WHEN dose_not_recorded THEN 'the dose was not recorded'
+                WHEN below_target THEN 'less than the target dose was done'
+                ELSE 'a stretch is only dosed'
+            -- hold says which dose it keeps (SPEC §3)
+            END || ' — stay at this level, ' || CASE
+                WHEN change = 'target dose' THEN 'at its target dose' ELSE 'at the dose done' END
+        END
+        ELSE 'ready: the last ' || $hold_min_exposures || ' sessions at full dose, pain during ≤ '
+            || num($hold_pain_during) || ', settled next day'
+    END AS why,
     list_filter([
-        'red-flag notes last 14 days: ' || CASE
-            WHEN red_flag_notes = 0 THEN 'none ✓'
-            ELSE red_flag_notes || ', newest ' || strftime(newest_red_flag, '%Y-%m-%d') || ' ✗'
+        'red-flag notes last 14 days not reviewed: ' || CASE
+            WHEN open_red_flags = 0 THEN 'none ✓'
+            ELSE open_red_flags || ', newest ' || strftime(newest_open_note_on, '%Y-%m-%d') || ' ✗'
+        END,
+        CASE WHEN on_hold THEN
+            'on hold: ' || review_outcome || coalesce(' to ' || referred_to, '') || ' on '
+                || strftime(reviewed_on, '%Y-%m-%d') || ' ✗'
         END,
         'pain during last 2: ' || listed(pain_1_w, pain_2_w, NULL, n2) || CASE
             WHEN n2 = 0 THEN ''

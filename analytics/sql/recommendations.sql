@@ -2,7 +2,7 @@
 -- refer, regress, hold or progress, the first rule that applies, with the numbers behind each rule
 -- and the next exercise and dose. The rules, their order and every choice the SPEC leaves open are
 -- in docs/recommendations.md. Inputs: exposure_runs (current level and dose, the newest 3
--- exposures), weekly, episodes, red_flag_notes, library_levels.
+-- exposures), weekly, episodes, red_flag_status, library_levels.
 CREATE OR REPLACE TEMP TABLE recommendations AS
 WITH measured AS (
     SELECT
@@ -55,18 +55,13 @@ adherence AS (
     WHERE w.program_week >= e.last_week - 1
     GROUP BY w.client_id
 ),
-red_flags AS (
-    SELECT client_id, count(DISTINCT (session_date, session_type)) AS red_flag_notes,
-           max(session_date) AS newest_red_flag
-    FROM red_flag_notes
-    WHERE session_date > $today - $red_flag_days
-    GROUP BY client_id
-),
 judged AS (
-    SELECT c.*, a.adherence_2_weeks, coalesce(f.red_flag_notes, 0) AS red_flag_notes, f.newest_red_flag
+    SELECT c.*, a.adherence_2_weeks, coalesce(f.open_red_flags, 0) AS open_red_flags, f.newest_open_note,
+           f.newest_open_note_on, coalesce(f.on_hold, false) AS on_hold, f.review_outcome, f.reviewed_on,
+           f.referred_to
     FROM checked AS c
     LEFT JOIN adherence AS a USING (client_id)
-    LEFT JOIN red_flags AS f USING (client_id)
+    LEFT JOIN red_flag_status AS f USING (client_id)
 ),
 decided AS (
     SELECT
@@ -79,7 +74,8 @@ decided AS (
             OR pain_not_recorded OR pain_above_hold OR not_settled OR form_poor OR rpe_high
             OR dose_not_recorded OR below_target AS hold_due,
         CASE
-            WHEN red_flag_notes > 0 THEN 'refer'
+            -- rule 1: a red-flag note no review covers, or on hold after a review
+            WHEN open_red_flags > 0 OR on_hold THEN 'refer'
             WHEN regress_due THEN 'regress'
             WHEN exposures_at_level < $hold_min_exposures
                 OR coalesce(adherence_2_weeks < $adherent - $tolerance, true)
@@ -120,40 +116,45 @@ changed AS (
     SELECT
         *,
         CASE
-            WHEN decision = 'regress' AND in_library AND NOT stretch AND level > 1 THEN 'previous level'
-            WHEN decision = 'regress' THEN 'a third less'
+            WHEN decision = 'regress' THEN regress_change
             WHEN decision = 'progress' OR (decision = 'hold' AND stretch AND NOT hold_due) THEN step
+            WHEN decision = 'hold' THEN hold_change
             ELSE 'none'
         END AS change
-    FROM stepped
+    FROM (
+        SELECT
+            *,
+            -- regress: step back one level, or cut the dose by a third at level 1 (and for a stretch)
+            CASE WHEN in_library AND NOT stretch AND level > 1 THEN 'previous level' ELSE 'a third less' END
+                AS regress_change,
+            -- hold keeps the level, at the dose done or, when less was done, the level's target dose
+            CASE
+                WHEN in_library
+                    AND (sets < dose_sets OR amount < CASE WHEN counts_holds THEN dose_hold_s ELSE dose_reps END)
+                    THEN 'target dose'
+                ELSE 'none'
+            END AS hold_change
+        FROM stepped
+    )
+),
+prescribed AS (
+    -- the next exercise and dose of the decision, and of the others a clinician may choose instead
+    -- (the decision dialog fills in the one chosen; analytics.decisions checks an override against them)
+    SELECT
+        *,
+        prescription(change, c, $sets_step) AS next,
+        prescription(regress_change, c, $sets_step) AS if_regress,
+        prescription(hold_change, c, $sets_step) AS if_hold,
+        prescription(step, c, $sets_step) AS if_progress
+    FROM changed AS c
 )
 SELECT
-    *,
-    CASE change WHEN 'previous level' THEN level - 1 WHEN 'level' THEN level + 1 ELSE level END AS next_level,
-    CASE change
-        WHEN 'previous level' THEN previous_sets
-        WHEN 'level' THEN following_sets
-        WHEN 'sets' THEN sets + $sets_step
-        ELSE sets
-    END AS next_sets,
-    CASE change
-        WHEN 'previous level' THEN previous_amount
-        WHEN 'level' THEN following_amount
-        -- cut the dose by a third, never below 1
-        WHEN 'a third less' THEN CASE WHEN amount IS NOT NULL THEN greatest(1, round(amount * 2 / 3)) END
-        WHEN 'amount' THEN least(ceiling_amount, amount + amount_step)
-        WHEN 'top' THEN amount + amount_step
-        ELSE amount
-    END AS next_amount,
-    CASE change WHEN 'previous level' THEN previous_holds WHEN 'level' THEN following_holds ELSE counts_holds END
-        AS next_counts_holds,
-    CASE change WHEN 'previous level' THEN NULL WHEN 'level' THEN NULL WHEN 'tempo' THEN ceiling_tempo ELSE tempo END
-        AS next_tempo,
-    CASE change
-        WHEN 'previous level' THEN previous_exercise
-        WHEN 'level' THEN following_exercise
-        ELSE coalesce(level_name, logged_as)
-    END AS next_exercise,
-    CASE change WHEN 'previous level' THEN previous_each_side WHEN 'level' THEN following_each_side ELSE each_side END
-        AS next_each_side
-FROM changed;
+    * EXCLUDE (next),
+    next.level AS next_level,
+    next.sets AS next_sets,
+    next.amount AS next_amount,
+    next.holds AS next_counts_holds,
+    next.tempo AS next_tempo,
+    next.exercise AS next_exercise,
+    next.each_side AS next_each_side
+FROM prescribed;

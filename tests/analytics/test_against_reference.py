@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.decisions import Prescription, read_decisions, record
-from analytics.definitions import DECISIONS
+from analytics.decisions import Prescription, disagreement, read_decisions, record
+from analytics.definitions import DECISIONS, FLAGS, REVIEW_OUTCOMES
 from analytics.metrics import (
     CLIENT_METRICS_COLUMNS,
     CLIENT_WEEKLY_COLUMNS,
@@ -61,6 +61,7 @@ from analytics.metrics import (
 from analytics.reference import read_views, reference_metrics
 from analytics.reference_progressions import COLUMNS as RECOMMENDATION_COLUMNS
 from analytics.reference_progressions import reference_recommendations
+from analytics.reviews import read_reviews, record_review
 from analytics.scope import Scope
 from analytics.today import newest_session_date
 from etl.library import Family, Level, ladder_of, load_library, name_key
@@ -88,6 +89,7 @@ EXACT = {
     "n",
     "pain_status",
     "flags",
+    "flag_evidence",
     "status",
     "instrument",
 }
@@ -164,6 +166,7 @@ class Warehouse:
     client_ids: list[str]
     scope_ids: list[str] | None  # a narrowed scope for some seeds, None = everyone
     decisions: int = 0  # clinicians' decisions recorded beside the warehouse
+    reviews: int = 0  # red-flag reviews recorded beside the warehouse
 
 
 def _half(x: float) -> float:
@@ -517,7 +520,28 @@ def random_warehouse(folder: Path, seed: int) -> Warehouse:
         db, "SELECT source_file, source_row, reason FROM quarantine LIMIT 10"
     )
     decisions = _record_decisions(rng, db, today) if seed % 3 == 2 else 0
-    return Warehouse(db, newest, today, sorted(starts), scope_ids, decisions)
+    # (not with the decisions: a client on hold is never progressed, and the seeds with decisions are
+    # the ones that reach the top of a ladder)
+    reviews = _record_reviews(rng, db, today) if seed % 4 == 1 and seed % 3 != 2 else 0
+    return Warehouse(db, newest, today, sorted(starts), scope_ids, decisions, reviews)
+
+
+def _record_reviews(rng: random.Random, db: Path, today: date) -> int:
+    """Red-flag reviews of some clients with notes: each outcome, dated before, on and after a note's
+    day, some after the analysis day (to be ignored), some clients reviewed twice (the newest rules)."""
+    noted = query(db, "SELECT DISTINCT client_id, session_date FROM session_log WHERE notes IS NOT NULL ORDER BY ALL")
+    recorded = 0
+    for client_id, day in noted:
+        if rng.random() < 0.5:
+            continue
+        for _ in range(rng.choice([1, 1, 2])):
+            outcome = rng.choice(REVIEW_OUTCOMES)
+            to = rng.choice(["GP", "emergency care", "orthopaedic surgeon"]) if outcome == "referred" else None
+            on = min(day + timedelta(days=rng.randint(-3, 5)), today + timedelta(days=rng.choice([0, 0, 2])))
+            record_review(db, client_id, outcome=outcome, note="checked in clinic", reviewed_by=rng.choice(STAFF)[0],
+                          referred_to=to, reviewed_on=on)  # fmt: skip
+            recorded += 1
+    return recorded
 
 
 def _int(x: object) -> int | None:
@@ -547,8 +571,9 @@ def _override(rng: random.Random, rec: dict) -> tuple[str, Prescription | None]:
         return ("progress" if kind == "up" else "regress"), Prescription(
             to.name, to.level, target.sets, target.reps, target.hold_s, target.tempo
         )
-    if kind == "dose":
-        sets, amount = max(1, sets + rng.choice([-1, 1])), amount + rng.choice([-2, 2, 5])
+    if kind == "dose":  # the sets and the amount both up or both down (one up, one down agrees with no decision)
+        more_sets, more_amount = rng.choice([-1, 1]), rng.choice([-2, 2, 5])
+        sets, amount = max(1, sets + more_sets), max(1, amount + abs(more_amount) * more_sets)
     tempo = rng.choice(["3-1-3", "4-2-4"]) if kind == "tempo" else None
     return rng.choice(["hold", "progress"]), Prescription(
         rec["exercise"], level, sets, None if holds else amount, amount if holds else None, tempo
@@ -610,18 +635,34 @@ def _record_decisions(rng: random.Random, db: Path, today: date) -> int:
                 "future": today + timedelta(days=rng.randint(1, 5)),
             }[when]
             planned.append((day, rec, rng.choice(["accept", "override"])))
+    newest_id = {}  # (client, ladder) -> the newest decision: a second on the same recommendation replaces it
     for day, rec, how in sorted(planned, key=lambda p: p[0]):
         at = datetime.combine(day, time(12), tzinfo=UTC)
         who = rng.choice(PHYSIOS)
+        key = (rec["client_id"], rec["ladder"])
         if how == "accept":
-            record(db, rec, decided_by=who, action="accept", as_of=today, decided_on=day, decided_at=at)
+            newest_id[key] = record(db, rec, decided_by=who, action="accept", as_of=today, decided_on=day,
+                                    decided_at=at, replaces=newest_id.get(key))  # fmt: skip
             continue
         decision, prescription = _override(rng, rec) if how == "override" else how
-        record(
+        decision = _agreeing(rec, decision, prescription)
+        newest_id[key] = record(
             db, rec, decided_by=who, action="override", decision=decision, prescription=prescription,
-            reason="the clinician's judgement", as_of=today, decided_on=day, decided_at=at,
+            reason="the clinician's judgement", as_of=today, decided_on=day, decided_at=at, replaces=newest_id.get(key),
         )  # fmt: skip
     return len(planned)
+
+
+def _agreeing(rec: dict, decision: str, prescription: Prescription | None) -> str:
+    """`decision`, or the first decision the prescription agrees with (SPEC §3: an override must)."""
+    if prescription is None:
+        return decision
+    agreeing = [d for d in (decision, *DECISIONS) if disagreement(rec, d, prescription) is None]
+    assert agreeing, (
+        {k: rec[k] for k in ("exercise", "level", "sets", "reps", "hold_s", "tempo", "hold_to")},
+        prescription,
+    )
+    return agreeing[0]
 
 
 def _last_day_at_another_level(db: Path, rec: dict, before: date) -> date | None:
@@ -715,9 +756,12 @@ def differences(db: Path, scope: Scope, today: date) -> tuple[dict[str, pd.DataF
             "recommendations": analytics.recommendations(),
         }
     clients, session_log, measures = read_views(db)
-    decisions = read_decisions(db)
-    reference = vars(reference_metrics(clients, session_log, measures, scope, today, decisions=decisions))
-    reference["recommendations"] = reference_recommendations(clients, session_log, scope, today, decisions=decisions)
+    decisions, reviews = read_decisions(db), read_reviews(db)
+    reference = vars(reference_metrics(clients, session_log, measures, scope, today, decisions=decisions,
+                                       reviews=reviews))  # fmt: skip
+    reference["recommendations"] = reference_recommendations(
+        clients, session_log, scope, today, decisions=decisions, reviews=reviews
+    )
     problems = [
         problem
         for name, (keys, columns) in FRAMES.items()
@@ -734,7 +778,7 @@ def test_fast_path_agrees_with_the_reference(tmp_path: Path, seed: int) -> None:
     warehouse = random_warehouse(tmp_path, seed)
     scope = Scope.everyone() if warehouse.scope_ids is None else Scope.only(warehouse.scope_ids)
     fast, problems = differences(warehouse.db, scope, warehouse.today)
-    REACHED[seed] = Counter()
+    REACHED[seed] = Counter(f"flag: {flag}" for flags in fast["client_metrics"]["flags"] for flag in flags.split(";"))
     for rec in fast["recommendations"].to_dict("records"):
         REACHED[seed][rec["decision"]] += 1
         if rec["decision"] == "progress":
@@ -757,15 +801,18 @@ def test_fast_path_agrees_with_the_reference(tmp_path: Path, seed: int) -> None:
     if warehouse.today < warehouse.newest:  # there are records after the analysis day to ignore
         assert query(warehouse.db, "SELECT count(*) FROM session_log WHERE session_date > ?", [warehouse.today])[0][0]
     assert (warehouse.decisions > 0) == (seed % 3 == 2)
+    assert (warehouse.reviews > 0) == (seed % 4 == 1 and seed % 3 != 2)
 
 
 def test_the_random_warehouses_reach_every_decision_and_dose_step() -> None:
-    """Not vacuous: over all the seeds, every decision and every kind of next step is compared."""
+    """Not vacuous: over all the seeds, every decision, every kind of next step and every flag (with its
+    evidence) is compared."""
     if len(REACHED) < len(SEEDS):
         pytest.skip("needs every seed of test_fast_path_agrees_with_the_reference to have run first")
     reached = sum(REACHED.values(), Counter())
-    wanted = [*DECISIONS, *(f"progress: {step}" for step in ("sets", "amount", "tempo", "level", "top"))]
-    assert all(reached[w] > 0 for w in wanted), reached
+    wanted = [*DECISIONS, *(f"progress: {step}" for step in ("sets", "amount", "tempo", "level", "top")),
+              *(f"flag: {flag}" for flag in FLAGS)]  # fmt: skip
+    assert all(reached[w] > 0 for w in wanted), [w for w in wanted if not reached[w]]
     assert reached["stretch dosed: sets"] + reached["stretch dosed: amount"] > 0, reached
 
 

@@ -8,7 +8,9 @@ recommends progressing the dose to 3 × 10 s.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -152,15 +154,112 @@ def test_the_newest_decision_is_in_force_and_every_decision_is_kept(tmp_path):
     db = clinic_with(tmp_path).load()
     shown = bridge(db, FRIDAY)
     first = record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
-    second = record(
-        db, shown, decided_by="S-2", action="override", decision="regress",
-        prescription=Prescription("supine pelvic tilt", 1, 2, reps=10), reason="second opinion",
-        as_of=FRIDAY, decided_on=FRIDAY,
-    )  # fmt: skip
+    regress = {"decision": "regress", "prescription": Prescription("supine pelvic tilt", 1, 2, reps=10),
+               "reason": "second opinion", "as_of": FRIDAY, "decided_on": FRIDAY}  # fmt: skip
+    # A second decision on the same recommendation must say that it replaces the first.
+    with pytest.raises(DecisionError, match="already accepted by S-1 at .*replaces it"):
+        record(db, shown, decided_by="S-2", action="override", **regress)
+    second = record(db, shown, decided_by="S-2", action="override", replaces=first, **regress)
     assert second > first
     stored = read_decisions(db)
     assert stored["decided_by"].tolist() == ["S-1", "S-2"]
+    assert stored["replaces"].tolist()[1] == first
     assert bridge(db, FRIDAY)["exercise"] == "supine pelvic tilt"
+    # ... the newest one: replacing the first again is refused, as is naming a decision of nothing here
+    with pytest.raises(DecisionError, match="already overridden \\(regress\\) by S-2"):
+        record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, replaces=first)
+    with pytest.raises(DecisionError, match="decision 99 is not a decision on this recommendation"):
+        record(db, shown, decided_by="S-1", action="accept", as_of=date(2026, 6, 27), replaces=99)
+
+
+def test_of_two_clinicians_deciding_at_once_one_is_stored_and_the_other_refused(tmp_path):
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    start = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def decide(who: str) -> None:
+        start.wait()
+        try:
+            outcomes[who] = record(db, shown, decided_by=who, action="accept", as_of=FRIDAY, decided_on=FRIDAY)
+        except DecisionError as e:
+            outcomes[who] = e
+
+    threads = [threading.Thread(target=decide, args=(who,)) for who in ("S-1", "S-2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = read_decisions(db)
+    assert len(stored) == 1
+    winner = stored["decided_by"].iloc[0]
+    loser = "S-2" if winner == "S-1" else "S-1"
+    assert outcomes[winner] == stored["decision_id"].iloc[0]
+    assert isinstance(outcomes[loser], DecisionError) and f"already accepted by {winner}" in str(outcomes[loser])
+
+
+# The bridge at level 2, 2 × 10 s hold, recommended to progress (3 × 10 s). Level 1 is the supine
+# pelvic tilt (2 × 10), level 3 the bridge with slow tempo.
+LOWER_LEVEL = Prescription("supine pelvic tilt", 1, 2, reps=10)
+HIGHER_LEVEL = Prescription("bridge with slow tempo", 3, 2, reps=8)
+SAME = Prescription("bridge", 2, 2, hold_s=10)
+
+
+@pytest.mark.parametrize(
+    ("decision", "prescription", "refused"),
+    [
+        ("regress", LOWER_LEVEL, None),
+        ("regress", Prescription("bridge", 2, 2, hold_s=7), None),
+        ("regress", Prescription("bridge", 2, 1, hold_s=10), None),
+        ("regress", HIGHER_LEVEL, "regress lowers the level, but level 3 is above the current level 2"),
+        ("regress", SAME, "regress at the same level lowers the dose, but level 2 bridge, 2 × 10 s hold against"),
+        ("regress", Prescription("bridge", 2, 3, hold_s=10), "regress at the same level lowers the dose"),
+        ("progress", HIGHER_LEVEL, None),
+        ("progress", Prescription("bridge", 2, 3, hold_s=10), None),
+        ("progress", Prescription("bridge", 2, 2, hold_s=20), None),
+        ("progress", Prescription("bridge", 2, 2, hold_s=10, tempo="3-1-3"), None),
+        ("progress", LOWER_LEVEL, "progress raises the level, but level 1 is below the current level 2"),
+        ("progress", SAME, "progress at the same level raises the dose or slows the tempo"),
+        ("progress", Prescription("bridge", 2, 1, hold_s=20), "progress at the same level raises the dose"),
+        ("progress", Prescription("bridge", 2, 3, hold_s=5), "progress at the same level raises the dose"),
+        ("hold", SAME, None),
+        ("hold", None, None),
+        ("hold", Prescription("bridge", 2, 3, hold_s=10), "hold keeps the dose (or sets the level's target dose)"),
+        ("hold", Prescription("bridge", 2, 2, hold_s=5), "hold keeps the dose"),
+        ("hold", HIGHER_LEVEL, "hold keeps the level, but level 3 is not the current level 2"),
+        ("hold", LOWER_LEVEL, "hold keeps the level, but level 1 is not the current level 2"),
+        ("refer", None, None),
+        ("refer", SAME, None),
+        ("refer", Prescription("bridge", 2, 3, hold_s=10), "refer changes nothing, but level 2 bridge, 3 × 10 s hold"),
+        ("refer", LOWER_LEVEL, "refer changes nothing"),
+    ],
+)
+def test_an_override_must_agree_with_its_decision(tmp_path, decision, prescription, refused):
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    assert (shown["decision"], shown["level"], shown["dose"]) == ("progress", 2, "2 × 10 s hold")
+    override = {"decision": decision, "prescription": prescription, "reason": "clinical judgement", "as_of": FRIDAY}
+    if refused is None:
+        record(db, shown, decided_by="S-1", action="override", **override)
+        stored = read_decisions(db).iloc[0]
+        expected = prescription or Prescription("bridge", 2, 2, hold_s=10)
+        assert (stored["decision"], stored["level"], stored["sets"]) == (decision, expected.level, expected.sets)
+    else:
+        with pytest.raises(DecisionError, match=re.escape(refused)):
+            record(db, shown, decided_by="S-1", action="override", **override)
+        assert read_decisions(db).empty
+
+
+def test_hold_sets_the_levels_target_dose_when_less_was_done_and_says_so(tmp_path):
+    db = clinic_with(tmp_path, sets=1).load()  # 1 × 10 s hold done; the bridge's target is 2 × 10 s
+    shown = bridge(db, FRIDAY)
+    assert (shown["decision"], shown["dose"], shown["next_dose"]) == ("hold", "1 × 10 s hold", "2 × 10 s hold")
+    assert shown["why"] == "hold: less than the target dose was done — stay at this level, at its target dose"
+    assert shown["hold_to"]["sets"] == 2 and shown["regress_to"]["exercise"] == "supine pelvic tilt"
+    target = Prescription("bridge", 2, 2, hold_s=10)
+    record(db, shown, decided_by="S-1", action="override", decision="hold", prescription=target, reason="ok",
+           as_of=FRIDAY)  # fmt: skip
+    assert read_decisions(db)["sets"].tolist() == [2]
 
 
 def test_a_decision_keeps_who_when_what_was_shown_and_what_was_taken(tmp_path):

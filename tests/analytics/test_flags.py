@@ -6,9 +6,12 @@ so 17 June is inside them and 16 June, the 15th day back, is not.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from analytics.metrics import flag_priority
+from analytics.reviews import record_review
 from tests.analytics.clinic import Clinic
 
 TODAY = "2026-06-30"
@@ -17,6 +20,14 @@ TODAY = "2026-06-30"
 def flags_of(clinic: Clinic, client_id: str = "C-1") -> list[str]:
     flags = clinic.metrics_of(client_id, TODAY)["flags"]
     return flags.split(";") if flags else []
+
+
+def evidence_of(clinic: Clinic, client_id: str = "C-1") -> dict[str, str]:
+    """Each flag's evidence, by flag ("flag: ..." lines in priority order)."""
+    row = clinic.metrics_of(client_id, TODAY)
+    lines = row["flag_evidence"].split("\n") if row["flag_evidence"] else []
+    assert [line.split(":")[0] for line in lines] == (row["flags"].split(";") if row["flags"] else [])
+    return {line.split(":")[0]: line for line in lines}
 
 
 @pytest.mark.parametrize(
@@ -38,13 +49,28 @@ def test_a_flare_is_pain_during_above_5_or_next_day_pain_2_above_before(tmp_path
 
 
 @pytest.mark.parametrize(("day", "flagged"), [("2026-06-17", True), ("2026-06-16", False)])
-def test_a_flare_in_the_last_14_days_means_pain_worse(tmp_path, day, flagged):
+def test_a_flare_in_the_last_14_days_is_its_own_flag_not_pain_worse(tmp_path, day, flagged):
     clinic = Clinic(tmp_path)
     clinic.client("C-1", start="2026-06-01", sessions_per_week=1)
     clinic.session("C-1", "2026-06-02", pain_during=3)
     # A flare by next-day pain; its session pain (3) is no change from the baseline (3).
-    clinic.session("C-1", day, pain_before=2, pain_during=3, pain_next_day=4)
-    assert ("pain_worse" in flags_of(clinic)) is flagged
+    clinic.session("C-1", day, pain_before=2, pain_during=3, pain_next_day=4, exercise="clamshell")
+    assert ("flare" in flags_of(clinic)) is flagged
+    assert "pain_worse" not in flags_of(clinic)
+    if flagged:
+        assert evidence_of(clinic)["flare"] == "flare: pain next day 4 after 2 before in clamshell on 17 Jun"
+
+
+def test_the_flare_evidence_names_the_newest_flare_and_its_highest_pain_and_counts_the_others(tmp_path):
+    clinic = Clinic(tmp_path)
+    clinic.client("C-1", start="2026-06-01", sessions_per_week=1)
+    clinic.session("C-1", "2026-06-20", pain_during=8, exercise="clamshell")  # older: not the one named
+    # Two flares on 29 June (one session, two exercises): pain during 6 and 7 -> 7 is named.
+    clinic.session("C-1", "2026-06-29", pain_during=6, exercise="bridge")
+    clinic.session("C-1", "2026-06-29", pain_during=7, exercise="bridge march")
+    assert (
+        evidence_of(clinic)["flare"] == "flare: pain during 7 in bridge march on 29 Jun (2 flares in the last 14 days)"
+    )
 
 
 @pytest.mark.parametrize(("day", "flagged"), [("2026-06-17", True), ("2026-06-16", False)])
@@ -149,6 +175,8 @@ def test_a_pain_trend_of_half_a_point_a_week_means_pain_worse(tmp_path, last_pai
     m = clinic.metrics_of("C-1", "2026-06-15")
     assert m["pain_status"] == "no important change"
     assert ("pain_worse" in m["flags"]) is flagged
+    if flagged:
+        assert m["flag_evidence"].startswith("pain_worse: trend +0.5/week over the last 6 weeks")
 
 
 def all_flags_client(clinic: Clinic, client_id: str = "C-1") -> None:
@@ -160,10 +188,64 @@ def all_flags_client(clinic: Clinic, client_id: str = "C-1") -> None:
     clinic.measure(client_id, "2026-06-28", "NPRS", 6)
 
 
-def test_flags_are_listed_in_priority_order(tmp_path):
+def test_flags_are_listed_in_priority_order_each_with_its_evidence(tmp_path):
     clinic = Clinic(tmp_path)
     all_flags_client(clinic)
     assert flags_of(clinic) == ["refer", "pain_worse", "low_adherence", "lapsed", "plateau"]
+    # Baseline: the pains of days 0-13 (2 and 2 in April) = 2.0; current: the 14 days to 30 June hold
+    # only the NPRS 6 of 28 June (the missed session has no pain) = 6.0; the trend needs 3 points.
+    # Week 13 is 24-30 June (day 84-90): weeks 10-13 attended none of 2 a week.
+    assert list(evidence_of(clinic).values()) == [
+        'refer: "Had a fall at home last week" on 25 Jun, not reviewed',
+        "pain_worse: pain 2.0 → 6.0 (+4.0) against baseline",
+        "low_adherence: 0 % over the last 4 weeks (60 % expected)",
+        "lapsed: no attended session since 6 Apr",
+        "plateau: week 13, pain 2.0 → 6.0 (worse), no function score improved",
+    ]
+
+
+def test_a_red_flag_review_clears_refer_or_puts_the_client_on_hold(tmp_path):
+    clinic = Clinic(tmp_path)
+    all_flags_client(clinic)  # the fall is noted on 25 June
+    db = clinic.load()
+    # A review dated before the note does not cover it.
+    record_review(db, "C-1", outcome="cleared", note="checked", reviewed_by="S-1", reviewed_on=date(2026, 6, 24))
+    assert flags_of(clinic)[0] == "refer"
+    record_review(db, "C-1", outcome="referred", referred_to="GP", note="fall: x-ray", reviewed_by="S-1",
+                  reviewed_on=date(2026, 6, 26))  # fmt: skip
+    assert flags_of(clinic)[:2] == ["on_hold", "pain_worse"]
+    assert evidence_of(clinic)["on_hold"] == "on_hold: referred to GP on 26 Jun"
+    record_review(db, "C-1", outcome="paused", note="waiting for the x-ray", reviewed_by="S-1",
+                  reviewed_on=date(2026, 6, 27))  # fmt: skip
+    assert evidence_of(clinic)["on_hold"] == "on_hold: paused on 27 Jun"
+    record_review(db, "C-1", outcome="cleared", note="x-ray clear", reviewed_by="S-1", reviewed_on=date(2026, 6, 28))
+    assert "refer" not in flags_of(clinic) and "on_hold" not in flags_of(clinic)
+    # A review after the day the numbers are for is not yet made.
+    record_review(db, "C-1", outcome="paused", note="later", reviewed_by="S-1", reviewed_on=date(2026, 7, 1))
+    assert "on_hold" not in flags_of(clinic)
+    # A red-flag note after the newest review needs a new one.
+    clinic.session("C-1", "2026-06-29", attended=False, notes="Knee gave way on the stairs")
+    clinic.session("C-1", "2026-06-30", attended=False, notes="Swelling again; and numbness")
+    assert (
+        evidence_of(clinic)["refer"]
+        == 'refer: "Swelling again; and numbness" on 30 Jun and 1 earlier note, not reviewed'
+    )
+
+
+def test_a_long_red_flag_note_is_cut_in_the_evidence(tmp_path):
+    clinic = Clinic(tmp_path)
+    clinic.client("C-1", start="2026-06-01")
+    note = "Knee gave way on the stairs,\n" + "x" * 100
+    clinic.session("C-1", "2026-06-30", notes=note)
+    quoted = evidence_of(clinic)["refer"].split('"')[1]
+    assert len(quoted) == 80 and quoted == ("Knee gave way on the stairs, " + "x" * 100)[:79] + "…"
+
+
+def test_lapsed_without_any_attended_session_says_so(tmp_path):
+    clinic = Clinic(tmp_path)
+    clinic.client("C-1", start="2026-06-01")
+    clinic.session("C-1", "2026-06-02", attended=False)
+    assert evidence_of(clinic)["lapsed"] == "lapsed: no attended session yet"
 
 
 def test_the_caseload_puts_the_most_urgent_first_and_only_shows_the_clinicians_active_clients(tmp_path):
@@ -185,6 +267,9 @@ def test_the_caseload_puts_the_most_urgent_first_and_only_shows_the_clinicians_a
     assert list(caseload["client_id"]) == ["C-1", "C-3", "C-2"]
     assert list(caseload["flags"]) == ["refer;pain_worse;low_adherence;lapsed;plateau", "low_adherence;lapsed", ""]
     assert caseload.iloc[1]["adherence_last_4_weeks"] == pytest.approx(0.25)
+    assert caseload.iloc[1]["flag_evidence"] == (
+        "low_adherence: 25 % over the last 4 weeks (60 % expected)\nlapsed: no attended session since 9 Jun"
+    )
 
 
 def test_flag_priority_sorts_by_the_highest_flag_then_the_next():

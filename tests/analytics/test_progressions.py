@@ -87,7 +87,7 @@ VIGNETTES = [
         "bridge",
         "3 × 10 s hold",
         [
-            "red-flag notes last 14 days: none ✓",
+            "red-flag notes last 14 days not reviewed: none ✓",
             "exposures at current level: 3 (≥ 3 ✓)",
             "adherence last 2 weeks: 100 % (≥ 80 % ✓)",
             "pain during last 3: 2, 2, 2 (≤ 3 ✓)",
@@ -374,7 +374,7 @@ VIGNETTES = [
         "refer",
         "bridge",
         "no change until a clinician has reviewed the red flag",
-        ["red-flag notes last 14 days: 1, newest 2026-06-13 ✗"],
+        ["red-flag notes last 14 days not reviewed: 1, newest 2026-06-13 ✗"],
     ),
     Vignette(
         "a red-flag note 14 days back is outside the window",
@@ -382,7 +382,7 @@ VIGNETTES = [
         "progress",
         "bridge",
         "3 × 10 s hold",
-        ["red-flag notes last 14 days: none ✓"],
+        ["red-flag notes last 14 days not reviewed: none ✓"],
     ),
     Vignette(
         "a red flag wins over a regression",
