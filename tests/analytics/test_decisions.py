@@ -157,7 +157,7 @@ def test_the_newest_decision_is_in_force_and_every_decision_is_kept(tmp_path):
     regress = {"decision": "regress", "prescription": Prescription("supine pelvic tilt", 1, 2, reps=10),
                "reason": "second opinion", "as_of": FRIDAY, "decided_on": FRIDAY}  # fmt: skip
     # A second decision on the same recommendation must say that it replaces the first.
-    with pytest.raises(DecisionError, match="already accepted by S-1 at .*replaces it"):
+    with pytest.raises(DecisionError, match=r"already accepted by S-1 at .*replaces it"):
         record(db, shown, decided_by="S-2", action="override", **regress)
     second = record(db, shown, decided_by="S-2", action="override", replaces=first, **regress)
     assert second > first
