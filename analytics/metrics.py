@@ -400,7 +400,7 @@ class Analytics:
                        array_to_string(m.flags, ';') AS flags,
                        array_to_string(m.flag_evidence, chr(10)) AS flag_evidence,
                        e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id,
-                       e.start_date, e.end_date, m.active, m.last_session, m.recent_sessions,
+                       e.start_date, e.end_date, e.goals, m.active, m.last_session, m.recent_sessions,
                        m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress,
                        m.open_red_flags, m.on_hold, m.review_outcome, m.reviewed_on, m.referred_to{extra}
                 FROM client_metrics AS m JOIN episodes AS e USING (client_id) {join}
@@ -529,14 +529,29 @@ class Analytics:
         )
 
     def red_flag_notes(self, client_id: str | None = None) -> pd.DataFrame:
-        """The session notes that are red flags, newest first, with the signs each mentions."""
-        whose, params = self._of(client_id)
+        """The session notes that are red flags, newest first, with the signs each mentions and whether
+        a review covers it (a review covers the notes dated on or before its day)."""
+        whose, params = self._of(client_id, "n.client_id")
         notes = self._frame(
-            f"""SELECT client_id, session_date, session_type, note FROM red_flag_notes
-                WHERE {whose} ORDER BY session_date DESC, client_id, session_type, note""",
+            f"""SELECT n.client_id, n.session_date, n.session_type, n.note,
+                       coalesce(n.session_date <= r.reviewed_until, false) AS reviewed
+                FROM red_flag_notes AS n
+                LEFT JOIN (SELECT client_id, max(reviewed_on) AS reviewed_until FROM red_flag_reviews
+                           GROUP BY client_id) AS r USING (client_id)
+                WHERE {whose} ORDER BY n.session_date DESC, n.client_id, n.session_type, n.note""",
             params,
         )
         return notes.assign(signs=[", ".join(self.red_flag_words.signs_in(n)) for n in notes["note"]])
+
+    def red_flag_reviews(self, client_id: str) -> pd.DataFrame:
+        """A client's red-flag reviews made by today, newest first: reviewed_on, reviewed_by (and their
+        name), outcome, referred_to, note."""
+        return self._frame(
+            """SELECT r.review_id, r.reviewed_on, r.reviewed_by, s.name AS reviewer, r.outcome, r.referred_to, r.note
+               FROM red_flag_reviews AS r LEFT JOIN staff AS s ON s.staff_id = r.reviewed_by
+               WHERE r.client_id = ? ORDER BY r.reviewed_on DESC, r.review_id DESC""",
+            [self._own(client_id)],
+        )
 
     def recommendations(self, client_id: str | None = None) -> pd.DataFrame:
         """One recommendation per client and exercise ladder done in the last 21 days (SPEC §3):

@@ -30,6 +30,7 @@ from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import decisions_version, read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
+from analytics.reviews import read_reviews, reviews_version
 from analytics.today import NEWEST, Today, resolve_today
 from etl.warehouse import connect_private_reader
 from hipline.summary import WarehouseSummary, quarantined_rows, warehouse_summary
@@ -60,7 +61,7 @@ class ClinicData:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _built: OrderedDict = field(default_factory=OrderedDict, repr=False)  # day -> Analytics
     _warehouse_stamp: tuple | None = field(default=None, repr=False)
-    _decisions_seen: int | None = field(default=None, repr=False)
+    _decisions_seen: tuple[int, int] | None = field(default=None, repr=False)
     _newest: date | None = field(default=None, repr=False)
     _words: RedFlagWords | None = field(default=None, repr=False)
 
@@ -71,20 +72,21 @@ class ClinicData:
         self._newest = None
 
     def _check(self) -> None:
-        """Drop what was built from an older warehouse file; apply newly recorded decisions."""
+        """Drop what was built from an older warehouse file; apply newly recorded decisions and red-flag
+        reviews."""
         stamp = _stamp(self.db, self.db.with_name(self.db.name + ".wal"))
         if stamp != self._warehouse_stamp:
             self._forget()
             self._warehouse_stamp = stamp
-            self._decisions_seen = decisions_version(self.db)
+            self._decisions_seen = _records_version(self.db)
             return
-        newest = decisions_version(self.db)
+        newest = _records_version(self.db)
         if newest != self._decisions_seen:
             self._decisions_seen = newest
             if self._built:
-                recorded = read_decisions(self.db)
+                decisions, reviews = read_decisions(self.db), read_reviews(self.db)
                 for analytics in self._built.values():
-                    analytics.use_decisions(recorded)
+                    analytics.use_decisions(decisions, reviews)
 
     def has_data(self) -> bool:
         """Whether there is anything to show: a warehouse with at least one client. (A first upload of
@@ -136,7 +138,8 @@ class ClinicData:
                     self._words = load_red_flag_words(self.red_flags or RED_FLAGS_FILE)
                 con = connect_private_reader(self.db)
                 try:
-                    built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db))
+                    built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db),
+                                      read_reviews(self.db))
                     built.prepare_for_pages()  # words kept, indexes by client: a page reads one client at a time
                 except BaseException:
                     con.close()
@@ -181,3 +184,8 @@ def clinic() -> ClinicData:
     if _CURRENT is None:
         raise RuntimeError("no warehouse: create the app with dashboard.app.create_app(db)")
     return _CURRENT
+
+
+def _records_version(db: Path) -> tuple[int, int]:
+    """Changes when a decision or a red-flag review is recorded: one cheap query each per request."""
+    return decisions_version(db), reviews_version(db)

@@ -12,7 +12,9 @@ __all__ = ["day", "iso", "missing", "pain", "parse_day", "percent", "signed"]  #
 
 FLAG_LABELS = {
     "refer": "Refer",
+    "on_hold": "On hold",
     "pain_worse": "Pain worse",
+    "flare": "Flare",
     "low_adherence": "Low adherence",
     "lapsed": "Lapsed",
     "plateau": "Plateau",
@@ -39,17 +41,31 @@ def flag_list(flags: str | None) -> list[str]:
     return [f for f in FLAGS if f in present]
 
 
-def flag_badges(flags: str | None, id_prefix: str = "flag") -> html.Span:
+def flag_evidence(evidence: str | None) -> dict[str, str]:
+    """'refer: "..." on 26 Oct, not reviewed\\n...' -> {"refer": '"..." on 26 Oct, not reviewed', ...}."""
+    lines = (line.split(": ", 1) for line in (evidence or "").split("\n") if ": " in line)
+    return {flag: why for flag, why in lines}
+
+
+def flag_badges(flags: str | None, id_prefix: str = "flag", evidence: str | None = None) -> html.Span:
+    """The flags in priority order; with their `evidence` (client_metrics' flag_evidence), each badge
+    is followed by why it fired, in words."""
     items = flag_list(flags)
     if not items:
         return html.Span("no flags", className="text-muted small")
+    why = flag_evidence(evidence)
+    badges = [
+        html.Span(FLAG_LABELS[f], className=f"flag flag-{f}", title=why.get(f, FLAG_EXPLANATIONS[f]),
+                  id=f"{id_prefix}-{f}")
+        for f in items
+    ]  # fmt: skip
+    if not why:
+        return html.Span(badges, className="flags")
     return html.Span(
-        [
-            html.Span(FLAG_LABELS[f], className=f"flag flag-{f}", title=FLAG_EXPLANATIONS[f], id=f"{id_prefix}-{f}")
-            for f in items
-        ],
-        className="flags",
-    )
+        [html.Span([badge, html.Span(why.get(f, ""), className="flag-why")], className="flag-line")
+         for f, badge in zip(items, badges, strict=True)],
+        className="flag-lines",
+    )  # fmt: skip
 
 
 def stat(label: str, value: str, detail: str | None = None, *, id: str | None = None, tone: str = "") -> html.Div:

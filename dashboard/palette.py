@@ -15,6 +15,7 @@ BLUISH_GREEN = "#009E73"
 ORANGE = "#E69F00"
 VERMILLION = "#D55E00"
 REDDISH_PURPLE = "#CC79A7"
+YELLOW = "#F0E442"
 # Neutrals and two darks the palette lacks: ink and muted match --ink and --muted in hipline.css.
 INK = "#1F2933"
 MUTED = "#616E7C"
@@ -58,7 +59,9 @@ STATUS_COLOURS: dict[str, str] = {
 # The caseload flags of SPEC §2, in priority order.
 FLAG_COLOURS: dict[str, str] = {
     "refer": DARK_RED,
+    "on_hold": INDIGO,
     "pain_worse": VERMILLION,
+    "flare": YELLOW,
     "low_adherence": ORANGE,
     "lapsed": REDDISH_PURPLE,
     "plateau": GREY_BLUE,

@@ -29,6 +29,7 @@ from pathlib import Path
 from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
+from analytics.reviews import read_reviews
 from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
 from analytics.today import Today
 from etl.warehouse import connect_private_reader
@@ -88,7 +89,7 @@ def write_caseload_zip(
     try:
         con = connect_private_reader(db)
         try:
-            analytics = Analytics(con, Scope.everyone(), today, words, read_decisions(db))
+            analytics = Analytics(con, Scope.everyone(), today, words, read_decisions(db), read_reviews(db))
             analytics.prepare_for_pages()  # per-client reads by index, not by scanning
             if viewer is not None:
                 analytics = analytics.within(analytics.scope_of(viewer.role, viewer.staff_id))

@@ -131,7 +131,7 @@ def test_metrics_writes_the_csv_files_of_the_analytics_layer(demo_warehouse, tmp
     assert "Metrics as of 2026-10-15" in result.stderr
     headers = {
         "client_metrics.csv": "client_id,program_week,adherence_overall,adherence_last_4_weeks,pain_baseline,"
-        "pain_current,pain_trend_per_week,pain_status,flags",
+        "pain_current,pain_trend_per_week,pain_status,flags,flag_evidence",
         "client_weekly.csv": "client_id,program_week,attended,target,adherence,mean_pain",
         "function_change.csv": "client_id,instrument,first_score,latest_score,change,threshold,status",
         "cohort_weekly.csv": "cohort_id,program_week,n,mean_pain,ci_low,ci_high",
@@ -145,6 +145,12 @@ def test_metrics_writes_the_csv_files_of_the_analytics_layer(demo_warehouse, tmp
     assert (written["adherence_overall"].between(0, 1)).all()
     assert written["adherence_last_4_weeks"].tolist() == pytest.approx(expected["adherence_last_4_weeks"].tolist())
     assert written["flags"].fillna("").tolist() == expected["flags"].tolist()
+    # each flag with its evidence, a line each, in the flags' order
+    evidence = written["flag_evidence"].fillna("").tolist()
+    assert evidence == expected["flag_evidence"].tolist() and any(evidence)
+    assert [[line.split(":")[0] for line in e.split("\n") if line] for e in evidence] == [
+        [f for f in flags.split(";") if f] for flags in expected["flags"]
+    ]
     assert set(written["pain_status"]) <= {"improved", "worse", "no important change", "not enough data"}
 
 

@@ -11,6 +11,7 @@ SELECT
     c.cohort_id,
     c.start_date,
     c.end_date,
+    c.goals,
     c.end_date IS NULL OR c.end_date >= $today AS active,
     ($today - c.start_date) // 7 + 1 AS current_week,
     (least($today, coalesce(c.end_date, $today)) - c.start_date) // 7 + 1 AS last_week,

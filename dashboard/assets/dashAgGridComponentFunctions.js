@@ -29,7 +29,9 @@ dagcomponentfuncs.PainSparkline = function (props) {
   );
 };
 
-/* Flags in priority order, each a badge with its meaning in plain words as the tooltip. */
+/* Flags in priority order, each a badge; beside it, the evidence of the flag in words when the row
+   has it (`flag_evidence`: one "flag: why" line per flag), so nobody has to hover to read why. The
+   tooltip says the same, or the flag's meaning in plain words when there is no evidence. */
 dagcomponentfuncs.FlagBadges = function (props) {
   var present = (props.value || "").split(";").filter(function (f) { return f; });
   var order = props.order || present;
@@ -37,15 +39,23 @@ dagcomponentfuncs.FlagBadges = function (props) {
   if (shown.length === 0) {
     return React.createElement("span", { className: "text-muted small" }, "–");
   }
+  var why = {};
+  ((props.data && props.data.flag_evidence) || "").split("\n").forEach(function (line) {
+    var colon = line.indexOf(": ");
+    if (colon > 0) { why[line.slice(0, colon)] = line.slice(colon + 2); }
+  });
   return React.createElement(
     "span",
-    { className: "flags" },
+    { className: why[shown[0]] ? "flag-lines" : "flags" },
     shown.map(function (f) {
-      return React.createElement(
+      var badge = React.createElement(
         "span",
-        { key: f, className: "flag flag-" + f, title: (props.explanations || {})[f] || f },
+        { key: "badge", className: "flag flag-" + f, title: why[f] || (props.explanations || {})[f] || f },
         (props.labels || {})[f] || f
       );
+      if (!why[f]) { return React.cloneElement(badge, { key: f }); }
+      return React.createElement("span", { key: f, className: "flag-line" }, badge,
+        React.createElement("span", { key: "why", className: "flag-why" }, why[f]));
     })
   );
 };

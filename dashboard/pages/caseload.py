@@ -40,7 +40,7 @@ COLUMNS = [
      }},
     {"field": "weekly_pain", "headerName": "Pain by week", "width": 130, "sortable": False, "filter": False,
      "cellRenderer": "PainSparkline"},
-    {"field": "flags", "headerName": "Flags", "minWidth": 200, "flex": 1, "cellRenderer": "FlagBadges",
+    {"field": "flags", "headerName": "Flags and why", "minWidth": 260, "flex": 2, "cellRenderer": "FlagBadges",
      "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
      "comparator": {"function": "(a, b, na, nb) => na.data.flag_rank - nb.data.flag_rank"},
      "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
@@ -186,6 +186,7 @@ def _rows(clients: pd.DataFrame) -> list[dict]:
                 "pain_delta": None if baseline is None or current is None else current - baseline,
                 "pain_status": columns["pain_status"][i],
                 "flags": flags,
+                "flag_evidence": columns["flag_evidence"][i] or "",
                 "flag_rank": min((ranks[f] for f in flags.split(";") if f in ranks), default=len(FLAGS)),
                 "last_session": last[i] if isinstance(last[i], str) else None,
                 # A missing week is null (Dash's JSON turns NaN into null): a gap in the sparkline.
@@ -196,7 +197,7 @@ def _rows(clients: pd.DataFrame) -> list[dict]:
 
 
 ROW_FIELDS = ("client_id", "display_name", "region", "program_week", "adherence_last_4_weeks", "pain_baseline",
-              "pain_current", "pain_status", "flags", "weekly_pain")  # fmt: skip
+              "pain_current", "pain_status", "flags", "flag_evidence", "weekly_pain")  # fmt: skip
 
 
 def _number(value) -> float | None:

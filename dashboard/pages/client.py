@@ -16,8 +16,9 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
-from analytics.decisions import DecisionError, Prescription, read_decisions, record
+from analytics.decisions import DecisionError, Prescription, option, read_decisions, record
 from analytics.definitions import DECISIONS, function_threshold
+from analytics.reviews import ReviewError, record_review
 from dashboard import components as ui
 from dashboard import exports, figures, rights
 from dashboard.clinic_data import clinic
@@ -78,6 +79,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
             dcc.Store(id="client-id", data=client_id),
             dcc.Store(id="decision-saved"),
             dcc.Store(id="decision-pending"),
+            dcc.Store(id="review-saved"),
             ui.loading(html.Div(id="client-header", className="client-header")),
             html.Div(
                 [
@@ -113,6 +115,12 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                 className="charts-2",
             ),
             ui.section(
+                "Red flags",
+                html.Div(id="review-alert"),
+                ui.loading(html.Div(id="client-red-flags")),
+                id="red-flag-section",
+            ),
+            ui.section(
                 "Recommended next progressions",
                 html.P(
                     "One recommendation per exercise done in the last 21 days, with every rule checked "
@@ -143,6 +151,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                 id="session-log",
             ),
             _decision_modal(),
+            _review_modal(),
         ],
         className="client-page",
     )
@@ -211,9 +220,14 @@ def _number(label: str, id: str) -> html.Div:
 # --- header --------------------------------------------------------------------------------------
 
 
-@callback(Output("client-header", "children"), Input("today", "date"), Input("client-id", "data"))
+@callback(
+    Output("client-header", "children"),
+    Input("today", "date"),
+    Input("client-id", "data"),
+    Input("review-saved", "data"),
+)
 @rights.requires("client")
-def show_header(today, client_id):
+def show_header(today, client_id, _reviewed=None):
     with timed("query"), rights.reading(today) as analytics:
         client = analytics.client(client_id)
     if client is None:
@@ -239,7 +253,11 @@ def header(client: dict) -> html.Div:
                         + (f" · cohort {cohort}" if cohort else ""),
                         className="page-subtitle",
                     ),
-                    ui.flag_badges(client["flags"], id_prefix="client-flag"),
+                    html.P([html.Strong("Goals: "), client["goals"]], className="client-goals", id="client-goals")
+                    if client.get("goals") else
+                    html.P("No goals recorded.", className="client-goals text-muted", id="client-goals"),
+                    _on_hold(client),
+                    ui.flag_badges(client["flags"], id_prefix="client-flag", evidence=client.get("flag_evidence")),
                 ],
                 className="client-title",
             ),
@@ -260,6 +278,176 @@ def header(client: dict) -> html.Div:
             ),
         ]
     )  # fmt: skip
+
+
+def _on_hold(client: dict):
+    """The on-hold status of SPEC §2 in words: the outcome, the day and to whom."""
+    if not client.get("on_hold"):
+        return None
+    to = f" to {client['referred_to']}" if client.get("referred_to") else ""
+    return html.Div(
+        f"On hold since {ui.day(client['reviewed_on'])}: {client['review_outcome']}{to}. Nothing is progressed "
+        "until a review clears it.",
+        className="on-hold", id="client-on-hold", role="status",
+    )  # fmt: skip
+
+
+# --- red flags -----------------------------------------------------------------------------------
+
+REVIEW_OUTCOME_WORDS = {
+    "cleared": "Cleared: safe to continue",
+    "referred": "Referred on (GP, emergency care, a specialist)",
+    "paused": "Paused: exercise stops until a later review",
+}
+
+
+@callback(
+    Output("client-red-flags", "children"),
+    Input("today", "date"),
+    Input("client-id", "data"),
+    Input("review-saved", "data"),
+)
+@rights.requires("client")
+def show_red_flags(today, client_id, _reviewed=None):
+    with timed("query"), rights.reading(today) as analytics:
+        client = analytics.client(client_id)
+        notes = analytics.red_flag_notes(client_id)
+        reviews = analytics.red_flag_reviews(client_id)
+    if client is None:
+        return None
+    with timed("layout"):
+        return red_flag_section(client, notes, reviews, may_review=rights.current().may("review"))
+
+
+def red_flag_section(client: dict, notes: pd.DataFrame, reviews: pd.DataFrame, may_review: bool) -> list:
+    """The red-flag notes no review covers, the client's on-hold status, the Review action, and the
+    reviews made so far."""
+    open_notes = notes[~notes["reviewed"]]
+    parts = []
+    if open_notes.empty:
+        parts.append(html.P("No red-flag note waits for a review.", className="text-muted", id="no-open-red-flags"))
+    else:
+        parts.append(html.Ul(
+            [html.Li([html.Strong(ui.day(n.session_date)), f" · {n.signs} · “{n.note}”"], className="red-flag-note")
+             for n in open_notes.itertuples()],
+            className="red-flag-notes", id="open-red-flags",
+        ))  # fmt: skip
+    if may_review and (len(open_notes) or client.get("on_hold")):
+        parts.append(dbc.Button("Review…", id="review-open", color="danger", size="sm", className="mb-2"))
+    if len(reviews):
+        parts.append(html.Details(
+            [html.Summary(f"Reviews ({len(reviews)})"),
+             html.Ul([html.Li(_review_words(r), className="red-flag-review") for r in reviews.itertuples()],
+                     id="red-flag-reviews")],
+            open=bool(client.get("on_hold")),
+        ))  # fmt: skip
+    reviewed = notes[notes["reviewed"]]
+    if len(reviewed):
+        parts.append(html.Details(
+            [html.Summary(f"Reviewed notes ({len(reviewed)})"),
+             html.Ul([html.Li(f"{ui.day(n.session_date)} · {n.signs} · “{n.note}”") for n in reviewed.itertuples()])],
+        ))  # fmt: skip
+    return parts
+
+
+def _review_words(review) -> str:
+    to = f" to {review.referred_to}" if isinstance(review.referred_to, str) and review.referred_to else ""
+    who = review.reviewer if isinstance(review.reviewer, str) else review.reviewed_by
+    return f"{ui.day(review.reviewed_on)} · {review.outcome}{to} by {who}: “{review.note}”"
+
+
+def _review_modal() -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Review the red flags")),
+            dbc.ModalBody(
+                [
+                    html.P("A review covers every red-flag note up to the day shown. Referred or paused puts the "
+                           "client on hold until a later review clears it.", className="text-muted small"),
+                    html.Label("Outcome", htmlFor="review-outcome", className="form-label"),
+                    dcc.RadioItems(
+                        id="review-outcome",
+                        options=[{"label": words, "value": o} for o, words in REVIEW_OUTCOME_WORDS.items()],
+                        labelStyle={"display": "block"},
+                        inputStyle={"marginRight": "6px"},
+                    ),
+                    html.Label("Referred to", htmlFor="review-to", className="form-label mt-2"),
+                    dcc.Input(id="review-to", type="text", className="form-control",
+                              placeholder="GP, emergency care, orthopaedic surgeon…"),
+                    html.Label("Note (required)", htmlFor="review-note", className="form-label mt-2"),
+                    dcc.Textarea(id="review-note", className="form-control", style={"height": "70px"}),
+                    html.P(id="review-by", className="text-muted small mt-2"),
+                    html.Div(id="review-error", className="text-danger mt-2"),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button("Cancel", id="review-cancel", color="secondary", outline=True),
+                    dbc.Button("Save review", id="review-save", color="primary"),
+                ]
+            ),
+        ],
+        id="review-modal",
+        is_open=False,
+    )  # fmt: skip
+
+
+@callback(
+    Output("review-modal", "is_open"),
+    Output("review-outcome", "value"),
+    Output("review-to", "value"),
+    Output("review-note", "value"),
+    Output("review-by", "children"),
+    Output("review-error", "children"),
+    Input("review-open", "n_clicks"),
+    prevent_initial_call=True,
+)
+@rights.requires("review")
+def open_review(clicks):
+    if not clicks:
+        return (dash.no_update,) * 6
+    viewer = rights.current()
+    return True, None, "", "", f"Recorded as reviewed by {viewer.name} ({viewer.role}), now.", ""
+
+
+@callback(
+    Output("review-modal", "is_open", allow_duplicate=True),
+    Output("review-error", "children", allow_duplicate=True),
+    Output("review-saved", "data"),
+    Output("review-alert", "children"),
+    Input("review-save", "n_clicks"),
+    Input("review-cancel", "n_clicks"),
+    State("today", "date"),
+    State("client-id", "data"),
+    State("review-outcome", "value"),
+    State("review-to", "value"),
+    State("review-note", "value"),
+    prevent_initial_call=True,
+)
+@rights.requires("review")
+def save_review(_save, _cancel, today, client_id, outcome, to, note):
+    """Store the review in the signed-in user's name, dated the day the page shows (it covers the
+    notes up to it), audit it, then refresh the page. A client outside the viewer's scope reads as one
+    that does not exist (and the attempt is audited)."""
+    if ctx.triggered_id == "review-cancel":
+        return False, "", dash.no_update, dash.no_update
+    with rights.reading(today) as analytics:
+        known = analytics.has_client(client_id)
+        day = analytics.today
+    if not known:
+        return True, "There is no such client.", dash.no_update, dash.no_update
+    if not outcome:
+        return True, "Choose an outcome.", dash.no_update, dash.no_update
+    viewer = rights.current()
+    try:
+        review_id = record_review(clinic().db, client_id, outcome=outcome, note=note or "", referred_to=to,
+                                  reviewed_by=viewer.staff_id, reviewed_on=day)  # fmt: skip
+    except ReviewError as e:
+        return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update
+    to_whom = f" to {to.strip()}" if outcome == "referred" and to else ""
+    rights.record("review", f"review {review_id}: {outcome}{to_whom} as of {day}: {note.strip()}", client_id=client_id)
+    message = ui.alert(f"Review saved: {outcome}{to_whom}.", "success", id="review-done")
+    return False, "", {"review": review_id}, message
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -401,25 +589,30 @@ def _dose(sets, reps, hold_s, side) -> str:
     Input("today", "date"),
     Input("client-id", "data"),
     Input("decision-saved", "data"),
+    Input("review-saved", "data"),
 )
 @rights.requires("client")
-def show_recommendations(today, client_id, _saved):
+def show_recommendations(today, client_id, _saved, _reviewed=None):
     with timed("query"), rights.reading(today) as analytics:
         recs = analytics.recommendations(client_id)
         staff = analytics.staff()
         decided = read_decisions(clinic().db, client_id)
+        notes = analytics.red_flag_notes(client_id)
     with timed("layout"):
-        return recommendation_cards(recs, staff, decided, may_decide=rights.current().may("decide"))
+        return recommendation_cards(recs, staff, decided, may_decide=rights.current().may("decide"), notes=notes)
 
 
 def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.DataFrame,
-                         may_decide: bool = True) -> list:  # fmt: skip
+                         may_decide: bool = True, notes: pd.DataFrame | None = None) -> list:  # fmt: skip
     if recs.empty:
         return html.P("No exercises logged in the last 21 days, so nothing to recommend yet.",
                       className="text-muted", id="no-recommendations")  # fmt: skip
     latest = decided.drop_duplicates("ladder", keep="last").set_index("ladder") if len(decided) else None
     names = dict(zip(staff["staff_id"], staff["name"], strict=True))
-    order = {"refer": 0, "regress": 1, "progress": 2, "hold": 3}
+    referred = recs[recs["decision"] == "refer"]
+    if len(referred):  # rule 1 holds for the client, not an exercise: one card, with the note behind it
+        return [refer_card(referred, notes)]
+    order = {"regress": 1, "progress": 2, "hold": 3}
     recs = recs.assign(_order=recs["decision"].map(order)).sort_values(["_order", "family_label", "exercise"])
     cards = []
     for rec in recs.to_dict("records"):
@@ -428,10 +621,46 @@ def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.Da
     return cards
 
 
+def refer_card(referred: pd.DataFrame, notes: pd.DataFrame | None) -> html.Div:
+    """SPEC §3 rule 1 for the whole client: why (the red-flag note no review covers, or the review that
+    put the client on hold), the note itself, and the exercises that stay as they are."""
+    first = referred.iloc[0]
+    open_notes = pd.DataFrame() if notes is None else notes[~notes["reviewed"]]
+    newest = open_notes.iloc[0] if len(open_notes) else None
+    quoted = None
+    if newest is not None:
+        quoted = html.P(f"“{newest['note']}” ({ui.day(newest['session_date'])})", className="rec-note")
+    exercises = ", ".join(sorted(referred["exercise"].astype(str)))
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("All exercises", className="rec-family"),
+                    html.Span(DECISION_WORDS["refer"], className="decision decision-refer"),
+                ],
+                className="rec-head",
+            ),
+            html.P(first["why"], className="rec-why"),
+            quoted,
+            html.P(
+                f"Nothing is progressed until a review clears it: {exercises} stay as they are. "
+                "Review the red flags above.",
+                className="rec-next",
+            ),
+        ],
+        className="rec rec-refer rec-client",
+        id="refer-card",
+    )
+
+
 def _next_words(rec: dict) -> str:
     decision = rec["decision"]
     if decision == "refer":
         return "No change until a clinician has reviewed the red flag."
+    if decision == "hold" and rec.get("change") == "target dose":
+        return f"Keep the level, at its target dose: {rec['next_exercise']}, {rec['next_dose']}"
+    if decision == "hold" and rec.get("change") not in (None, "none"):  # a stretch that passed every check
+        return f"Dose up to: {rec['next_exercise']}, {rec['next_dose']}"
     if decision == "hold":
         return f"Keep: {rec['next_exercise']}, {rec['next_dose']}"
     verb = "Progress to" if decision == "progress" else "Step back to"
@@ -452,11 +681,14 @@ def recommendation_card(rec: dict, decision, names: dict, may_decide: bool = Tru
                 ],
                 className="rec-head",
             ),
+            html.P(rec["why"], className="rec-why"),
             html.P(f"Now: {rec['exercise']}{level}, {rec['dose']}", className="rec-now"),
             html.P(_next_words(rec), className="rec-next"),
-            html.Ul(
-                [html.Li(item, className="fail" if item.rstrip(")").endswith("✗") else "pass") for item in evidence],
-                className="rec-evidence",
+            html.Details(
+                [html.Summary("Every rule checked"),
+                 html.Ul([html.Li(item, className="fail" if item.rstrip(")").endswith("✗") else "pass")
+                          for item in evidence], className="rec-evidence")],
+                className="rec-details",
             ),
             _decided(decision, names) if decision is not None else None,
             html.Div(
@@ -526,10 +758,21 @@ def open_decision(_accepts, _overrides, today, client_id):
     with rights.reading(today) as analytics:
         rec = _recommendation(analytics, client_id, ladder)
         levels = analytics.exercise_levels(ladder) if rec is not None and rec["in_library"] else pd.DataFrame()
+        day, names = analytics.today, dict(zip(analytics.staff()["staff_id"], analytics.staff()["name"], strict=True))
     if rec is None:
         return (dash.no_update,) * 15
     viewer = rights.current()
     by = f"Recorded as decided by {viewer.name} ({viewer.role}), now."
+    # A recommendation already decided on today: this decision says that it replaces that one (SPEC §3).
+    decided = read_decisions(clinic().db, client_id)
+    earlier = decided[(decided["ladder"] == ladder) & (decided["as_of"] == day.isoformat())]
+    replaces = None
+    if len(earlier):
+        last = earlier.iloc[-1]
+        replaces = int(last["decision_id"])
+        done = "accepted" if last["action"] == "accept" else f"overridden ({last['decision']})"
+        by += (f" This recommendation was already {done} by {names.get(last['decided_by'], last['decided_by'])}"
+               " today: this decision replaces it.")  # fmt: skip
     if len(levels) and not rec["stretch"]:
         level_options = [{"label": f"{r.level}. {r.exercise}", "value": int(r.level)} for r in levels.itertuples()]
         level_value = None if ui.missing(rec["next_level"]) else int(rec["next_level"])
@@ -546,7 +789,7 @@ def open_decision(_accepts, _overrides, today, client_id):
                          id="decision-what")  # fmt: skip
     return (
         True,
-        {"ladder": ladder, "action": action},
+        {"ladder": ladder, "action": action, "replaces": replaces},
         title,
         summary,
         {"display": "none"} if action == "accept" else {},
@@ -561,6 +804,32 @@ def open_decision(_accepts, _overrides, today, client_id):
         "",
         "",
     )
+
+
+@callback(
+    Output("decision-level", "value", allow_duplicate=True),
+    Output("decision-sets", "value", allow_duplicate=True),
+    Output("decision-reps", "value", allow_duplicate=True),
+    Output("decision-hold", "value", allow_duplicate=True),
+    Output("decision-tempo", "value", allow_duplicate=True),
+    Input("decision-choice", "value"),
+    State("decision-pending", "data"),
+    State("today", "date"),
+    State("client-id", "data"),
+    prevent_initial_call=True,
+)
+@rights.requires("decide")
+def fill_in_decision(choice, pending, today, client_id):
+    """Choosing a decision fills in the exercise and dose that agree with it (analytics.decisions.option):
+    the engine's step back or up, the level kept, or no change for refer. The clinician may edit them."""
+    if not choice or not pending or pending.get("action") != "override":
+        return (dash.no_update,) * 5
+    with rights.reading(today) as analytics:
+        rec = _recommendation(analytics, client_id, pending["ladder"])
+    if rec is None:
+        return (dash.no_update,) * 5
+    chosen = option(rec, choice)
+    return (0 if chosen.level is None else chosen.level), chosen.sets, chosen.reps, chosen.hold_s, chosen.tempo
 
 
 def _whole(value) -> int | None:
@@ -621,6 +890,7 @@ def save_decision(_confirm, _cancel, pending, today, client_id, choice, level, s
             reason=reason,
             as_of=day,
             decided_on=day,  # the clinic day reviewed: a decision made while reviewing a day applies from it
+            replaces=pending.get("replaces"),
         )
     except DecisionError as e:
         return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update

@@ -11,6 +11,8 @@ from access import audit
 from access.roles import Viewer
 from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions
+from analytics.reviews import read_reviews
+from dashboard.security import Refused
 from dashboard.app import create_app
 from dashboard.pages import client as page
 from tests.conftest import copy_warehouse
@@ -71,11 +73,16 @@ def test_a_card_marks_the_rules_not_met_and_says_what_comes_next(demo):
     _db, _today, recs = demo
     rec = recs[recs["decision"] == "hold"].iloc[0].to_dict()
     card = page.recommendation_card(rec, None, {})
-    lines = card.children[3].children
+    # the one line that says why leads; every rule checked is one click away
+    assert card.children[1].children == rec["why"] and rec["why"].startswith("hold: ")
+    details = card.children[4]
+    assert details.children[0].children == "Every rule checked"
+    lines = details.children[1].children
     failed = [li.children for li in lines if li.className == "fail"]
     assert failed and all("✗" in line for line in failed)
     assert all("✓" in li.children or "skipped" in li.children for li in lines if li.className == "pass")
-    assert card.children[2].children == f"Keep: {rec['next_exercise']}, {rec['next_dose']}"
+    keep = "Keep the level, at its target dose: " if rec["change"] == "target dose" else "Keep: "
+    assert card.children[3].children == f"{keep}{rec['next_exercise']}, {rec['next_dose']}"
 
 
 def _clinician_of(db, client_id) -> Viewer:
@@ -140,3 +147,104 @@ def test_an_override_without_a_reason_keeps_the_dialog_open_with_the_reason_why(
         )
     assert is_open and "reason" in error
     assert read_decisions(db).empty
+
+
+# --- red flags: one refer card, the review, the header ------------------------------------------------
+
+
+def _referred_client(db) -> str:
+    """A client of the demo with a red-flag note no review covers in the last 14 days."""
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
+        metrics = analytics.client_metrics()
+    return metrics[metrics["flags"].str.startswith("refer")].iloc[0]["client_id"]
+
+
+def test_a_client_to_refer_has_one_refer_card_with_the_note_that_caused_it(demo):
+    db, today, _ = demo
+    client_id = _referred_client(db)
+    cards = page.show_recommendations(today.isoformat(), client_id, None)
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
+        recs = analytics.recommendations(client_id)
+        note = analytics.red_flag_notes(client_id).iloc[0]
+    assert len(recs) > 1 and set(recs["decision"]) == {"refer"}  # every exercise is held by rule 1
+    assert len(cards) == 1 and cards[0].id == "refer-card"
+    text = str(cards[0])
+    assert f"“{note['note']}”" in text and "is not reviewed" in text
+    assert all(exercise in text for exercise in recs["exercise"])
+
+
+def test_a_review_through_the_dialog_clears_refer_or_puts_the_client_on_hold(demo, clicked, signed_in):
+    db, today, _ = demo
+    client_id = _referred_client(db)
+    physio = _clinician_of(db, client_id)
+    signed_in(physio)
+    day = today.isoformat()
+    with clicked("review-save"):
+        is_open, error, saved, _ = page.save_review(1, None, day, client_id, "referred", "", "knee gave way")
+    assert is_open and error == "Say to whom the client is referred (GP, emergency care, a specialist)."
+    with clicked("review-save"):
+        is_open, error, saved, _ = page.save_review(1, None, day, client_id, "referred", "GP", "knee gave way")
+    assert (is_open, error) == (False, "") and saved["review"] >= 1
+    header = str(page.show_header(day, client_id))
+    assert f"On hold since {today.day} " in header and "referred to GP" in header
+    # still one refer card: on hold
+    assert "on hold: referred to GP on " in str(page.show_recommendations(day, client_id, None))
+    with clicked("review-save"):
+        page.save_review(1, None, day, client_id, "cleared", None, "x-ray clear, safe to continue")
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
+        flags = analytics.client(client_id)["flags"]
+        decisions = set(analytics.recommendations(client_id)["decision"])
+    assert "refer" not in flags and "on_hold" not in flags and "refer" not in decisions
+    rows = audit.read(db, action="review")
+    assert list(rows["staff_id"]) == [physio.staff_id] * 2 and set(rows["client_id"]) == {client_id}
+    assert "referred to GP" in " ".join(rows["what"])
+
+
+def test_an_instructor_cannot_review_a_red_flag(demo, clicked, signed_in):
+    db, today, _ = demo
+    client_id = _referred_client(db)
+    signed_in(Viewer("instructor", "S-009", "An Instructor", "instructor"))
+    with clicked("review-save"), pytest.raises(Refused, match="review"):
+        page.save_review(1, None, today.isoformat(), client_id, "cleared", None, "fine")
+    assert read_reviews(db).empty
+
+
+def test_the_header_shows_the_goals(demo):
+    db, today, _ = demo
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
+        client = analytics.client_metrics().iloc[0]
+        goals = analytics.client(client["client_id"])["goals"]
+    goals_line = _find(page.show_header(today.isoformat(), client["client_id"]), "client-goals")
+    assert goals and _text(goals_line) == f"Goals: {goals}"
+
+
+def _find(component, id_):
+    if getattr(component, "id", None) == id_:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        found = _find(child, id_) if child is not None and not isinstance(child, str) else None
+        if found is not None:
+            return found
+    return None
+
+
+def _text(component) -> str:
+    if isinstance(component, str):
+        return component
+    children = getattr(component, "children", None)
+    return "".join(_text(c) for c in (children if isinstance(children, list) else [children]) if c is not None)
+
+
+def test_choosing_a_decision_fills_in_a_dose_that_agrees_with_it(demo, signed_in):
+    db, today, recs = demo
+    rec = recs[(recs["decision"] == "progress") & recs["level"].notna() & (recs["level"] > 1)].iloc[0]
+    pending = {"ladder": rec["ladder"], "action": "override"}
+    level, sets, reps, hold, tempo = page.fill_in_decision("regress", pending, today.isoformat(), rec["client_id"])
+    assert level == rec["level"] - 1  # a level back, at its target dose
+    progress = page.fill_in_decision("progress", pending, today.isoformat(), rec["client_id"])
+    assert progress[:4] == (rec["next_level"], rec["next_sets"], _int(rec["next_reps"]), _int(rec["next_hold_s"]))
+
+
+def _int(value):
+    return None if pd.isna(value) else int(value)
