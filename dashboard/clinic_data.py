@@ -138,8 +138,9 @@ class ClinicData:
                     self._words = load_red_flag_words(self.red_flags or RED_FLAGS_FILE)
                 con = connect_private_reader(self.db)
                 try:
-                    built = Analytics(con, Scope.everyone(), day, self._words, read_decisions(self.db),
-                                      read_reviews(self.db))
+                    built = Analytics(
+                        con, Scope.everyone(), day, self._words, read_decisions(self.db), read_reviews(self.db)
+                    )
                     built.prepare_for_pages()  # words kept, indexes by client: a page reads one client at a time
                 except BaseException:
                     con.close()

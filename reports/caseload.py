@@ -29,8 +29,8 @@ from pathlib import Path
 from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
-from analytics.reviews import read_reviews
 from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
+from analytics.reviews import read_reviews
 from analytics.today import Today
 from etl.warehouse import connect_private_reader
 from reports import render, tables

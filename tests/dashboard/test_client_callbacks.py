@@ -12,9 +12,9 @@ from access.roles import Viewer
 from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions
 from analytics.reviews import read_reviews
-from dashboard.security import Refused
 from dashboard.app import create_app
 from dashboard.pages import client as page
+from dashboard.security import Refused
 from tests.conftest import copy_warehouse
 
 
@@ -237,10 +237,10 @@ def _text(component) -> str:
 
 
 def test_choosing_a_decision_fills_in_a_dose_that_agrees_with_it(demo, signed_in):
-    db, today, recs = demo
+    _db, today, recs = demo
     rec = recs[(recs["decision"] == "progress") & recs["level"].notna() & (recs["level"] > 1)].iloc[0]
     pending = {"ladder": rec["ladder"], "action": "override"}
-    level, sets, reps, hold, tempo = page.fill_in_decision("regress", pending, today.isoformat(), rec["client_id"])
+    level, *_ = page.fill_in_decision("regress", pending, today.isoformat(), rec["client_id"])
     assert level == rec["level"] - 1  # a level back, at its target dose
     progress = page.fill_in_decision("progress", pending, today.isoformat(), rec["client_id"])
     assert progress[:4] == (rec["next_level"], rec["next_sets"], _int(rec["next_reps"]), _int(rec["next_hold_s"]))
