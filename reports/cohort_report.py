@@ -48,7 +48,9 @@ def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
                 "pain": f"{pain(m.pain_baseline)} → {pain(m.pain_current)}",
                 "pain_status": m.pain_status,
                 "pain_change": signed(m.pain_current - m.pain_baseline),
-                "flags": (m.flags or "").replace(";", ", ").replace("_", " "),
+                "flag_names": (m.flags or "").replace(";", ", ").replace("_", " "),
+                # each flag with its evidence in words, in a row of its own under the member's (SPEC §2)
+                "flags": [line for line in (m.flag_evidence or "").split("\n") if line],
             }
             for m in members.itertuples(index=False)
         ],

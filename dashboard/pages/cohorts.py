@@ -61,6 +61,7 @@ MEMBER_FIELDS = [
     "pain_current",
     "pain_status",
     "flags",
+    "flag_evidence",
 ]
 MEMBER_COLUMNS = [
     {"field": "display_name", "headerName": "Member", "pinned": "left", "width": 150,
@@ -81,7 +82,7 @@ MEMBER_COLUMNS = [
          "pain-improved": "params.data.pain_status == 'improved'",
          "pain-worse": "params.data.pain_status == 'worse'",
      }, **WRAPPED},
-    {"field": "flags", "headerName": "Flags", "minWidth": 170, "flex": 2, "cellRenderer": "FlagBadges",
+    {"field": "flags", "headerName": "Flags and why", "minWidth": 220, "flex": 2, "cellRenderer": "FlagBadges",
      "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
      "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
 ]  # fmt: skip
