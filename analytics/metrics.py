@@ -33,6 +33,7 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from analytics import definitions as d
+from analytics.decisions import COLUMNS as DECISION_COLUMNS
 from analytics.decisions import read_decisions
 from analytics.progressions import MACROS, register_decisions, register_library
 from analytics.red_flags import RedFlagWords, load_red_flag_words
@@ -341,7 +342,8 @@ class Analytics:
         self.con.execute(f"INSERT INTO recommendation_text {sql}", select)
 
     def _remember_decisions(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None) -> None:
-        rows = pd.DataFrame(columns=["decision_id", "client_id"]) if decisions is None else decisions
+        rows = pd.DataFrame(columns=DECISION_COLUMNS) if decisions is None else decisions
+        self._decisions = rows
         self._decided_clients = set(rows["client_id"])
         self._decision_ids = set(rows["decision_id"])
         self._reviewed_clients = set() if reviews is None else set(reviews["client_id"])
@@ -542,6 +544,15 @@ class Analytics:
             params,
         )
         return notes.assign(signs=[", ".join(self.red_flag_words.signs_in(n)) for n in notes["note"]])
+
+    def decisions(self, client_id: str) -> pd.DataFrame:
+        """A client's decisions on recommendations made by today, oldest first: the rows of
+        `analytics.decisions.read_decisions` these analytics were built with, and `decider`, the name
+        of who decided (the progress report lists them without opening the records again)."""
+        rows = self._decisions
+        by_today = rows["decided_on"].astype(str) <= self.today.isoformat()
+        mine = rows[(rows["client_id"] == self._own(client_id)) & by_today]
+        return mine.assign(decider=mine["decided_by"].map(self._names()[0])).reset_index(drop=True)
 
     def red_flag_reviews(self, client_id: str) -> pd.DataFrame:
         """A client's red-flag reviews made by today, newest first: reviewed_on, reviewed_by (and their
