@@ -19,6 +19,7 @@ from access import audit, users
 from access.audit import Actor
 from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions
+from analytics.reviews import read_reviews
 from tests.browser.conftest import serve
 from tests.conftest import copy_warehouse, query
 from tests.http_client import Client, callback_body
@@ -239,6 +240,23 @@ def test_a_decision_on_a_client_outside_the_scope_is_refused_stores_nothing_and_
     assert read_decisions(clinic.db, rec["client_id"]).empty
     row = audit.read(clinic.db, user=username, client=rec["client_id"], action="refused")
     assert "decision" in set(row["action"])
+
+
+def test_an_instructor_may_not_review_a_red_flag_and_a_physio_only_their_own_clients(clinic):
+    theirs, others = _theirs_and_not(clinic.db, "physio")
+    values = {"review-save.n_clicks": 1, "client-id.data": sorted(others)[0], "review-outcome.value": "cleared",
+              "review-note.value": "fine"}  # fmt: skip
+    instructor = signed_in(clinic.url, "instructor")
+    answer = instructor.callback(body_for(clinic, "review-modal.is_open@", values, changed="review-save.n_clicks"))
+    assert answer.status == 403
+    says_nothing_of_a_client(answer.body, clinic.names)
+    assert "review a red flag" in " ".join(audit.read(clinic.db, user="instructor", action="refused")["what"])
+    physio = signed_in(clinic.url, "physio")
+    answer = physio.callback(body_for(clinic, "review-modal.is_open@", values, changed="review-save.n_clicks"))
+    assert answer.status == 200 and "There is no such client." in answer.body
+    says_nothing_of_a_client(answer.body, clinic.names)
+    assert read_reviews(clinic.db).empty
+    assert len(audit.read(clinic.db, user="physio", client=sorted(others)[0], action="refused")) >= 1
 
 
 def _instructs(db: Path, username: str) -> set[str]:
