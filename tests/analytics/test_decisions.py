@@ -17,6 +17,7 @@ import pytest
 
 from analytics import Analytics, Scope
 from analytics.decisions import DecisionError, Prescription, read_decisions, record
+from analytics.reviews import record_review
 from etl.records import records_path
 from tests.analytics.clinic import Clinic
 from tests.analytics.test_progressions import LAST_3, WEEK_3_AND_4, ex, recommendation
@@ -336,3 +337,27 @@ def test_a_reload_of_the_warehouse_keeps_the_decisions(tmp_path):
     clinic.load()  # a corrected session file replaces the earlier one
     assert len(read_decisions(db)) == 1
     assert bridge(db, FRIDAY)["dose"] == "3 × 10 s hold"
+
+
+def test_rule_1_follows_the_red_flag_reviews(tmp_path):
+    """A red-flag note refers every exercise until a review covers it; a review that refers the client
+    on (or pauses) keeps them all at refer (nothing progressed) until a later cleared one; a note
+    after the newest review refers again."""
+    clinic = clinic_with(tmp_path)
+    clinic.session("C-1", "2026-06-24", attended=False, notes="Knee gave way on the stairs")
+    db = clinic.load()
+
+    def shown(day=FRIDAY):
+        rec = bridge(db, day)
+        return rec["decision"], rec["why"]
+
+    assert shown() == ("refer", "refer: a red-flag note of 24 Jun is not reviewed — review it before any change")
+    record_review(db, "C-1", outcome="referred", referred_to="GP", note="x-ray", reviewed_by="S-1",
+                  reviewed_on=date(2026, 6, 25))  # fmt: skip
+    assert shown() == ("refer", "on hold: referred to GP on 25 Jun — nothing is progressed")
+    assert bridge(db, FRIDAY)["next_dose"] == "no change while the client is on hold"
+    record_review(db, "C-1", outcome="cleared", note="x-ray clear", reviewed_by="S-1", reviewed_on=date(2026, 6, 26))
+    assert shown()[0] == "progress"
+    clinic.session("C-1", "2026-06-29", attended=False, notes="Swelling in the knee again")
+    assert clinic.load() == db  # the reviews stay beside the reloaded warehouse
+    assert shown(date(2026, 6, 29))[0] == "refer"
