@@ -502,6 +502,7 @@ def _demo(args, settings: Settings) -> int:
     from etl.load import load
     from hipline.demo_data import generate_demo
     from hipline.demo_data.accounts import add_demo_users
+    from hipline.demo_data.reviews import add_demo_review
     from hipline.progress import LoadProgressBar, console, print_demo_users, print_load_report, simulation_progress
 
     if not args.data_dir.exists() or not any(args.data_dir.iterdir()):
@@ -512,7 +513,11 @@ def _demo(args, settings: Settings) -> int:
         report = load(args.db, [args.data_dir], progress=bar, memory_limit=settings.memory_limit)
     _audit_load(args.db, report)
     print_load_report(report)
-    print_demo_users(add_demo_users(args.db))
+    demo_users = add_demo_users(args.db)
+    print_demo_users(demo_users)
+    physio = next(u for u in demo_users if u.role == "physio")
+    if (on_hold := add_demo_review(args.db, physio.staff_id)) is not None:
+        console.print(f"{physio.name} has referred client {on_hold} to the GP after a red-flag note: on hold.")
     if args.no_serve:
         return 0
     console.print(f"Serving the dashboard on http://{args.host}:{args.port} (Ctrl+C to stop)")

@@ -144,3 +144,22 @@ def test_some_notes_carry_red_flags(demo_warehouse):
         WHERE regexp_matches(lower(notes), 'swelling|gave way|unstable|numbness|tingling|night pain|fall')""",
     )[0][0]
     assert flagged > 0
+
+
+def test_the_demo_puts_one_client_of_the_demo_physio_on_hold(demo_warehouse, tmp_path):
+    from access import users
+    from analytics import NEWEST, Analytics, Scope
+    from hipline.demo_data.reviews import add_demo_review
+    from tests.conftest import copy_warehouse
+
+    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
+    physio = users.find(db, "physio")
+    client_id = add_demo_review(db, physio.staff_id)
+    assert client_id is not None
+    with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
+        client = analytics.client(client_id)
+        day = analytics.today
+    assert client["clinician_id"] == physio.staff_id
+    assert client["flags"].split(";")[0] == "on_hold" and "refer" not in client["flags"]
+    assert client["flag_evidence"].startswith(f"on_hold: referred to GP on {day.day} ")
+    assert add_demo_review(db, physio.staff_id) is None, "once"
