@@ -243,7 +243,7 @@ def test_a_decision_on_a_client_outside_the_scope_is_refused_stores_nothing_and_
 
 
 def test_an_instructor_may_not_review_a_red_flag_and_a_physio_only_their_own_clients(clinic):
-    theirs, others = _theirs_and_not(clinic.db, "physio")
+    _theirs, others = _theirs_and_not(clinic.db, "physio")
     values = {"review-save.n_clicks": 1, "client-id.data": sorted(others)[0], "review-outcome.value": "cleared",
               "review-note.value": "fine"}  # fmt: skip
     instructor = signed_in(clinic.url, "instructor")
