@@ -35,7 +35,7 @@ from dashboard.palette import (
     STATUS_COLOURS,
     translucent,
 )
-from etl.instruments import instrument_label, instrument_name
+from etl.instruments import BY_CODE, instrument_label, instrument_name
 
 NOT_IN_LIBRARY = "Not in the library"
 DAY_MS = 86_400_000  # a date axis's tick step is in milliseconds
@@ -139,8 +139,10 @@ def function_chart(
     The thresholds are SPEC §2's (ODI 10, Ostelo 2008; LEFS 9, Binkley 1999; ...; an MDC where no
     MCID is established, named by `threshold_kind`). The change in the title is first vs latest score,
     signed so that positive is better whichever way the instrument runs; scores on one day are averaged.
-    The instrument (its code) is shown by its name, the axis with its unit (etl.instruments).
+    The instrument (its code) is shown by its name, the axis with its unit, and the band stays within the
+    instrument's range (a stance is never shorter than 0 s) (etl.instruments).
     """
+    known = BY_CODE.get(instrument)
     name, label = html.escape(instrument_name(instrument)), html.escape(instrument_label(instrument))
     if scores.empty:
         return empty_figure(f"No {instrument_name(instrument)} scores yet")
@@ -169,8 +171,8 @@ def function_chart(
         "xref": "paper",
         "x0": 0,
         "x1": 1,
-        "y0": first - threshold,
-        "y1": first + threshold,
+        "y0": max(first - threshold, known.low) if known else first - threshold,
+        "y1": min(first + threshold, known.high) if known else first + threshold,
         "fillcolor": COLOURS["no_change_band"],
         "line": {"width": 0},
         "layer": "below",
@@ -844,18 +846,19 @@ def _iso_day(value: object) -> str:
 
 
 def _days_axis(days: Sequence[object], date_range: tuple[object, object] | None = None) -> dict:
-    """A date axis that reads in days: `date_range` if given. Dates less than a week apart get a range of
-    three days either side, ticked by day: on one date alone plotly's own range spans a millisecond
-    ("23:59:59.999")."""
+    """A date axis that reads in days: `date_range` if given. Dates less than a week apart get three and a
+    half days either side (the half: the last day's tick is drawn), ticked by day: on one date alone
+    plotly's own range spans a millisecond ("23:59:59.999")."""
     if date_range is not None:
         return {"type": "date", "range": [_iso_day(date_range[0]), _iso_day(date_range[1])]}
     first, last = pd.Timestamp(min(days)).normalize(), pd.Timestamp(max(days)).normalize()
     if last - first >= pd.Timedelta(days=7):
         return {"type": "date"}
-    shown = (last - first).days + 6
+    shown = (last - first).days + 7
+    either_side = pd.Timedelta(days=3.5)
     return {
         "type": "date",
-        "range": [_iso_day(first - pd.Timedelta(days=3)), _iso_day(last + pd.Timedelta(days=3))],
+        "range": [(first - either_side).strftime("%Y-%m-%d %H:%M"), (last + either_side).strftime("%Y-%m-%d %H:%M")],
         "dtick": DAY_MS * (1 if shown <= 7 else 2),
         "tickformat": "%-d %b",
     }

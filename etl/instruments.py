@@ -56,12 +56,12 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 )
 INSTRUMENT_LABELS: dict[str, str] = {i.code: i.label for i in INSTRUMENTS}
 HIGHER_IS_BETTER: dict[str, bool] = {i.code: i.higher_is_better for i in INSTRUMENTS}
-_BY_CODE: dict[str, Instrument] = {i.code: i for i in INSTRUMENTS}
+BY_CODE: dict[str, Instrument] = {i.code: i for i in INSTRUMENTS}
 
 
 def instrument_name(code: str) -> str:
     """What a clinician calls the instrument ("Timed Up and Go"); an unknown code is shown as it is."""
-    known = _BY_CODE.get(code)
+    known = BY_CODE.get(code)
     return known.name if known else code
 
 

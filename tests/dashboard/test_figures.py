@@ -285,6 +285,16 @@ def test_function_change_is_signed_so_positive_is_better_when_lower_is_better():
     assert figure.layout.annotations[0].text == "↓ lower is better"
 
 
+def test_the_band_stays_within_the_instruments_range():
+    # Single-leg stance of 16 s, MDC 24 s: the band runs from 0 s (not −8 s) to 40 s.
+    stance = figures.function_chart(scores([("2026-06-01", 16.0)]), "SLS_S_L", 24, True, "not enough data")
+    band = shape(stance, "no important change")
+    assert (band.y0, band.y1) == (0, 40.0)
+    # ODI 95 (0–100), MCID 10: 85 to 100.
+    band = shape(figures.function_chart(scores([("2026-06-01", 95.0)]), "ODI", 10, False, "x"), "no important change")
+    assert (band.y0, band.y1) == (85.0, 100)
+
+
 def test_one_score_shows_the_point_and_the_band_and_says_not_enough_data():
     figure = figures.function_chart(scores([("2026-06-01", 30.0)]), "ODI", 10, False, "not enough data")
     assert "not enough data" in figure.layout.title.text
@@ -301,16 +311,17 @@ def test_one_score_draws_a_date_axis_of_days_around_it_not_a_millisecond():
     figure = figures.function_chart(scores([("2026-06-01", 30.0)]), "ODI", 10, False, "not enough data")
     axis = figure.layout.xaxis
     assert axis.type == "date"
-    # Three days either side of 1 June: 29 May to 4 June, a tick a day, labelled by day (no hours).
-    assert list(axis.range) == ["2026-05-29", "2026-06-04"]
-    assert days_shown(axis) == 6
+    # Three and a half days either side of 1 June: 28 May noon to 4 June noon, a tick a day (29 May to
+    # 4 June), labelled by day (no hours).
+    assert list(axis.range) == ["2026-05-28 12:00", "2026-06-04 12:00"]
+    assert days_shown(axis) == 7
     assert axis.dtick == 24 * 60 * 60 * 1000
     assert axis.tickformat == "%-d %b"  # "1 Jun"
 
 
 def test_scores_a_few_days_apart_also_read_in_days_and_scores_weeks_apart_keep_plotlys_range():
     close = figures.function_chart(scores([("2026-06-01", 30.0), ("2026-06-04", 26.0)]), "ODI", 10, False, "x")
-    assert list(close.layout.xaxis.range) == ["2026-05-29", "2026-06-07"]
+    assert list(close.layout.xaxis.range) == ["2026-05-28 12:00", "2026-06-07 12:00"]
     apart = figures.function_chart(scores([("2026-06-01", 30.0), ("2026-07-01", 20.0)]), "ODI", 10, False, "x")
     assert apart.layout.xaxis.type == "date" and apart.layout.xaxis.range is None
 
@@ -351,7 +362,7 @@ def test_a_single_pain_rating_draws_its_episode_in_days():
 def test_a_single_session_draws_the_exercise_timeline_in_days():
     figure = figures.exercise_timeline(EXPOSURES[EXPOSURES["family"] == "clamshell"])
     assert figure.layout.xaxis.type == "date"
-    assert list(figure.layout.xaxis.range) == ["2026-09-25", "2026-10-01"]
+    assert list(figure.layout.xaxis.range) == ["2026-09-24 12:00", "2026-10-01 12:00"]
     # The client page passes the period shown, which the axis keeps.
     shown = figures.exercise_timeline(EXPOSURES, (pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-15")))
     assert list(shown.layout.xaxis.range) == ["2026-09-01", "2026-10-15"]
