@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
 from dashboard.formats import day, iso, missing, pain, parse_day, percent, signed
@@ -148,3 +148,23 @@ def loading(child, id: str | None = None):
 
 def alert(message: str, colour: str = "warning", id: str | None = None):
     return dbc.Alert(message, color=colour, id=id or "alert", className="py-2")
+
+
+# SPEC §4: every page works at 1280 px and on a tablet (820 px) with the columns that matter in view. A grid
+# column that can give way carries `moves_last_below(px)`: while the grid is narrower than that it moves
+# after the others (it is still there, a sideways scroll away), and back when the grid is wide again
+# (dashboard/assets/grids.js, for each grid named to `keep_in_view`).
+TABLET = 1000  # px of grid: an 820 px tablet's grid is about 800 wide, a 1280 px screen's about 1240
+WRAPPED_HEADERS = {"wrapHeaderText": True, "autoHeaderHeight": True}  # a narrow column's header in two lines, not cut
+
+
+def moves_last_below(grid_width: int = TABLET) -> dict:
+    """The part of a column definition that moves it to the end of a grid narrower than `grid_width` px."""
+    return {"context": {"lastBelow": grid_width}}
+
+
+def keep_in_view(grid_id: str) -> None:
+    """Arrange the grid's columns for its width whenever it is shown (call once, where its page is defined).
+    The callback changes nothing of the grid's class: a callback with an output in the page is what Dash
+    runs when the page is shown."""
+    clientside_callback(ClientsideFunction("hipline", "keepInView"), Output(grid_id, "className"), Input(grid_id, "id"))

@@ -11,7 +11,7 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
@@ -22,15 +22,19 @@ from dashboard.timing import timed
 EVERYONE = "__all__"
 
 DAY_FORMAT = "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"
+# On a tablet the region, week and sparkline give way: the name, adherence, pain change, flags and last
+# session (150 + 120 + 170 + 220 + 125 px) fit its 800 px.
 COLUMNS = [
-    {"field": "display_name", "headerName": "Client", "pinned": "left", "width": 165, "cellClass": "client-link",
+    {"field": "display_name", "headerName": "Client", "pinned": "left", "width": 150, "cellClass": "client-link",
      "tooltipField": "client_id"},
-    {"field": "region", "headerName": "Region", "width": 100},
-    {"field": "program_week", "headerName": "Week", "width": 85, "type": "numericColumn"},
-    {"field": "adherence_last_4_weeks", "headerName": "Adherence 4 wk", "width": 140, "type": "numericColumn",
+    {"field": "region", "headerName": "Region", "width": 100, **ui.moves_last_below()},
+    {"field": "program_week", "headerName": "Week", "width": 85, "type": "numericColumn", "cellDataType": "number",
+     **ui.moves_last_below()},
+    {"field": "adherence_last_4_weeks", "headerName": "Adherence 4 wk", "width": 120, "type": "numericColumn",
+     "cellDataType": "number",
      "valueFormatter": {"function": "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"},
      "cellClassRules": {"low": "params.value != null && params.value < 0.6"}},
-    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 210, "flex": 1, "wrapText": True,
+    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 170, "flex": 1, "wrapText": True,
      "autoHeight": True, "cellStyle": {"lineHeight": "20px", "paddingTop": "9px", "paddingBottom": "9px"},
      "valueGetter": {"function": "params.data.pain_text"},
      "comparator": {"function": "(a, b, na, nb) => (na.data.pain_delta ?? 99) - (nb.data.pain_delta ?? 99)"},
@@ -39,14 +43,18 @@ COLUMNS = [
          "pain-worse": "params.data.pain_status == 'worse'",
      }},
     {"field": "weekly_pain", "headerName": "Pain by week", "width": 130, "sortable": False, "filter": False,
-     "cellRenderer": "PainSparkline"},
-    {"field": "flags", "headerName": "Flags and why", "minWidth": 260, "flex": 2, "cellRenderer": "FlagBadges",
+     "cellRenderer": "PainSparkline", **ui.moves_last_below()},
+    {"field": "flags", "headerName": "Flags and why", "minWidth": 220, "flex": 2, "cellRenderer": "FlagBadges",
      "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
      "comparator": {"function": "(a, b, na, nb) => na.data.flag_rank - nb.data.flag_rank"},
      "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
-    {"field": "last_session", "headerName": "Last session", "width": 125,
+    {"field": "last_session", "headerName": "Last session", "width": 125, "cellDataType": "dateString",
      "valueFormatter": {"function": DAY_FORMAT}},
 ]  # fmt: skip
+# Each column's data type is stated, not inferred from the first rows: AG Grid infers it when the rows come,
+# after the grid has started, and a filter model put back then (going back to the page) was dropped.
+COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "cellDataType": False, **ui.WRAPPED_HEADERS}
+ui.keep_in_view("caseload-grid")
 
 
 def register() -> None:
@@ -91,6 +99,9 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
         options = _clinicians(analytics)
     values = {o["value"] for o in options}
     default = options[0]["value"] if len(options) == 1 else EVERYONE
+    # The filters (pickers, search, the grid's column filters) survive a visit to a client and back, for this
+    # browser tab's session and this user: another user signing in here starts from none.
+    kept_for_the_visit = {"persistence": viewer.username, "persistence_type": "session"}
     return html.Div(
         [
             html.Div(
@@ -110,7 +121,11 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                                 className="control control-wide",
                             ),
                             dcc.Dropdown(
-                                id="caseload-region", placeholder="All regions", multi=True, className="control"
+                                id="caseload-region",
+                                placeholder="All regions",
+                                multi=True,
+                                className="control",
+                                **kept_for_the_visit,
                             ),
                             dcc.Dropdown(
                                 id="caseload-flags",
@@ -118,6 +133,7 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                                 placeholder="Any flag or none",
                                 multi=True,
                                 className="control control-wide",
+                                **kept_for_the_visit,
                             ),
                             dcc.Input(
                                 id="caseload-search",
@@ -125,6 +141,7 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                                 placeholder="Search by name",
                                 debounce=0.3,
                                 className="form-control control",
+                                **kept_for_the_visit,
                             ),
                         ],
                         className="controls",
@@ -148,13 +165,15 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
                 columnDefs=COLUMNS,
                 rowData=[],
                 getRowId="params.data.client_id",
-                defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                defaultColDef=COLUMN_DEFAULTS,
                 dashGridOptions={
                     "animateRows": False,
                     "tooltipShowDelay": 300,
                     "rowHeight": 40,
                     "localeText": {"noRowsToShow": "No active clients match."},
                 },
+                persisted_props=["filterModel"],
+                **kept_for_the_visit,
                 style={"height": "70vh", "width": "100%"},
                 className="caseload-grid",
             ),
@@ -254,6 +273,14 @@ def _shown(clients: pd.DataFrame, regions, flags, search):
         clients = clients[clients["display_name"].str.contains(search.strip(), case=False, regex=False)]
     shown = f"{len(clients)} client{'s' if len(clients) != 1 else ''} shown, most urgent first"
     return strip, _rows(clients), shown, region_options
+
+
+clientside_callback(
+    ClientsideFunction("hipline", "countShown"),  # dashboard/assets/grids.js
+    Output("caseload-count", "children", allow_duplicate=True),
+    Input("caseload-grid", "virtualRowData"),
+    prevent_initial_call=True,
+)
 
 
 @callback(

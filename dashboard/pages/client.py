@@ -33,25 +33,39 @@ DECISION_WORDS = {
     "refer": "Refer",
 }
 
+# Narrow numbers: filtered by typing in the box under the header, which fills the column (no filter buttons).
+NARROW_NUMBER = {"type": "numericColumn", "width": 70, "suppressFloatingFilterButton": True,
+                 "suppressHeaderFilterButton": True}  # fmt: skip
+# On a tablet the date, exercise, pain (4 × 70 px) and notes (115 + 160 + 280 + 200 px) fit its 800 px: the
+# other columns give way (dashboard.components.moves_last_below). At 1280 px only the type and resistance do.
 LOG_COLUMNS = [
-    {"field": "session_date", "headerName": "Date", "width": 120, "sort": "desc"},
-    {"field": "session_type", "headerName": "Type", "width": 95},
-    {"field": "attended", "headerName": "Attended", "width": 105,
+    {"field": "session_date", "headerName": "Date", "width": 115, "sort": "desc", "pinned": "left",
+     "floatingFilter": False},  # its filter is a date picker, too cramped for a floating one
+    {"field": "session_type", "headerName": "Type", "width": 90, **ui.moves_last_below(1300)},
+    {"field": "attended", "headerName": "Attended", "width": 100, **ui.moves_last_below(),
      "valueFormatter": {"function": "params.value == null ? '' : (params.value ? 'yes' : 'missed')"}},
-    {"field": "exercise", "headerName": "Exercise", "minWidth": 200, "flex": 1},
-    {"field": "level", "headerName": "Level", "width": 85, "type": "numericColumn"},
-    {"field": "dose", "headerName": "Dose", "width": 150},
-    {"field": "resistance", "headerName": "Resistance", "width": 120},
-    {"field": "pain_before", "headerName": "Pain before", "width": 110, "type": "numericColumn"},
-    {"field": "pain_during", "headerName": "Pain during", "width": 110, "type": "numericColumn",
-     "cellClassRules": {"low": "params.value != null && params.value > 5"}},
-    {"field": "pain_after", "headerName": "Pain after", "width": 105, "type": "numericColumn"},
-    {"field": "pain_next_day", "headerName": "Next day", "width": 100, "type": "numericColumn"},
-    {"field": "rpe", "headerName": "RPE", "width": 80, "type": "numericColumn"},
-    {"field": "form", "headerName": "Form", "width": 90},
-    {"field": "notes", "headerName": "Notes", "minWidth": 220, "flex": 1, "wrapText": True, "autoHeight": True,
+    {"field": "exercise", "headerName": "Exercise", "minWidth": 160, "flex": 1, "wrapText": True, "autoHeight": True,
+     "cellStyle": {"lineHeight": "18px", "paddingTop": "6px", "paddingBottom": "6px"},
+     # A missed session says so where the exercise would be (on a tablet "Attended" is off to the side).
+     "valueGetter": {"function": "params.data.attended === false ? 'missed session' : params.data.exercise"}},
+    {"field": "level", "headerName": "Level", **NARROW_NUMBER, **ui.moves_last_below()},
+    {"field": "dose", "headerName": "Dose", "width": 120, **ui.moves_last_below()},
+    {"field": "resistance", "headerName": "Resistance", "width": 120, **ui.moves_last_below(1300)},
+    {"headerName": "Pain (0–10)", "children": [
+        {"field": "pain_before", "headerName": "Before", **NARROW_NUMBER},
+        {"field": "pain_during", "headerName": "During", **NARROW_NUMBER,
+         "cellClassRules": {"low": "params.value != null && params.value > 5"}},
+        {"field": "pain_after", "headerName": "After", **NARROW_NUMBER},
+        {"field": "pain_next_day", "headerName": "Next day", **NARROW_NUMBER},
+    ]},
+    {"field": "rpe", "headerName": "RPE", **NARROW_NUMBER, **ui.moves_last_below()},
+    {"field": "form", "headerName": "Form", "width": 85, **ui.moves_last_below()},
+    {"field": "notes", "headerName": "Notes", "minWidth": 200, "flex": 2, "wrapText": True, "autoHeight": True,
      "cellStyle": {"lineHeight": "18px", "paddingTop": "6px", "paddingBottom": "6px"}},
 ]  # fmt: skip
+LOG_COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "floatingFilter": True,
+                       **ui.WRAPPED_HEADERS}  # fmt: skip
+ui.keep_in_view("client-log")
 
 
 def register() -> None:
@@ -137,7 +151,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                     id="client-log",
                     columnDefs=LOG_COLUMNS,
                     rowData=[],
-                    defaultColDef={"sortable": True, "resizable": True, "filter": True, "floatingFilter": True},
+                    defaultColDef=LOG_COLUMN_DEFAULTS,
                     dashGridOptions={
                         "animateRows": False,
                         "pagination": True,
@@ -147,6 +161,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                         "localeText": {"noRowsToShow": "No sessions in this period."},
                     },
                     style={"width": "100%"},
+                    className="log-grid",
                 ),
                 id="session-log",
             ),

@@ -66,7 +66,7 @@ MEMBER_FIELDS = [
 MEMBER_COLUMNS = [
     {"field": "display_name", "headerName": "Member", "pinned": "left", "width": 150,
      "cellClass": "row-link", "tooltipField": "client_id"},
-    {"field": "program_week", "headerName": "Week", "width": 75, "type": "numericColumn"},
+    {"field": "program_week", "headerName": "Week", "width": 75, "type": "numericColumn", **ui.moves_last_below()},
     {"headerName": "Adherence", "children": [
         {"field": "adherence_overall", "headerName": "Overall", "width": 95, "type": "numericColumn",
          "valueFormatter": {"function": PERCENT},
@@ -86,6 +86,7 @@ MEMBER_COLUMNS = [
      "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
      "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
 ]  # fmt: skip
+ui.keep_in_view("cohort-members-grid")  # on a tablet the week gives way to the pain change and the flags
 
 
 def register() -> None:
