@@ -107,7 +107,9 @@ MACROS = [
 ]
 
 # `hipline recommend` writes these columns (issue 4).
-RECOMMEND_COLUMNS = ["client_id", "family", "exercise", "level", "decision", "next_exercise", "next_dose", "reasons"]
+RECOMMEND_COLUMNS = [
+    "client_id", "family", "exercise", "level", "decision", "why", "next_exercise", "next_dose", "reasons",
+]  # fmt: skip
 
 
 def register_library(con: duckdb.DuckDBPyConnection) -> None:

@@ -188,7 +188,7 @@ def test_recommend_writes_one_row_per_client_and_exercise_with_the_issue_columns
     assert result.returncode == 0, result.stderr
     assert "Recommendations as of 2026-10-15" in result.stderr
     assert out.read_text(encoding="utf-8").splitlines()[0] == (
-        "client_id,family,exercise,level,decision,next_exercise,next_dose,reasons"
+        "client_id,family,exercise,level,decision,why,next_exercise,next_dose,reasons"
     )
     written = pd.read_csv(out, keep_default_na=False, na_values=[""])
     with Analytics.open(demo_warehouse, Scope.everyone(), date(2026, 10, 15)) as a:
@@ -197,6 +197,10 @@ def test_recommend_writes_one_row_per_client_and_exercise_with_the_issue_columns
     assert written["decision"].tolist() == expected["decision"].tolist()
     assert set(written["decision"]) == {"refer", "regress", "hold", "progress"}  # the demo has all four
     assert written["reasons"].str.contains("pain during last 3: ").all()
+    # each led by its one line in words, which starts with the decision (a stretch dosed up: "dose up")
+    assert written["why"].tolist() == expected["why"].tolist()
+    firsts = {w.split(":")[0] for w in written["why"]}
+    assert firsts <= {"refer", "on hold", "regress", "hold", "dose up", "ready"} and "ready" in firsts
     # stretches and the warm-up the library does not know have no level
     assert written.loc[written["family"] == "stretches", "level"].isna().all()
     assert written.loc[written["family"].isna(), "exercise"].str.lower().eq("foam roller release").all()
