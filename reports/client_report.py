@@ -1,8 +1,10 @@
 """A client's progress report (SPEC §4): for the client, a referring doctor or an insurer.
 
-Client and period, clinician, adherence, pain baseline -> current with its MCID status in words,
-function scores with change and MCID status, the pain and adherence charts, current exercises and
-the recommended progressions with their reasons, red-flag notes, the day it was made, page x of y.
+Client and period, clinician, the client's goals, the flags with their evidence, adherence, pain
+baseline -> current with its MCID status in words, function scores with change and MCID status, the
+pain and adherence charts, red-flag notes and their reviews (on the first page when a note is open),
+current exercises and the recommended progressions led by why, the clinicians' decisions in the
+period, a line for the clinician's signature, the day it was made, page x of y.
 Numbers come from the analytics layer (the same as `hipline metrics` and the pages); charts from the
 pages' figure builders.
 """
@@ -18,7 +20,7 @@ import pandas as pd
 from analytics import Analytics
 from analytics.definitions import function_threshold
 from dashboard import figures
-from dashboard.formats import day, pain, percent, signed
+from dashboard.formats import day, missing, pain, percent, signed
 from etl.instruments import INSTRUMENT_LABELS
 from reports import render
 from reports.charts import Chart
@@ -29,6 +31,10 @@ PAIN_STATUS_WORDS = {
     "worse": "clinically important worsening (pain up by 2 points or more)",
     "no important change": "no clinically important change",
     "not enough data": "not enough data (no pain rating in the first two weeks or in the last two)",
+}
+REVIEW_OUTCOME_WORDS = {
+    "cleared": "cleared: safe to continue",
+    "paused": "paused: exercise stops until a later review",
 }
 FUNCTION_STATUS_WORDS = {
     "improved": "clinically important improvement",
@@ -78,9 +84,12 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
         analytics.pain_points(client_id), weekly, sessions, red_flags, client,
         (first - pd.Timedelta(days=1), max(last, first + pd.Timedelta(days=14)) + pd.Timedelta(days=1)),
     )  # fmt: skip
-    in_period = red_flags[(red_flags["session_date"] >= first) & (red_flags["session_date"] <= last)]
+    # Newest first. A client with no review by today (most) has no review_outcome: no query for them.
+    reviews = analytics.red_flag_reviews(client_id).to_dict("records") if client["review_outcome"] else []
     return {
         "client": client,
+        "clinician": client["clinician_name"] or client["clinician_id"] or "–",
+        "flags": flags_with_evidence(client),
         "period": period,
         "today": analytics.today,
         "made_on": date.today(),
@@ -124,18 +133,109 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
                 "exercise": rec["exercise"],
                 "dose": rec["dose"],
                 "decision": rec["decision"],
+                "why": rec["why"],
                 "next_exercise": rec["next_exercise"],
                 "next_dose": rec["next_dose"],
                 "evidence": list(rec["evidence"]),
             }
             for rec in recommendations.to_dict("records")
         ],
-        "red_flags": [
-            {"day": day(r.session_date), "signs": r.signs, "note": r.note} for r in in_period.itertuples(index=False)
-        ],
+        "red_flags": red_flag_notes(red_flags, reviews, period),
+        "reviews": red_flag_reviews(reviews, period),
+        "decisions": decisions_in(analytics.decisions(client_id), period),
         "charts": {"pain": Chart(pain_chart), "adherence": Chart(figures.adherence_bars(weekly), height=280)},
         "no_measures": measures.empty,
     }
+
+
+def flags_with_evidence(client: dict) -> list[dict]:
+    """The client's flags in priority order, each with its evidence in words (SPEC §2)."""
+    lines = (client["flag_evidence"] or "").splitlines()
+    evidence = dict(line.split(": ", 1) for line in lines if ": " in line)
+    return [
+        {"flag": flag, "name": flag.replace("_", " "), "evidence": evidence.get(flag, "")}
+        for flag in (client["flags"] or "").split(";")
+        if flag
+    ]
+
+
+def red_flag_notes(notes: pd.DataFrame, reviews: list[dict], period: Period) -> list[dict]:
+    """The red-flag notes of the period, and any note before it that no review covers yet (an open red
+    flag is never left out of a report), newest first, each with the review that covers it."""
+    first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    shown = notes[(notes["session_date"] <= last) & ((notes["session_date"] >= first) | ~notes["reviewed"])]
+    rows = []
+    for note in shown.itertuples(index=False):
+        # A review covers the notes dated on or before its day: the first review on or after the note's.
+        covering = next((r for r in reversed(reviews) if r["reviewed_on"] >= note.session_date), None)
+        status = "open: not reviewed"
+        if note.reviewed and covering is not None:
+            status = f"reviewed {day(covering['reviewed_on'])} ({covering['outcome']})"
+        rows.append(
+            {"day": day(note.session_date), "signs": note.signs, "note": note.note, "open": not note.reviewed,
+             "status": status}
+        )  # fmt: skip
+    return rows
+
+
+def red_flag_reviews(reviews: list[dict], period: Period) -> list[dict]:
+    """The red-flag reviews made in the period, newest first: when, who, the outcome (and to whom), the note."""
+    first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    return [
+        {
+            "day": day(r["reviewed_on"]),
+            "by": _either(r["reviewer"], r["reviewed_by"]),
+            "outcome": f"referred to {r['referred_to']}" if r["outcome"] == "referred"
+            else REVIEW_OUTCOME_WORDS[r["outcome"]],
+            "note": r["note"],
+        }
+        for r in reviews
+        if first <= r["reviewed_on"] <= last
+    ]  # fmt: skip
+
+
+def decisions_in(decisions: pd.DataFrame, period: Period) -> list[dict]:
+    """The clinicians' decisions on recommendations made in the period, oldest first: when, who, the
+    recommendation shown, accepted or overridden (and what instead), what the client goes on with, why."""
+    days = decisions["decided_on"].astype(str)
+    in_period = decisions[(days >= period.start.isoformat()) & (days <= period.end.isoformat())]
+    rows = []
+    for d in in_period.to_dict("records"):
+        accepted = d["action"] == "accept"
+        rows.append(
+            {
+                "day": day(d["decided_on"]),
+                "by": _either(d["decider"], d["decided_by"]),
+                "exercise": f"{d['shown_exercise']}, {d['shown_dose']}",
+                "recommended": d["shown_decision"],
+                "action": "accepted" if accepted else "overridden",
+                "decision": d["decision"],
+                "goes_on_with": _goes_on_with(d),
+                "reason": _either(d["reason"], "as recommended" if accepted else "–"),
+            }
+        )
+    return rows
+
+
+def _goes_on_with(decision: dict) -> str:
+    """The exercise and dose the client goes on with: as recommended, as before, or as the override set."""
+    if decision["action"] == "accept":
+        return f"{decision['shown_next_exercise']}, {decision['shown_next_dose']}"
+    if not int(decision["changes"]):
+        return f"{decision['shown_exercise']}, {decision['shown_dose']}"
+    return _prescribed(decision)
+
+
+def _prescribed(decision: dict) -> str:
+    """The exercise and dose an override sets, in words: `bridge, 3 × 10 s hold, tempo 3-1-3`."""
+    sets, reps, hold_s = (None if missing(decision[k]) else int(decision[k]) for k in ("sets", "reps", "hold_s"))
+    amount = f"{reps}" if reps is not None else f"{hold_s} s hold" if hold_s is not None else "?"
+    tempo = "" if missing(decision["tempo"]) else f", tempo {decision['tempo']}"
+    return f"{decision['exercise']}, {'?' if sets is None else sets} × {amount}{tempo}"
+
+
+def _either(value, fallback: str) -> str:
+    return fallback if missing(value) or value == "" else str(value)
 
 
 def client_report_pdf(
