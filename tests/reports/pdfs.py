@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,21 @@ def pdf_text(pdf: Path | bytes) -> str:
         ["pdftotext", *source, "-"], input=pdf if isinstance(pdf, bytes) else None, capture_output=True, check=True
     )
     return run.stdout.decode()
+
+
+def page_texts(pdf: Path | bytes) -> list[str]:
+    """The text of each page (pdftotext ends every page with a form feed)."""
+    return pdf_text(pdf).split("\f")[:-1]
+
+
+def body_lines(page: str) -> list[str]:
+    """A page's lines of text without the running footer ("hipline · Progress report · <name>",
+    "Page x of y") and blank lines."""
+    return [
+        line
+        for line in page.splitlines()
+        if line.strip() and not line.startswith("hipline · ") and not re.fullmatch(r"Page \d+ of \d+", line.strip())
+    ]
 
 
 def words(pdf: Path | bytes) -> str:
