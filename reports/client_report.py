@@ -127,6 +127,8 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
             }
             for r in function.itertuples(index=False)
         ],
+        # rule 1 holds for the client, not an exercise: one block, as on the page (SPEC §3)
+        "referred": _referred(recommendations),
         "recommendations": [
             {
                 "family": rec["family_label"] if isinstance(rec["family_label"], str) else rec["exercise"],
@@ -139,6 +141,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
                 "evidence": list(rec["evidence"]),
             }
             for rec in recommendations.to_dict("records")
+            if rec["decision"] != "refer"
         ],
         "red_flags": red_flag_notes(red_flags, reviews, period),
         "reviews": red_flag_reviews(reviews, period),
@@ -265,3 +268,11 @@ def write_client_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(document)
     return context
+
+
+def _referred(recommendations) -> dict | None:
+    """Why every exercise is held at refer (the red-flag note or the review behind it), and which."""
+    referred = recommendations[recommendations["decision"] == "refer"]
+    if referred.empty:
+        return None
+    return {"why": referred.iloc[0]["why"], "exercises": ", ".join(sorted(referred["exercise"].astype(str)))}

@@ -187,6 +187,16 @@ def test_an_open_red_flag_note_is_on_the_first_page_with_its_signs(clinic):
     assert "Not reviewed yet: a physiotherapist reviews these notes" in first_page
 
 
+def test_a_client_to_refer_has_one_refer_block_with_its_why_not_one_per_exercise(clinic):
+    with Analytics.open(clinic.db, Scope.everyone(), NEWEST) as analytics:
+        recs = analytics.recommendations(clinic.referred)
+    assert len(recs) > 1 and set(recs["decision"]) == {"refer"}
+    text = _words(" ".join(page_texts(clinic.pdfs[clinic.referred])))
+    assert text.count("All exercises ·") == 1 and "REFER: nothing is progressed until a review clears it" in text
+    assert recs["why"].iloc[0] in text and recs["why"].iloc[0].startswith("on hold: referred to orthopaedic consultant")
+    assert "pain during last 3:" not in text  # no exercise's checks: nothing is decided per exercise
+
+
 def test_a_review_says_its_outcome_to_whom_who_and_when_and_which_notes_it_covers(clinic):
     text = _words(pdf_text(clinic.pdfs[clinic.referred]))
     today = _day(clinic.today)
