@@ -54,15 +54,16 @@ MACROS = [
             THEN left(regexp_replace(note, '[ \t\r\n]+', ' ', 'g'), chars - 1) || '…'
         ELSE regexp_replace(note, '[ \t\r\n]+', ' ', 'g')
     END""",
-    # The exercise and dose a change of a recommendation leads to (r: the recommendation's row, SPEC §3):
+    # The exercise and dose a change of a recommendation leads to (r: the values of the recommendation it
+    # needs, a small struct: SPEC §3):
     # a level back or up at its target dose, a set more, reps or holds up to the ceiling (past it at the
     # top of a ladder), a slower tempo, a third less, the level's target dose, or no change.
-    """CREATE OR REPLACE TEMP MACRO prescription(change, r, sets_step) AS {
+    """CREATE OR REPLACE TEMP MACRO prescription(change, r) AS {
         'level': CASE change WHEN 'previous level' THEN r.level - 1 WHEN 'level' THEN r.level + 1 ELSE r.level END,
         'sets': CASE change
             WHEN 'previous level' THEN r.previous_sets
             WHEN 'level' THEN r.following_sets
-            WHEN 'sets' THEN r.sets + sets_step
+            WHEN 'sets' THEN r.sets + r.sets_step
             WHEN 'target dose' THEN r.dose_sets
             ELSE r.sets
         END,
@@ -72,7 +73,7 @@ MACROS = [
             WHEN 'a third less' THEN CASE WHEN r.amount IS NOT NULL THEN greatest(1, round(r.amount * 2 / 3)) END
             WHEN 'amount' THEN least(r.ceiling_amount, r.amount + r.amount_step)
             WHEN 'top' THEN r.amount + r.amount_step
-            WHEN 'target dose' THEN CASE WHEN r.counts_holds THEN r.dose_hold_s ELSE r.dose_reps END
+            WHEN 'target dose' THEN r.target_amount
             ELSE r.amount
         END,
         'holds': CASE change
@@ -84,7 +85,7 @@ MACROS = [
         'exercise': CASE change
             WHEN 'previous level' THEN r.previous_exercise
             WHEN 'level' THEN r.following_exercise
-            ELSE coalesce(r.level_name, r.logged_as)
+            ELSE r.current_exercise
         END,
         'each_side': CASE change
             WHEN 'previous level' THEN r.previous_each_side WHEN 'level' THEN r.following_each_side ELSE r.each_side

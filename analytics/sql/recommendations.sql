@@ -142,14 +142,32 @@ prescribed AS (
     -- (the decision dialog fills in the one chosen; analytics.decisions checks an override against them)
     SELECT
         *,
-        prescription(change, c, $sets_step) AS next,
-        prescription(regress_change, c, $sets_step) AS if_regress,
-        prescription(hold_change, c, $sets_step) AS if_hold,
-        prescription(step, c, $sets_step) AS if_progress
-    FROM changed AS c
+        prescription(change, r) AS next,
+        prescription(regress_change, r) AS if_regress,
+        prescription(hold_change, r) AS if_hold,
+        prescription(step, r) AS if_progress
+    FROM (
+        SELECT
+            *,
+            -- only what a step needs: packing the whole row made planning twice as slow
+            {
+                'level': level, 'sets': sets, 'amount': amount, 'tempo': tempo, 'each_side': each_side,
+                'counts_holds': counts_holds, 'sets_step': $sets_step, 'amount_step': amount_step,
+                'ceiling_amount': ceiling_amount, 'ceiling_tempo': ceiling_tempo, 'dose_sets': dose_sets,
+                'target_amount': CASE WHEN counts_holds THEN dose_hold_s ELSE dose_reps END,
+                'current_exercise': coalesce(level_name, logged_as),
+                'previous_exercise': previous_exercise, 'previous_sets': previous_sets,
+                'previous_amount': previous_amount, 'previous_holds': previous_holds,
+                'previous_each_side': previous_each_side,
+                'following_exercise': following_exercise, 'following_sets': following_sets,
+                'following_amount': following_amount, 'following_holds': following_holds,
+                'following_each_side': following_each_side
+            } AS r
+        FROM changed
+    )
 )
 SELECT
-    * EXCLUDE (next),
+    * EXCLUDE (next, r),
     next.level AS next_level,
     next.sets AS next_sets,
     next.amount AS next_amount,

@@ -21,6 +21,7 @@ from analytics.reviews import record_review
 from etl.records import records_path
 from tests.analytics.clinic import Clinic
 from tests.analytics.test_progressions import LAST_3, WEEK_3_AND_4, ex, recommendation
+from tests.conftest import copy_warehouse
 
 FRIDAY = date(2026, 6, 26)
 NEXT_WEEK = ["2026-06-29", "2026-07-01", "2026-07-03"]
@@ -199,6 +200,12 @@ def test_of_two_clinicians_deciding_at_once_one_is_stored_and_the_other_refused(
     assert isinstance(outcomes[loser], DecisionError) and f"already accepted by {winner}" in str(outcomes[loser])
 
 
+@pytest.fixture(scope="module")
+def progressing(tmp_path_factory):
+    """The clinic's warehouse, loaded once for the table below (each case decides on a copy)."""
+    return clinic_with(tmp_path_factory.mktemp("progressing")).load()
+
+
 # The bridge at level 2, 2 × 10 s hold, recommended to progress (3 × 10 s). Level 1 is the supine
 # pelvic tilt (2 × 10), level 3 the bridge with slow tempo.
 LOWER_LEVEL = Prescription("supine pelvic tilt", 1, 2, reps=10)
@@ -235,8 +242,8 @@ SAME = Prescription("bridge", 2, 2, hold_s=10)
         ("refer", LOWER_LEVEL, "refer changes nothing"),
     ],
 )
-def test_an_override_must_agree_with_its_decision(tmp_path, decision, prescription, refused):
-    db = clinic_with(tmp_path).load()
+def test_an_override_must_agree_with_its_decision(progressing, tmp_path, decision, prescription, refused):
+    db = copy_warehouse(progressing, tmp_path / "hipline.duckdb")
     shown = bridge(db, FRIDAY)
     assert (shown["decision"], shown["level"], shown["dose"]) == ("progress", 2, "2 × 10 s hold")
     override = {"decision": decision, "prescription": prescription, "reason": "clinical judgement", "as_of": FRIDAY}
