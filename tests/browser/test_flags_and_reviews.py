@@ -50,60 +50,66 @@ def _refer_client(db) -> str:
     return metrics[metrics["flags"].str.startswith("refer")].iloc[0]["client_id"]
 
 
-def test_a_review_clears_the_refer_and_the_recommendations_come_back(demo_warehouse, page, tmp_path):
-    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
-    client_id = _refer_client(db)
+@pytest.fixture(scope="module")
+def clinic(demo_warehouse, tmp_path_factory):
+    """A copy of the demo served for this module's writes (a review and a decision, on two clients)."""
+    db = copy_warehouse(demo_warehouse, tmp_path_factory.mktemp("reviews") / "hipline.duckdb")
     with serve(db) as url:
-        sign_in(page, url, "admin")
-        page.goto(f"{url}/clients/{client_id}")
-        expect(page.locator("#refer-card")).to_be_visible()
-        expect(page.locator("#client-flag-refer")).to_be_visible()
-        expect(page.locator("#open-red-flags")).to_be_visible()
-        assert page.locator(".rec").count() == 1  # one refer card, not one per exercise
-        screenshot(page, "client_refer_before_review")
-        page.click("#review-open")
-        expect(page.locator("#review-modal")).to_be_visible()
-        page.click("#review-save")
-        expect(page.locator("#review-error")).to_contain_text("Choose an outcome")
-        page.get_by_label("Cleared: safe to continue").check()
-        page.fill("#review-note", "Seen in clinic: knee stable, no swelling. Safe to continue.")
-        page.click("#review-save")
-        expect(page.locator("#review-done")).to_be_visible()
-        expect(page.locator("#refer-card")).to_have_count(0)
-        expect(page.locator("#client-flag-refer")).to_have_count(0)
-        expect(page.locator("#no-open-red-flags")).to_be_visible()
-        assert page.locator(".rec").count() >= 1
-        screenshot(page, "client_after_review")
-        assert page.console_errors == []
+        yield db, url
+
+
+def test_a_review_clears_the_refer_and_the_recommendations_come_back(clinic, page):
+    db, url = clinic
+    client_id = _refer_client(db)
+    sign_in(page, url, "admin")
+    page.goto(f"{url}/clients/{client_id}")
+    expect(page.locator("#refer-card")).to_be_visible()
+    expect(page.locator("#client-flag-refer")).to_be_visible()
+    expect(page.locator("#open-red-flags")).to_be_visible()
+    assert page.locator(".rec").count() == 1  # one refer card, not one per exercise
+    screenshot(page, "client_refer_before_review")
+    page.click("#review-open")
+    expect(page.locator("#review-modal")).to_be_visible()
+    page.click("#review-save")
+    expect(page.locator("#review-error")).to_contain_text("Choose an outcome")
+    page.get_by_label("Cleared: safe to continue").check()
+    page.fill("#review-note", "Seen in clinic: knee stable, no swelling. Safe to continue.")
+    page.click("#review-save")
+    expect(page.locator("#review-done")).to_be_visible()
+    expect(page.locator("#refer-card")).to_have_count(0)
+    expect(page.locator("#client-flag-refer")).to_have_count(0)
+    expect(page.locator("#no-open-red-flags")).to_be_visible()
+    assert page.locator(".rec").count() >= 1
+    screenshot(page, "client_after_review")
+    assert page.console_errors == []
     review = read_reviews(db).iloc[0]
     assert (review["client_id"], review["outcome"], review["reviewed_by"]) == (
         client_id, "cleared", users.find(db, "admin").staff_id,
     )  # fmt: skip
 
 
-def test_an_override_that_does_not_agree_with_its_decision_says_what_does_not(demo_warehouse, page, tmp_path):
-    db = copy_warehouse(demo_warehouse, tmp_path / "hipline.duckdb")
+def test_an_override_that_does_not_agree_with_its_decision_says_what_does_not(clinic, page):
+    db, url = clinic
     with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         recs = analytics.recommendations()
     rec = recs[(recs["decision"] == "progress") & recs["sets"].notna()].iloc[0]
     card = f'[id*=\'"ladder":"{rec["ladder"]}"\'][id*=\'"type":"rec"\']'
-    with serve(db) as url:
-        sign_in(page, url, "admin")
-        page.goto(f"{url}/clients/{rec['client_id']}")
-        page.wait_for_selector(card)
-        expect(page.locator(card).locator(".rec-why")).to_have_text(rec["why"])
-        page.locator(card).get_by_role("button", name="Override…").click()
-        expect(page.locator("#override-fields")).to_be_visible()
-        # Hold fills in the level and dose kept; one set more is not a hold.
-        page.locator("#decision-choice").click()
-        page.get_by_role("option", name="Hold").click()
-        expect(page.locator("#decision-sets")).to_have_value(str(int(rec["sets"])))
-        page.fill("#decision-sets", str(int(rec["sets"]) + 1))
-        page.fill("#decision-reason", "she felt strong today")
-        page.click("#decision-confirm")
-        expect(page.locator("#decision-error")).to_contain_text("Hold keeps the dose (or sets the level's target dose)")
-        screenshot(page, "override_refused")
-        page.fill("#decision-sets", str(int(rec["sets"])))
-        page.click("#decision-confirm")
-        expect(page.locator(card).locator(".rec-decided")).to_contain_text("she felt strong today")
-        assert page.console_errors == []
+    sign_in(page, url, "admin")
+    page.goto(f"{url}/clients/{rec['client_id']}")
+    page.wait_for_selector(card)
+    expect(page.locator(card).locator(".rec-why")).to_have_text(rec["why"])
+    page.locator(card).get_by_role("button", name="Override…").click()
+    expect(page.locator("#override-fields")).to_be_visible()
+    # Hold fills in the level and dose kept; one set more is not a hold.
+    page.locator("#decision-choice").click()
+    page.get_by_role("option", name="Hold").click()
+    expect(page.locator("#decision-sets")).to_have_value(str(int(rec["sets"])))
+    page.fill("#decision-sets", str(int(rec["sets"]) + 1))
+    page.fill("#decision-reason", "she felt strong today")
+    page.click("#decision-confirm")
+    expect(page.locator("#decision-error")).to_contain_text("Hold keeps the dose (or sets the level's target dose)")
+    screenshot(page, "override_refused")
+    page.fill("#decision-sets", str(int(rec["sets"])))
+    page.click("#decision-confirm")
+    expect(page.locator(card).locator(".rec-decided")).to_contain_text("she felt strong today")
+    assert page.console_errors == []

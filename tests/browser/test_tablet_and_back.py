@@ -137,7 +137,9 @@ def assert_still_filtered(page, shown: list[str], model: dict) -> None:
     expect(page.locator("#caseload-search")).to_have_value("a")
     expect(page.locator("#caseload-flags")).to_contain_text("Low adherence")
     with contextlib.suppress(PlaywrightTimeout):
-        page.wait_for_function(f"() => JSON.stringify(({SHOWN_ROWS})()) === {json.dumps(json.dumps(shown))}")
+        # JSON.stringify writes no spaces: compare with the same text, or this waits its whole timeout
+        compact = json.dumps(shown, separators=(",", ":"))
+        page.wait_for_function(f"() => JSON.stringify(({SHOWN_ROWS})()) === {json.dumps(compact)}")
     assert page.evaluate(FILTER_MODEL) == model
     assert page.evaluate(SHOWN_ROWS) == shown
 
