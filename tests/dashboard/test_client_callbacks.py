@@ -195,8 +195,9 @@ def test_a_review_through_the_dialog_clears_refer_or_puts_the_client_on_hold(dem
         flags = analytics.client(client_id)["flags"]
         decisions = set(analytics.recommendations(client_id)["decision"])
     assert "refer" not in flags and "on_hold" not in flags and "refer" not in decisions
-    rows = audit.read(db, action="review")
-    assert list(rows["staff_id"]) == [physio.staff_id] * 2 and set(rows["client_id"]) == {client_id}
+    rows = audit.read(db, action="review", client=client_id)  # (the demo's copy may hold others' rows)
+    rows = rows[rows["outcome"] == "done"]
+    assert list(rows["staff_id"]) == [physio.staff_id] * 2
     assert "referred to GP" in " ".join(rows["what"])
 
 
