@@ -205,7 +205,7 @@ class Analytics:
             _run(self.con, _sql(name), self._params).fetchall()
             self.build_seconds[name] = time.perf_counter() - started
 
-    def use_decisions(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None = None) -> None:
+    def use_decisions(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None) -> None:
         """Take newly recorded decisions and red-flag reviews into account: only the steps that read them
         are rebuilt (a decision can change the current level, hence the recommendations and the ready
         flag; a review the refer and on_hold flags and rule 1)."""
