@@ -773,21 +773,21 @@ def open_decision(_accepts, _overrides, today, client_id):
     with rights.reading(today) as analytics:
         rec = _recommendation(analytics, client_id, ladder)
         levels = analytics.exercise_levels(ladder) if rec is not None and rec["in_library"] else pd.DataFrame()
-        day, names = analytics.today, dict(zip(analytics.staff()["staff_id"], analytics.staff()["name"], strict=True))
+        day = analytics.today
+        decided = analytics.decisions(client_id)  # kept current with the records on every request
     if rec is None:
         return (dash.no_update,) * 15
     viewer = rights.current()
     by = f"Recorded as decided by {viewer.name} ({viewer.role}), now."
     # A recommendation already decided on today: this decision says that it replaces that one (SPEC §3).
-    decided = read_decisions(clinic().db, client_id)
     earlier = decided[(decided["ladder"] == ladder) & (decided["as_of"] == day.isoformat())]
     replaces = None
     if len(earlier):
         last = earlier.iloc[-1]
         replaces = int(last["decision_id"])
         done = "accepted" if last["action"] == "accept" else f"overridden ({last['decision']})"
-        by += (f" This recommendation was already {done} by {names.get(last['decided_by'], last['decided_by'])}"
-               " today: this decision replaces it.")  # fmt: skip
+        who = last["decider"] if isinstance(last["decider"], str) else last["decided_by"]
+        by += f" This recommendation was already {done} by {who} today: this decision replaces it."
     if len(levels) and not rec["stretch"]:
         level_options = [{"label": f"{r.level}. {r.exercise}", "value": int(r.level)} for r in levels.itertuples()]
         level_value = None if ui.missing(rec["next_level"]) else int(rec["next_level"])

@@ -3,6 +3,8 @@ log's words, the recommendation cards and the decision dialog."""
 
 from __future__ import annotations
 
+import json
+
 import dash
 import pandas as pd
 import pytest
@@ -249,3 +251,19 @@ def test_choosing_a_decision_fills_in_a_dose_that_agrees_with_it(demo, signed_in
 
 def _int(value):
     return None if pd.isna(value) else int(value)
+
+
+def test_the_dialog_on_a_recommendation_decided_today_says_whose_decision_this_one_replaces(demo, clicked, signed_in):
+    db, today, recs = demo
+    rec = recs[recs["decision"] == "progress"].iloc[0]
+    clinician = _clinician_of(db, rec["client_id"])
+    signed_in(clinician)
+    pending = {"ladder": rec["ladder"], "action": "accept"}
+    with clicked("decision-confirm"):
+        page.save_decision(1, None, pending, today.isoformat(), rec["client_id"], *[None] * 7)
+    first = int(read_decisions(db).iloc[0]["decision_id"])
+    accept = json.dumps({"ladder": rec["ladder"], "type": "rec-accept"}, separators=(",", ":"))
+    with clicked(accept):
+        opened = page.open_decision([1], [None], today.isoformat(), rec["client_id"])
+    assert opened[1] == {"ladder": rec["ladder"], "action": "accept", "replaces": first}
+    assert f"already accepted by {clinician.name} today: this decision replaces it" in opened[5]
