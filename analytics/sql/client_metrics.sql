@@ -27,6 +27,8 @@ pain AS (
                 THEN regr_slope(pain, day) FILTER (WHERE pain_on > $today - $trend_days) * 7
         END AS pain_trend_per_week
     FROM pain_points
+    -- only the points a window below reads (the current window lies within the trend's)
+    WHERE day BETWEEN 0 AND $baseline_days - 1 OR pain_on > $today - greatest($current_days, $trend_days)
     GROUP BY client_id
 ),
 attendance AS (
@@ -34,7 +36,8 @@ attendance AS (
         client_id,
         max(session_date) FILTER (WHERE attended) AS last_session,
         count(*) FILTER (WHERE attended AND session_date > $today - $lapsed_days) AS recent_sessions,
-        count(*) FILTER (WHERE flare AND session_date > $today - $flare_days) AS recent_flares
+        count(*) FILTER (WHERE flare AND session_date > $today - $flare_days) AS recent_flares,
+        max(session_date) FILTER (WHERE flare AND session_date > $today - $flare_days) AS newest_flare_on
     FROM sessions
     GROUP BY client_id
 ),
@@ -50,17 +53,26 @@ newest_flare AS (
     SELECT
         client_id,
         CASE
-            WHEN pain_during > $flare_pain_during THEN 'pain during ' || num(pain_during)
-            ELSE 'pain next day ' || num(pain_next_day) || ' after ' || num(pain_before) || ' before'
-        END || coalesce(' in ' || exercise, '') || ' on ' || evidence_day(session_date, $today) AS flare_words
-    FROM scoped_session_log
-    WHERE session_date > $today - $flare_days AND session_date <= $today
-        AND (pain_during > $flare_pain_during OR pain_next_day >= pain_before + $flare_next_day_rise)
-    QUALIFY row_number() OVER (
-        PARTITION BY client_id
-        ORDER BY session_date DESC, pain_during DESC NULLS LAST, pain_next_day - pain_before DESC NULLS LAST,
-            pain_next_day DESC NULLS LAST, exercise NULLS LAST
-    ) = 1
+            WHEN f.pain_during > $flare_pain_during THEN 'pain during ' || num(f.pain_during)
+            ELSE 'pain next day ' || num(f.pain_next_day) || ' after ' || num(f.pain_before) || ' before'
+        END || coalesce(' in ' || f.exercise, '') || ' on ' || evidence_day(f.session_date, $today) AS flare_words
+    FROM (
+        SELECT
+            l.client_id,
+            first(
+                {'pain_during': pain_during, 'pain_next_day': pain_next_day, 'pain_before': pain_before,
+                 'exercise': exercise, 'session_date': l.session_date}
+                ORDER BY pain_during DESC NULLS LAST, pain_next_day - pain_before DESC NULLS LAST,
+                    pain_next_day DESC NULLS LAST, exercise NULLS LAST
+            ) AS f
+        -- the rows of the day of the newest flare only (sessions knows the day: a few rows per client
+        -- are ordered, not every flare row of 14 days)
+        FROM scoped_session_log AS l
+        JOIN attendance AS s ON l.client_id = s.client_id AND l.session_date = s.newest_flare_on
+        WHERE l.session_date > $today - $flare_days AND l.session_date <= $today
+            AND (pain_during > $flare_pain_during OR pain_next_day >= pain_before + $flare_next_day_rise)
+        GROUP BY l.client_id
+    )
 ),
 ready AS (
     SELECT

@@ -12,22 +12,21 @@ WITH weeks AS (
         current_week_days
     FROM episodes
 ),
-attended AS (
-    SELECT client_id, day // 7 + 1 AS program_week, count(*) AS attended
-    FROM sessions
-    WHERE attended AND day >= 0
-    GROUP BY ALL
-),
-pain AS (
-    SELECT client_id, day // 7 + 1 AS program_week, avg(pain) AS mean_pain
-    FROM pain_points
-    WHERE day >= 0
+per_week AS (
+    -- one pass over the sessions and the NPRS scores (the session pains of pain_points are the
+    -- sessions' own): a week's attended sessions and the mean of its pain points
+    SELECT client_id, day // 7 + 1 AS program_week, count(*) FILTER (WHERE attended) AS attended, avg(pain) AS mean_pain
+    FROM (
+        SELECT client_id, day, attended, session_pain AS pain FROM sessions WHERE day >= 0
+        UNION ALL
+        SELECT client_id, day, false, pain FROM pain_points WHERE source = 'NPRS' AND day >= 0
+    )
     GROUP BY ALL
 )
 SELECT
     w.client_id,
     w.program_week,
-    coalesce(a.attended, 0) AS attended,
+    coalesce(p.attended, 0) AS attended,
     CASE
         WHEN w.program_week = w.current_week AND w.current_week_days < 7
             THEN greatest(1, w.sessions_per_week * w.current_week_days // 7)
@@ -35,5 +34,4 @@ SELECT
     END AS target,
     p.mean_pain
 FROM weeks AS w
-LEFT JOIN attended AS a USING (client_id, program_week)
-LEFT JOIN pain AS p USING (client_id, program_week);
+LEFT JOIN per_week AS p USING (client_id, program_week);
