@@ -6,7 +6,7 @@ temporary views (`scoped_clients`, `scoped_session_log`, `scoped_session_summary
 `scoped_exposure_summary`, `scoped_measures`),
 and the SQL files read only those:
 
-    episodes -> sessions, red_flag_notes -> pain_points -> weekly -> function_change
+    episodes -> sessions, red_flag_notes, nprs_scores -> pain_points (a view) -> weekly -> function_change
              -> exposure_runs -> recommendations (SPEC §3, analytics/progressions.py) -> client_metrics
 
 The read methods then shape those tables into pandas frames for the pages, the reports and
@@ -49,6 +49,7 @@ BUILD_ORDER = (
     "episodes",
     "sessions",
     "red_flag_notes",
+    "nprs_scores",
     "pain_points",
     "weekly",
     "function_change",
@@ -59,7 +60,7 @@ BUILD_ORDER = (
 )
 # The per-client tables a page reads one client from (Analytics.prepare_for_pages indexes them).
 INDEXED_BY_CLIENT = (
-    "episodes", "sessions", "red_flag_notes", "pain_points", "weekly", "function_change", "client_metrics",
+    "episodes", "sessions", "red_flag_notes", "nprs_scores", "weekly", "function_change", "client_metrics",
     "recommendation_text",
 )  # fmt: skip
 # Every exposure (SPEC §3) with the library's names, for the exercise-level timeline.
@@ -398,14 +399,12 @@ class Analytics:
         """Rows of client_metrics with their episode, for the clients in scope where `where` holds
         (`in_scope`: the caller has made sure already that they are, as `_own` does for one client)."""
         return self._frame(
-            f"""SELECT {", ".join(c for c in CLIENT_METRICS_COLUMNS if c not in ("flags", "flag_evidence"))},
-                       array_to_string(m.flags, ';') AS flags,
-                       array_to_string(m.flag_evidence, chr(10)) AS flag_evidence,
-                       e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id,
-                       e.start_date, e.end_date, e.goals, m.active, m.last_session, m.recent_sessions,
+            f"""SELECT {", ".join(CLIENT_METRICS_COLUMNS)},
+                       m.display_name, m.region, m.sessions_per_week, m.clinician_id, m.cohort_id,
+                       m.start_date, m.end_date, m.goals, m.active, m.last_session, m.recent_sessions,
                        m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress,
                        m.open_red_flags, m.on_hold, m.review_outcome, m.reviewed_on, m.referred_to{extra}
-                FROM client_metrics AS m JOIN episodes AS e USING (client_id) {join}
+                FROM client_metrics AS m {join}
                 WHERE ({where}) AND {"TRUE" if in_scope else self._scoped("m.client_id")}
                 ORDER BY client_id""",
             params,
@@ -422,7 +421,7 @@ class Analytics:
         """One client's row of `client_metrics()` as a dict, with the clinician's and cohort's names;
         None when the client is not in the scope (or not in the warehouse)."""
         client_id = self._own(client_id)
-        rows = self._client_rows("m.client_id = $id AND e.client_id = $id", {"id": client_id}, in_scope=True)
+        rows = self._client_rows("m.client_id = $id", {"id": client_id}, in_scope=True)
         if rows.empty:
             return None
         row = {k: None if _missing(v) else v for k, v in rows.iloc[0].to_dict().items()}
@@ -591,7 +590,7 @@ class Analytics:
         """A clinician's clients (`None`: every clinician's), most urgent first: by their highest flag,
         then the next, then name; `weekly_pain` is the list of weekly mean pains (the sparkline)."""
         clients = self._client_rows(
-            "(e.clinician_id = $staff OR $staff IS NULL) AND (m.active OR NOT $active_only)",
+            "(m.clinician_id = $staff OR $staff IS NULL) AND (m.active OR NOT $active_only)",
             {"staff": staff_id, "active_only": active_only},
             extra=", s.weekly_pain",
             join="LEFT JOIN pain_sparklines AS s USING (client_id)"
@@ -648,7 +647,7 @@ class Analytics:
         return roster[roster["cohort_id"].isin(self.scope.cohort_ids)].reset_index(drop=True)
 
     def cohort_members(self, cohort_id: str) -> pd.DataFrame:
-        return self._client_rows("e.cohort_id = $cohort", {"cohort": cohort_id})
+        return self._client_rows("m.cohort_id = $cohort", {"cohort": cohort_id})
 
     def cohort_weekly(self, cohort_id: str | None = None) -> pd.DataFrame:
         """Mean pain by program week with the t-based 95 % interval (none when n = 1), over the members

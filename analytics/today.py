@@ -21,7 +21,11 @@ Today = date | str | None  # a pinned date, NEWEST, or None: the current date
 def newest_session_date(con: duckdb.DuckDBPyConnection) -> date:
     """The newest session in the warehouse (the current date when there is none). It is the same for
     every viewer (their flags must agree), and it says nothing about any client."""
-    return scalar(con, "SELECT max(session_date) FROM session_log") or date.today()
+    # The loader's one row per session holds the same dates in a tenth of the log's rows (a warehouse
+    # loaded before the loader kept it has the log only).
+    summary = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'session_summary'")
+    table = "session_summary" if summary else "session_log"
+    return scalar(con, f"SELECT max(session_date) FROM {table}") or date.today()
 
 
 def resolve_today(today: Today, con: duckdb.DuckDBPyConnection | None = None) -> date:

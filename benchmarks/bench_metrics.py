@@ -15,7 +15,8 @@ For each size, on the same warehouse, it times:
 
 The build includes the recommendation engine (SPEC §3: exposure_runs + recommendations), which the
 ready_to_progress flag needs; its share of the build is reported apart, and "metrics" below is the
-hipline time without it (what the analytics issue measured).
+hipline time without it (what the analytics issue measured): the best run of each run's time less
+its own engine steps, against the floor (issue 14: at most 10x at 10 000 clients).
 
 The machine is shared and its timings drift, so floor, hipline and scoped run in one process per
 size: one warm-up each, then REPEATS rounds interleaved (floor, hipline, scoped, floor, ...); the best
@@ -88,11 +89,14 @@ def _analytics(db: Path, scope, read) -> dict:
         done = time.perf_counter()
     finally:
         con.close()
+    engine = sum(analytics.build_seconds[step] for step in ENGINE_STEPS)
     return {
         "seconds": done - connected,
         "connect_seconds": connected - started,
         "build_seconds": built - connected,
         "read_seconds": done - built,
+        # the same run without the recommendation engine (ready_to_progress reads it): the numbers
+        "metrics_seconds": done - connected - engine,
         "rows": {name: len(frame) for name, frame in frames.items()},
         "build_steps": {name: round(seconds, 4) for name, seconds in analytics.build_seconds.items()},
     }
@@ -262,11 +266,14 @@ def _run(step: str, db: Path, *extra: str) -> dict:
 def _summary(clients: int, measured: dict, pandas: dict | None) -> dict:
     floor, ours, recommend = measured["floor"], measured["hipline"], measured["recommend"]
     engine = sum(ours["build_steps"][step] for step in ENGINE_STEPS)
-    metrics_only = ours["seconds"] - engine
+    # the best run of the numbers alone (each run's time less its own engine steps): the machine's
+    # drift moves the engine and the numbers apart, so the best whole run need not hold the best numbers
+    metrics_only = min(ours["all_metrics_seconds"])
     entry = {
         "measured_at": datetime.now().isoformat(timespec="seconds"),
         **{k: measured[k] for k in ("session_rows", "clients", "today", "clinician_id", "caseload")},
         "hipline_vs_floor": round(ours["seconds"] / floor["seconds"], 1),
+        "metrics_vs_floor": round(metrics_only / floor["seconds"], 1),
         "pandas_vs_hipline": round(pandas["seconds"] / ours["seconds"], 1) if pandas else None,
         "engine_seconds": round(engine, 4),
         "metrics_only_seconds": round(metrics_only, 4),
@@ -311,14 +318,15 @@ def _table(entries: dict[int, dict]) -> str:
         )
     lines += ["", "recommendations (SPEC §3): the engine's share of the build, and every recommendation in words", ""]
     head = (
-        f"{'clients':>8}{'metrics s':>11}{'engine s':>10}{'engine/metrics':>16}"
+        f"{'clients':>8}{'metrics s':>11}{'metrics/floor':>15}{'engine s':>10}{'engine/metrics':>16}"
         f"{'recommend s':>13}{'recommend/metrics':>19}{'rows':>8}"
     )
     lines += [head, "-" * len(head)]
     for clients, e in entries.items():
         recommend = e["steps"]["recommend"]
         lines.append(
-            f"{clients:>8,}{e['metrics_only_seconds']:>11.3f}{e['engine_seconds']:>10.3f}{e['engine_vs_metrics']:>15.2f}x"
+            f"{clients:>8,}{e['metrics_only_seconds']:>11.3f}{e['metrics_vs_floor']:>14.1f}x"
+            f"{e['engine_seconds']:>10.3f}{e['engine_vs_metrics']:>15.2f}x"
             f"{recommend['seconds']:>13.3f}{e['recommend_vs_metrics']:>18.2f}x{recommend['rows']['recommendations']:>8,}"
         )
     return "\n".join(lines)

@@ -13,32 +13,25 @@ WITH adherence AS (
     JOIN episodes AS e USING (client_id)
     GROUP BY w.client_id
 ),
-pain AS (
+per_client AS (
+    -- one pass over the sessions and the NPRS scores (session_points): pain, attendance and flares
     SELECT
         client_id,
         avg(pain) FILTER (WHERE day BETWEEN 0 AND $baseline_days - 1) AS pain_baseline,
-        avg(pain) FILTER (WHERE pain_on > $today - $current_days) AS pain_current,
+        avg(pain) FILTER (WHERE point_on > $today - $current_days) AS pain_current,
         CASE
-            WHEN count(*) FILTER (WHERE pain_on > $today - $trend_days) >= $trend_min_points
+            WHEN count(pain) FILTER (WHERE point_on > $today - $trend_days) >= $trend_min_points
                 -- on 2 days or more
-                AND min(pain_on) FILTER (WHERE pain_on > $today - $trend_days)
-                    < max(pain_on) FILTER (WHERE pain_on > $today - $trend_days)
+                AND min(point_on) FILTER (WHERE pain IS NOT NULL AND point_on > $today - $trend_days)
+                    < max(point_on) FILTER (WHERE pain IS NOT NULL AND point_on > $today - $trend_days)
                 -- OLS slope per day, times 7: points per week
-                THEN regr_slope(pain, day) FILTER (WHERE pain_on > $today - $trend_days) * 7
-        END AS pain_trend_per_week
-    FROM pain_points
-    -- only the points a window below reads (the current window lies within the trend's)
-    WHERE day BETWEEN 0 AND $baseline_days - 1 OR pain_on > $today - greatest($current_days, $trend_days)
-    GROUP BY client_id
-),
-attendance AS (
-    SELECT
-        client_id,
-        max(session_date) FILTER (WHERE attended) AS last_session,
-        count(*) FILTER (WHERE attended AND session_date > $today - $lapsed_days) AS recent_sessions,
-        count(*) FILTER (WHERE flare AND session_date > $today - $flare_days) AS recent_flares,
-        max(session_date) FILTER (WHERE flare AND session_date > $today - $flare_days) AS newest_flare_on
-    FROM sessions
+                THEN regr_slope(pain, day) FILTER (WHERE point_on > $today - $trend_days) * 7
+        END AS pain_trend_per_week,
+        max(point_on) FILTER (WHERE attended) AS last_session,
+        count(*) FILTER (WHERE attended AND point_on > $today - $lapsed_days) AS recent_sessions,
+        count(*) FILTER (WHERE flare AND point_on > $today - $flare_days) AS recent_flares,
+        max(point_on) FILTER (WHERE flare AND point_on > $today - $flare_days) AS newest_flare_on
+    FROM session_points
     GROUP BY client_id
 ),
 red_flags AS (
@@ -68,7 +61,7 @@ newest_flare AS (
         -- the rows of the day of the newest flare only (sessions knows the day: a few rows per client
         -- are ordered, not every flare row of 14 days)
         FROM scoped_session_log AS l
-        JOIN attendance AS s ON l.client_id = s.client_id AND l.session_date = s.newest_flare_on
+        JOIN per_client AS s ON l.client_id = s.client_id AND l.session_date = s.newest_flare_on
         WHERE l.session_date > $today - $flare_days AND l.session_date <= $today
             AND (pain_during > $flare_pain_during OR pain_next_day >= pain_before + $flare_next_day_rise)
         GROUP BY l.client_id
@@ -92,6 +85,9 @@ status AS (
         e.client_id,
         e.last_week AS program_week,
         e.active,
+        -- the episode, so that a read of the clients needs no join
+        e.display_name, e.region, e.sessions_per_week, e.clinician_id, e.cohort_id, e.start_date, e.end_date,
+        e.goals,
         a.adherence_overall,
         a.adherence_last_4_weeks,
         p.pain_baseline,
@@ -107,9 +103,9 @@ status AS (
             WHEN p.pain_current - p.pain_baseline >= $pain_mcid_points - $tolerance THEN 'worse'
             ELSE 'no important change'
         END AS pain_status,
-        s.last_session,
-        coalesce(s.recent_sessions, 0) AS recent_sessions,
-        coalesce(s.recent_flares, 0) AS recent_flares,
+        p.last_session,
+        coalesce(p.recent_sessions, 0) AS recent_sessions,
+        coalesce(p.recent_flares, 0) AS recent_flares,
         coalesce(r.recent_red_flags, 0) AS recent_red_flags,
         coalesce(f.improved, false) AS function_improved,
         coalesce(g.exercises_to_progress, 0) AS exercises_to_progress,
@@ -119,8 +115,7 @@ status AS (
         x.flare_words
     FROM episodes AS e
     LEFT JOIN adherence AS a USING (client_id)
-    LEFT JOIN pain AS p USING (client_id)
-    LEFT JOIN attendance AS s USING (client_id)
+    LEFT JOIN per_client AS p USING (client_id)
     LEFT JOIN red_flags AS r USING (client_id)
     LEFT JOIN function_improved AS f USING (client_id)
     LEFT JOIN ready AS g USING (client_id)
@@ -131,8 +126,10 @@ evidence AS (
     -- every flag that applies, in priority order, as "flag: the rule that fired, with its numbers"
     SELECT
         *,
-        list_filter(
-            [
+        -- one line per flag (concat_ws leaves out the flags that do not apply; no line holds a
+        -- line break: a note is put on one line)
+        concat_ws(
+            chr(10),
                 CASE WHEN open_red_flags > 0 THEN
                     'refer: "' || evidence_note(newest_open_note, $evidence_note_chars) || '" on '
                     || evidence_day(newest_open_note_on, $today)
@@ -185,12 +182,11 @@ evidence AS (
                 CASE WHEN exercises_to_progress > 0 THEN
                     'ready_to_progress: ' || array_to_string(ready_exercises, ', ')
                 END
-            ],
-            lambda line: line IS NOT NULL
         ) AS flag_evidence
     FROM status
 )
 SELECT
     * EXCLUDE (ready_exercises, newest_open_note, flare_words),
-    list_transform(flag_evidence, lambda line: split_part(line, ':', 1)) AS flags
+    -- the flags, in the same order: the word before the colon of each line
+    array_to_string(regexp_extract_all(flag_evidence, '(?:^|\n)([a-z_]+):', 1), ';') AS flags
 FROM evidence;

@@ -13,14 +13,11 @@ WITH weeks AS (
     FROM episodes
 ),
 per_week AS (
-    -- one pass over the sessions and the NPRS scores (the session pains of pain_points are the
-    -- sessions' own): a week's attended sessions and the mean of its pain points
+    -- one pass over the sessions and the NPRS scores: a week's attended sessions, and the mean of its
+    -- pain points
     SELECT client_id, day // 7 + 1 AS program_week, count(*) FILTER (WHERE attended) AS attended, avg(pain) AS mean_pain
-    FROM (
-        SELECT client_id, day, attended, session_pain AS pain FROM sessions WHERE day >= 0
-        UNION ALL
-        SELECT client_id, day, false, pain FROM pain_points WHERE source = 'NPRS' AND day >= 0
-    )
+    FROM session_points
+    WHERE day >= 0
     GROUP BY ALL
 )
 SELECT
