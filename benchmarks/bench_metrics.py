@@ -10,8 +10,9 @@ For each size, on the same warehouse, it times:
             (`Analytics.recommendations()`, the evidence included)
   scoped    what a page does: the caseload of the clinician with the most clients,
             `Analytics.open(db, Scope.only(ids), NEWEST)`, then client_metrics and client_weekly
-  pandas    the plain pandas reference, `reference_metrics(*read_views(db), Scope.everyone(), today)`,
-            read_views included, with the same "today" as Analytics (the newest session)
+  pandas    the plain pandas reference (the tests' oracle, tests/oracles/reference.py),
+            `reference_metrics(*read_views(db), Scope.everyone(), today)`, read_views included, with
+            the same "today" as Analytics (the newest session)
 
 The build includes the recommendation engine (SPEC §3: exposure_runs + recommendations), which the
 ready_to_progress flag needs; its share of the build is reported apart, and "metrics" below is the
@@ -44,6 +45,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench_load import RESULTS, _peak_mb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the pandas peer is the tests' oracle (tests/oracles), not an installed package
 
 REPEATS = 7
 SIZES = "1000,2500,5000,10000"
@@ -177,10 +181,10 @@ def step_measure(db: Path, repeats: int) -> dict:
 
 
 def step_pandas(db: Path) -> dict:
-    from analytics.reference import read_views, reference_metrics
     from analytics.scope import Scope
     from analytics.today import newest_session_date
     from etl.warehouse import connect_read_only
+    from tests.oracles.reference import read_views, reference_metrics
 
     con = connect_read_only(db)
     try:

@@ -1,5 +1,5 @@
 """Differential test: the DuckDB fast path (`analytics.metrics.Analytics`) against the plain pandas
-references (`analytics.reference` for SPEC §2, `analytics.reference_progressions` for the
+references (`tests.oracles.reference` for SPEC §2, `tests.oracles.reference_progressions` for the
 recommendations of SPEC §3) on random, seeded warehouses and on the demo warehouse.
 
 Each warehouse is written as CSV files in the SPEC §1 formats, loaded with the real loader (nothing
@@ -58,15 +58,15 @@ from analytics.metrics import (
     FUNCTION_CHANGE_COLUMNS,
     Analytics,
 )
-from analytics.reference import read_views, reference_metrics
-from analytics.reference_progressions import COLUMNS as RECOMMENDATION_COLUMNS
-from analytics.reference_progressions import reference_recommendations
 from analytics.reviews import read_reviews, record_review
 from analytics.scope import Scope
 from analytics.today import newest_session_date
 from etl.library import Family, Level, ladder_of, load_library, name_key
 from etl.warehouse import connect_read_only
 from tests.conftest import SESSION_HEADER, load_files, query
+from tests.oracles.reference import read_views, reference_metrics
+from tests.oracles.reference_progressions import COLUMNS as RECOMMENDATION_COLUMNS
+from tests.oracles.reference_progressions import reference_recommendations
 
 SEEDS = range(24)
 REACHED: dict[int, Counter] = {}  # per seed, the decisions and dose steps the fast path gave

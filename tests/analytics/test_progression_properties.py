@@ -6,7 +6,7 @@ not know, named by their names and aliases in odd case and spacing, levels movin
 row per side for unilateral levels, doses missing, below target and above the ceiling, RPE 8+, poor
 form, pain that did not settle, missed sessions and red-flag notes. On every history the fast path
 (`Analytics.recommendations`) must keep the rules that need no arithmetic to check, and must equal
-the plain reference (`analytics.reference_progressions`), which is the strongest property.
+the plain reference (`tests.oracles.reference_progressions`), which is the strongest property.
 
 Each example loads a fresh warehouse (about half a second), so the example counts are modest.
 """
@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from analytics import Analytics, Scope
 from analytics.definitions import DECISIONS, RED_FLAG_DAYS
 from analytics.red_flags import load_red_flag_words
-from analytics.reference import read_views
-from analytics.reference_progressions import COLUMNS, reference_recommendations
 from etl.library import Level, load_library, name_key
 from tests.analytics.clinic import Clinic
 from tests.analytics.test_against_reference import frame_differences
+from tests.oracles.reference import read_views
+from tests.oracles.reference_progressions import COLUMNS, reference_recommendations
 
 TODAY = date(2026, 6, 24)
 START = TODAY - timedelta(days=30)  # every session is on or after the client's start

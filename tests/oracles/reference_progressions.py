@@ -5,7 +5,7 @@ session-log rows in Python loops and shares no SQL with the fast path (the loade
 `exposure_summary`, `analytics/sql/exposure_runs.sql`, `analytics/sql/recommendations.sql`). It
 reads only the exercise library (`etl.library`), the thresholds (`analytics.definitions`) and the
 red-flag word list (`analytics.red_flags`), as the pandas reference of SPEC §2
-(`analytics.reference`) does. Tests use it as an independent oracle.
+(`tests.oracles.reference`) does. Tests use it as an independent oracle.
 
 Where the doc leaves a choice open, the choice made here is written next to the code ("doc: silent").
 """
@@ -221,7 +221,7 @@ def _exposures(rows: list[dict], library: Library, today: date) -> dict[str, lis
     return exposures
 
 
-# --- adherence (SPEC §2 weekly series, as analytics.reference computes it) ---------------------------
+# --- adherence (SPEC §2 weekly series, as tests.oracles.reference computes it) ---------------------------
 
 
 def _week(day: date, start: date) -> int:

@@ -2,7 +2,7 @@
 
 It reads the three public views into pandas and walks each client's rows in Python loops, sharing
 no SQL with `analytics.metrics`: only the thresholds of `analytics.definitions` and the red-flag word
-list; the ready_to_progress flag asks the plain reference of SPEC §3 (`analytics.reference_progressions`).
+list; the ready_to_progress flag asks the plain reference of SPEC §3 (`tests.oracles.reference_progressions`).
 Tests use it as an independent oracle (the fast path must agree with it on random warehouses), and
 the benchmark uses it as the peer a clinic analyst would write.
 """
@@ -22,10 +22,10 @@ from scipy.stats import t as student_t
 
 from analytics import definitions as d
 from analytics.red_flags import RedFlagWords, load_red_flag_words
-from analytics.reference_progressions import reference_recommendations
 from analytics.scope import Scope
 from etl.instruments import INSTRUMENTS
 from etl.warehouse import connect_read_only
+from tests.oracles.reference_progressions import reference_recommendations
 
 HIGHER_IS_BETTER = {i.code: i.higher_is_better for i in INSTRUMENTS}
 
