@@ -53,6 +53,8 @@ BUILD_ORDER = (
     "pain_points",
     "weekly",
     "function_change",
+    "client_exposures",
+    "pain_sparklines",
     "exposure_runs",
     "red_flag_status",
     "recommendations",
@@ -63,12 +65,9 @@ INDEXED_BY_CLIENT = (
     "episodes", "sessions", "red_flag_notes", "nprs_scores", "weekly", "function_change", "client_metrics",
     "recommendation_text",
 )  # fmt: skip
-# Every exposure (SPEC §3) with the library's names, for the exercise-level timeline.
-EXPOSURES_SELECT = """SELECT e.client_id, e.session_date, e.family, coalesce(l.family_label, e.family) AS family_label,
-           e.level, coalesce(l.exercise, e.logged_as) AS exercise, coalesce(l.stretch, false) AS stretch
-    FROM scoped_exposure_summary AS e LEFT JOIN library_levels AS l USING (ladder, level)"""
-# Each client's weekly mean pains, oldest week first: the caseload's sparkline (GROUP BY client_id to follow).
-SPARKLINES_SELECT = "SELECT client_id, list(round(mean_pain, 2) ORDER BY program_week) AS weekly_pain FROM weekly"
+# Views over the build that a server keeps as tables (prepare_for_pages): reading one client from a view
+# over the warehouse's 1.6 million exposures (10 000 clients) took 8-10 ms, 1-2 ms from an indexed table.
+KEPT_FOR_PAGES = ("client_exposures", "pain_sparklines")
 SCOPED_VIEWS = {
     "scoped_clients": "clients",
     "scoped_session_log": "session_log",
@@ -195,7 +194,8 @@ class Analytics:
         self.con.execute("CREATE OR REPLACE TEMP TABLE function_thresholds AS SELECT * FROM function_threshold_frame")
         self.con.unregister("function_threshold_frame")
         self.build_seconds: dict[str, float] = {}  # per table, for the benchmark
-        self._prepared = False
+        self._indexed = False
+        self._words = _Words(self.con, self._params)
         self._memo: dict[str, pd.DataFrame] = {}
         self._remember_decisions(decisions, reviews)
         self._run_build(BUILD_ORDER)
@@ -215,34 +215,36 @@ class Analytics:
         rebuilt = BUILD_ORDER[BUILD_ORDER.index("exposure_runs") :]
         self._run_build(rebuilt)
         self._memo.clear()
-        if self._prepared:
+        if self._indexed:
             self._index_by_client(tuple(t for t in INDEXED_BY_CLIENT if t in rebuilt))
-            decided = set() if decisions is None else set(decisions["client_id"])
-            reviewed = set() if reviews is None else set(reviews["client_id"])
-            # A decision or a review changes its own client's recommendations only (reviews are few:
-            # the words of every reviewed client are written again).
-            changed = decided ^ self._decided_clients | self._new_decision_clients(decisions)
-            for client_id in sorted(changed | reviewed | self._reviewed_clients):
-                self._keep_words(client_id)
+        decided = set() if decisions is None else set(decisions["client_id"])
+        reviewed = set() if reviews is None else set(reviews["client_id"])
+        # A decision or a review changes its own client's recommendations only (reviews are few:
+        # the words of every reviewed client are written again).
+        changed = decided ^ self._decided_clients | self._new_decision_clients(decisions)
+        self._words.forget(changed | reviewed | self._reviewed_clients)
         self._remember_decisions(decisions, reviews)
 
     def prepare_for_pages(self) -> None:
-        """Ready the tables for a server that reads one client, clinician or cohort at a time:
-        - every recommendation in words, once, in a table: the words query takes about 50 ms to plan
-          (many small macros), the table 3 ms to read (about 0.7 s at 10 000 clients, once per build);
-        - the exposures with their library names in a table (the warehouse's exposure_summary holds
-          1.6 million rows at 10 000 clients: reading one client's took 8-10 ms), and every client's
-          weekly pains as a list (the caseload's sparklines: 10 ms for 300 clients, 1 ms from a table);
+        """Ready the tables for a server that reads one client, clinician or cohort at a time (the reads
+        are the same; only what they read is kept at hand):
+        - every recommendation in words, once: the words query takes about 50 ms to plan (many small
+          macros), a read of the kept words 3 ms (about 0.7 s at 10 000 clients, once per build);
+        - the views of KEPT_FOR_PAGES kept as tables (the exposures with their library names, every
+          client's weekly pains as a list for the caseload's sparklines: 10 ms for 300 clients from the
+          view, 1 ms from a table);
         - an index on client_id of each per-client table: a lookup of one client's rows takes 1-2 ms
           instead of a 3-4 ms scan of 300 000 rows (about 0.3 s at 10 000 clients, once per build)."""
         started = time.perf_counter()
-        self._keep_words(None)
-        self._prepared = True
+        self._words.keep(None)
         self.build_seconds["recommendation_text"] = time.perf_counter() - started
         started = time.perf_counter()
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE client_exposures AS {EXPOSURES_SELECT}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE pain_sparklines AS {SPARKLINES_SELECT} GROUP BY client_id")
-        self._index_by_client((*INDEXED_BY_CLIENT, "client_exposures", "pain_sparklines"))
+        for view in KEPT_FOR_PAGES:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {view}_kept AS SELECT * FROM {view}")
+            self.con.execute(f"DROP VIEW {view}")
+            self.con.execute(f"ALTER TABLE {view}_kept RENAME TO {view}")
+        self._index_by_client((*INDEXED_BY_CLIENT, *KEPT_FOR_PAGES))
+        self._indexed = True
         self.build_seconds["indexes"] = time.perf_counter() - started
 
     def _index_by_client(self, tables: tuple[str, ...]) -> None:
@@ -332,15 +334,6 @@ class Analytics:
             self._told.add(client_id)
             self._on_outside(client_id)
         return NO_CLIENT
-
-    def _keep_words(self, client_id: str | None) -> None:
-        sql = _sql("recommendation_text")
-        select = _used(sql, {**self._params, "client_id": client_id})
-        if client_id is None:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE recommendation_text AS {sql}", select)
-            return
-        self.con.execute("DELETE FROM recommendation_text WHERE client_id = ?", [client_id])
-        self.con.execute(f"INSERT INTO recommendation_text {sql}", select)
 
     def _remember_decisions(self, decisions: pd.DataFrame | None, reviews: pd.DataFrame | None) -> None:
         rows = pd.DataFrame(columns=DECISION_COLUMNS) if decisions is None else decisions
@@ -451,9 +444,8 @@ class Analytics:
     def exposures(self, client_id: str) -> pd.DataFrame:
         """A client's exposures (SPEC §3) for the exercise-level timeline: session_date, family,
         family_label, level, exercise (the library's name of the level, else the name logged), stretch."""
-        source = "client_exposures" if self._prepared else f"({EXPOSURES_SELECT})"
         return self._frame(
-            f"""SELECT session_date, family, family_label, level, exercise, stretch FROM {source}
+            """SELECT session_date, family, family_label, level, exercise, stretch FROM client_exposures
                 WHERE client_id = ? AND session_date <= ? ORDER BY session_date, family""",
             [self._own(client_id), self.today],
         )
@@ -567,16 +559,11 @@ class Analytics:
         """One recommendation per client and exercise ladder done in the last 21 days (SPEC §3):
         the current exercise and dose, the decision, the next exercise and dose, and the evidence
         (every rule with the client's numbers and ✓ / ✗; `reasons` is the same joined by "; ")."""
-        if self._prepared:
-            whose, params = self._of(client_id)
-            frame = self._frame(
-                f"SELECT * FROM recommendation_text WHERE {whose} ORDER BY client_id, family NULLS LAST, ladder",
-                params,
-            )
-        else:  # worded here, for the scope the analytics were built for: a view narrows what it shows
-            frame = self._frame_named(_sql("recommendation_text"), {**self._params, "client_id": self._own(client_id)})
-            if self.scope.client_ids is not None:
-                frame = frame[frame["client_id"].isin(self.scope.client_ids)].reset_index(drop=True)
+        whose, params = self._of(client_id)
+        self._words.keep(params.get("client"))
+        frame = self._frame(
+            f"SELECT * FROM recommendation_text WHERE {whose} ORDER BY client_id, family NULLS LAST, ladder", params
+        )
         whole = ["level", "sets", "next_level", "next_sets", "exposures_at_level"]
         return frame.astype(dict.fromkeys(whole, "Int64"))
 
@@ -593,11 +580,7 @@ class Analytics:
             "(m.clinician_id = $staff OR $staff IS NULL) AND (m.active OR NOT $active_only)",
             {"staff": staff_id, "active_only": active_only},
             extra=", s.weekly_pain",
-            join="LEFT JOIN pain_sparklines AS s USING (client_id)"
-            if self._prepared
-            else f"""LEFT JOIN ({SPARKLINES_SELECT}
-                WHERE client_id IN (SELECT client_id FROM episodes WHERE clinician_id = $staff OR $staff IS NULL)
-                GROUP BY client_id) AS s USING (client_id)""",
+            join="LEFT JOIN pain_sparklines AS s USING (client_id)",
         )
         priority = clients["flags"].map(flag_priority)
         return (
@@ -619,14 +602,15 @@ class Analytics:
                        median(m.adherence_overall) AS adherence_median,
                        quantile_cont(m.adherence_overall, 0.25) AS adherence_q1,
                        quantile_cont(m.adherence_overall, 0.75) AS adherence_q3,
-                       count(*) FILTER (WHERE m.adherence_overall >= {d.ADHERENT}) / count(*) AS share_adherent,
+                       count(*) FILTER (WHERE m.adherence_overall >= $adherent) / count(*) AS share_adherent,
                        count(*) FILTER (WHERE m.pain_status = 'improved') / count(*) AS share_improved,
                        count(*) FILTER (WHERE m.pain_status <> 'not enough data') AS members_with_pain_data
                 FROM client_metrics AS m
                 JOIN episodes AS e USING (client_id)
                 LEFT JOIN cohorts AS c ON c.cohort_id = e.cohort_id
                 WHERE e.cohort_id IS NOT NULL AND {self._scoped("m.client_id")}
-                GROUP BY ALL ORDER BY e.cohort_id"""
+                GROUP BY ALL ORDER BY e.cohort_id""",
+            {"adherent": d.ADHERENT},
         )
 
     def cohorts(self) -> pd.DataFrame:
@@ -685,3 +669,44 @@ def t_interval(mean: pd.Series, sd: pd.Series, n: pd.Series) -> tuple[pd.Series,
     several = n >= 2
     half = pd.Series(student_t.ppf(0.975, (n - 1).where(several)), index=n.index) * sd / n.pow(0.5)
     return (mean - half).where(several), (mean + half).where(several)
+
+
+class _Words:
+    """The recommendations in words (recommendation_text.sql) kept in the table `recommendation_text`,
+    made when first read: of every client of the build (a server, `hipline recommend`), or of the
+    clients read one at a time (a report), so that one client's words never wait for everyone's.
+    Shared by the views of one build (`Analytics.within`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, params: dict[str, object]) -> None:
+        self.con, self.params = con, params
+        self.everyone = False
+        self.clients: set[str] = set()
+
+    def keep(self, client_id: str | None) -> None:
+        """Make sure the table holds the words of `client_id` (None: of every client)."""
+        if self.everyone or (client_id is not None and client_id in self.clients):
+            return
+        sql = _sql("recommendation_text")
+        select = _used(sql, {**self.params, "client_id": client_id})
+        if client_id is None or not self.clients:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE recommendation_text AS {sql}", select)
+        else:
+            self.con.execute(f"INSERT INTO recommendation_text {sql}", select)
+        if client_id is None:
+            self.everyone, self.clients = True, set()
+        else:
+            self.clients.add(client_id)
+
+    def forget(self, client_ids: set[str]) -> None:
+        """The words of these clients are stale (a decision or a review): write them again (when every
+        client's are kept) or drop them until they are read again."""
+        for client_id in sorted(client_ids):
+            if self.everyone:
+                self.con.execute("DELETE FROM recommendation_text WHERE client_id = ?", [client_id])
+                sql = _sql("recommendation_text")
+                self.con.execute(
+                    f"INSERT INTO recommendation_text {sql}", _used(sql, {**self.params, "client_id": client_id})
+                )
+            elif client_id in self.clients:
+                self.con.execute("DELETE FROM recommendation_text WHERE client_id = ?", [client_id])
+                self.clients.discard(client_id)
