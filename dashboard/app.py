@@ -2,7 +2,7 @@
 
 Data flows one way: warehouse -> `ClinicData` (analytics built once per day, kept warm) -> a page's
 callback (filter, shape), reading within the signed-in user's scope (dashboard.rights) ->
-`dashboard.figures` (pure plotly builders, shared with the reports) -> the browser. Callbacks stay
+`presentation.figures` (pure plotly builders, shared with the reports) -> the browser. Callbacks stay
 thin; nothing here opens the warehouse directly. Every request but the sign-in page's passes the
 checks of dashboard.security first.
 """
@@ -22,9 +22,9 @@ from flask_wtf.csrf import generate_csrf
 from analytics.today import Today
 from dashboard import clinic_data, exports, rights, security, timing
 from dashboard.clinic_data import ClinicData
-from dashboard.formats import day as format_day
-from dashboard.formats import parse_day
 from dashboard.security import SecurityOptions
+from presentation.formats import day as format_day
+from presentation.formats import parse_day
 
 ASSETS = Path(__file__).parent / "assets"
 BOOTSTRAP_URL = "/vendor/bootstrap.min.css"

@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
-from dashboard.formats import day, iso, missing, pain, parse_day, percent, signed
+from presentation.formats import day, iso, missing, pain, parse_day, percent, signed
 
 __all__ = ["day", "iso", "missing", "pain", "parse_day", "percent", "signed"]  # re-exported for the pages as ui.*
 

@@ -24,7 +24,7 @@ from access.roles import RIGHT_WORDS, Viewer
 from analytics import Analytics
 from dashboard import security
 from dashboard.clinic_data import clinic
-from dashboard.formats import parse_day
+from presentation.formats import parse_day
 
 # The audit action a refusal of each right is filed under.
 REFUSED_ACTION = {

@@ -24,7 +24,9 @@ from analytics.definitions import (
     PAIN_MCID_POINTS,
     TOLERANCE,
 )
-from dashboard.palette import (
+from etl.instruments import BY_CODE, instrument_label, instrument_name
+from presentation.formats import percent, signed_short
+from presentation.palette import (
     ATTENDANCE_SCALE,
     COHORT_COLOURS,
     COLOURS,
@@ -35,7 +37,6 @@ from dashboard.palette import (
     STATUS_COLOURS,
     translucent,
 )
-from etl.instruments import BY_CODE, instrument_label, instrument_name
 
 NOT_IN_LIBRARY = "Not in the library"
 DAY_MS = 86_400_000  # a date axis's tick step is in milliseconds
@@ -154,7 +155,7 @@ def function_chart(
     else:
         change = float(by_day.iloc[-1]) - first
         better = change if higher_is_better else -change
-        title = f"{name} — {_status_word(status)} ({_signed(better)}, {threshold_kind} {threshold:g})"
+        title = f"{name} — {_status_word(status)} ({signed_short(better)}, {threshold_kind} {threshold:g})"
     line = _trace(
         "scatter",
         x=_iso_days(scores["measured_on"]),
@@ -227,7 +228,7 @@ def adherence_bars(weekly: pd.DataFrame) -> go.Figure:
     traces = [
         _week_bars(weekly[mask], weeks[mask], hover[mask], name, COLOURS[colour])
         for mask, name, colour in (
-            (adherent, f"adherent (≥ {_percent(ADHERENT)})", "adherent"),
+            (adherent, f"adherent (≥ {percent(ADHERENT)})", "adherent"),
             (~adherent, "below target", "below_target"),
         )
         if mask.any()
@@ -333,8 +334,8 @@ def adherence_distribution(members: pd.DataFrame) -> go.Figure:
         hovertemplate="%{customdata}<extra></extra>",
     )
     lines = [
-        _vertical_line(100 * ADHERENT, f"adherent ≥ {_percent(ADHERENT)}", COLOURS["adherent"]),
-        _vertical_line(100 * LOW_ADHERENCE, f"low < {_percent(LOW_ADHERENCE)}", COLOURS["below_target"]),
+        _vertical_line(100 * ADHERENT, f"adherent ≥ {percent(ADHERENT)}", COLOURS["adherent"]),
+        _vertical_line(100 * LOW_ADHERENCE, f"low < {percent(LOW_ADHERENCE)}", COLOURS["below_target"]),
     ]
     title = f"Overall adherence of {_members(len(known))}"
     if len(known) < len(members):
@@ -880,14 +881,6 @@ def _iso_days(values: pd.Series) -> np.ndarray:
 def _status_word(status: str) -> str:
     colour = STATUS_COLOURS.get(status, COLOURS["text"])
     return f'<span style="color:{colour}">{html.escape(status)}</span>'
-
-
-def _signed(change: float) -> str:
-    return f"{round(change, 1) + 0.0:+g}"  # + 0.0 turns a rounded −0.0 into +0
-
-
-def _percent(share: float) -> str:
-    return f"{100 * share:.0f} %"
 
 
 def _members(count: int) -> str:

@@ -33,10 +33,20 @@ def pain(value) -> str:
 
 
 def signed(value) -> str:
+    """A change to one decimal, its sign always written, with a true minus: 2 -> '+2.0', -0.46 -> '−0.5',
+    -0.04 -> '+0.0' (tables, stat cards and the reports, where changes line up)."""
     if missing(value):
         return "–"
     rounded = round(value, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
     return f"{rounded:+.1f}".replace("-", "−")
+
+
+def signed_short(value) -> str:
+    """A change to at most one decimal, as short as it reads: 12 -> '+12', 1.5 -> '+1.5', -0.04 -> '+0'
+    (a chart's title, beside its threshold: "+12, MCID 9")."""
+    if missing(value):
+        return "–"
+    return f"{round(value, 1) + 0.0:+g}"  # + 0.0 turns a rounded -0.0 into +0
 
 
 def day(value) -> str:

@@ -19,9 +19,9 @@ import pandas as pd
 
 from analytics import Analytics
 from analytics.definitions import function_threshold
-from dashboard import figures
-from dashboard.formats import day, missing, pain, percent, signed
 from etl.instruments import INSTRUMENT_LABELS
+from presentation import figures
+from presentation.formats import day, missing, pain, percent, signed
 from reports import render
 from reports.charts import Chart
 

@@ -13,8 +13,8 @@ import pandas as pd
 
 from analytics import Analytics
 from analytics.definitions import ADHERENT
-from dashboard import figures
-from dashboard.formats import pain, percent, signed
+from presentation import figures
+from presentation.formats import pain, percent, signed
 from reports import render
 from reports.charts import Chart
 from reports.client_report import PAIN_STATUS_WORDS, NotFound

@@ -14,7 +14,7 @@ from access.users import list_users
 from dashboard import components as ui
 from dashboard import exports, rights
 from dashboard.clinic_data import clinic
-from dashboard.formats import parse_day
+from presentation.formats import parse_day
 
 SHOWN = 10_000  # rows in the grid, newest first; `hipline audit` exports any number
 REFUSED = "refused"  # not an action: every request refused, whatever it asked

@@ -20,10 +20,11 @@ from analytics.decisions import DecisionError, Prescription, option, read_decisi
 from analytics.definitions import DECISIONS, function_threshold
 from analytics.reviews import ReviewError, record_review
 from dashboard import components as ui
-from dashboard import exports, figures, rights
+from dashboard import exports, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 from etl.instruments import HIGHER_IS_BETTER
+from presentation import figures
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 DECISION_WORDS = {

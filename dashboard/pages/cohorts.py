@@ -17,9 +17,10 @@ from dash import Input, Output, State, callback, dcc, html
 
 from analytics.definitions import ADHERENT, FLAG_EXPLANATIONS, FLAGS
 from dashboard import components as ui
-from dashboard import exports, figures, rights
+from dashboard import exports, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
+from presentation import figures
 
 ADHERENT_LABEL = f"Adherent ≥ {100 * ADHERENT:.0f} %"
 NO_PAIN_DATA = "none with pain data yet"  # pain data: a baseline and a current pain (SPEC §2)

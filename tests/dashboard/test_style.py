@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dashboard.palette import COLOURS, FLAG_COLOURS
+from presentation.palette import COLOURS, FLAG_COLOURS
 
 ASSETS = Path(__file__).parents[2] / "dashboard" / "assets"
 

@@ -1,4 +1,4 @@
-"""The figure builders (dashboard/figures.py) on small frames built by hand, checked against SPEC §2 and §4.
+"""The figure builders (presentation/figures.py) on small frames built by hand, checked against SPEC §2 and §4.
 
 Every expected number is worked out in the test from the SPEC's rules, not read from the code.
 """
@@ -17,8 +17,8 @@ import plotly.io as pio
 import pytest
 
 from analytics.definitions import FLAGS
-from dashboard import figures
-from dashboard.palette import COHORT_COLOURS, COLOURS, FLAG_COLOURS, LAYOUT, STATUS_COLOURS
+from presentation import figures
+from presentation.palette import COHORT_COLOURS, COLOURS, FLAG_COLOURS, LAYOUT, STATUS_COLOURS
 
 START = pd.Timestamp("2026-06-01")  # day 0 of the episode, a Monday
 
@@ -711,7 +711,7 @@ def test_the_figure_modules_work_without_dash():
         [
             sys.executable,
             "-c",
-            "import sys, dashboard.figures, dashboard.palette; "
+            "import sys, presentation.figures, presentation.palette; "
             "print(any(m == 'dash' or m.startswith('dash.') for m in sys.modules))",
         ],
         capture_output=True,

@@ -10,7 +10,7 @@ from xml.etree.ElementTree import canonicalize
 import pandas as pd
 import pytest
 
-from dashboard import figures
+from presentation import figures
 from reports import charts
 from reports.charts import Chart
 
