@@ -32,8 +32,8 @@ from analytics.decisions import decisions_version, read_decisions
 from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
 from analytics.reviews import read_reviews, reviews_version
 from analytics.today import NEWEST, Today, resolve_today
+from etl.summary import WarehouseSummary, quarantined_rows, warehouse_summary
 from etl.warehouse import connect_private_reader
-from hipline.summary import WarehouseSummary, quarantined_rows, warehouse_summary
 
 DAYS_KEPT = 2  # the default day and one reviewed past day stay warm
 

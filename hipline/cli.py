@@ -246,8 +246,8 @@ def _audit_load(db: Path, report) -> None:
 
 
 def _quarantine(args, settings: Settings) -> int:
+    from etl.summary import quarantined_rows
     from hipline.progress import console, print_quarantine
-    from hipline.summary import quarantined_rows
 
     try:
         rows = quarantined_rows(args.db, args.file, args.limit)

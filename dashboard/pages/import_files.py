@@ -33,8 +33,8 @@ from dashboard.clinic_data import clinic
 from etl.columns import RECORD_KINDS, RecordKind
 from etl.load import FileReport, LoadReport, load
 from etl.sniff import EXTENSIONS
+from etl.summary import WarehouseSummary
 from hipline.settings import Settings
-from hipline.summary import WarehouseSummary
 
 UPLOAD_ROWS_SHOWN = 200  # per file, in the report of an upload; the quarantine grid below has them all
 QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number

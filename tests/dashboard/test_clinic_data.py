@@ -14,7 +14,7 @@ from analytics import NEWEST, Analytics, Scope
 from analytics.decisions import read_decisions, record
 from dashboard.clinic_data import DAYS_KEPT, ClinicData
 from etl.load import load
-from hipline.summary import quarantined_rows
+from etl.summary import quarantined_rows
 from tests.conftest import SESSION_HEADER, load_files, write
 from tests.dashboard.conftest import ADMIN
 

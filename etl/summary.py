@@ -1,4 +1,5 @@
-"""Plain read-outs of the warehouse for the command line and the demo page."""
+"""Plain read-outs of the warehouse: its counts, load history and quarantined rows, for the command line
+and the import page."""
 
 from __future__ import annotations
 
