@@ -33,3 +33,23 @@ def test_the_warehouse_document_lists_the_session_summary_columns():
     text = (DOCS / "warehouse.md").read_text()
     for column in re.findall(r"^\s+([a-z_]+) [A-Z]", SESSION_SUMMARY_TABLE, flags=re.MULTILINE):
         assert f"{column}" in text.split("| `session_summary` |")[1].split("\n")[0], column
+
+
+def test_the_metrics_document_holds_the_function_change_thresholds_of_the_code():
+    from analytics.definitions import FUNCTION_THRESHOLDS
+
+    text = (DOCS / "metrics.md").read_text()
+    for t in FUNCTION_THRESHOLDS.values():
+        assert f"| `{t.instrument}` |" in text, t.instrument
+        row = text.split(f"| `{t.instrument}` |")[1].split("\n")[0]
+        assert f"| {t.points:g} | {t.kind} |" in row and row.rstrip().endswith(f"| {t.source} |"), row
+
+
+def test_the_security_document_holds_the_rights_of_each_role():
+    from access.roles import RIGHT_WORDS, RIGHTS, ROLES
+
+    text = (DOCS / "security.md").read_text()
+    assert f"| right | {' | '.join(ROLES)} |" in text
+    for right, words in RIGHT_WORDS.items():
+        cells = " | ".join("yes" if right in RIGHTS[role] else "" for role in ROLES)
+        assert f"| {words} | {cells} |" in text, right
