@@ -65,8 +65,8 @@ INDEXED_BY_CLIENT = (
     "episodes", "sessions", "red_flag_notes", "nprs_scores", "weekly", "function_change", "client_metrics",
     "recommendation_text",
 )  # fmt: skip
-# Views over the build that a server keeps as tables (prepare_for_pages): reading one client from a view
-# over the warehouse's 1.6 million exposures (10 000 clients) took 8-10 ms, 1-2 ms from an indexed table.
+# Views over the build that a server keeps as tables (prepare_for_pages): one client's rows come several
+# times faster from an indexed table than from a view over every exposure of the warehouse.
 KEPT_FOR_PAGES = ("client_exposures", "pain_sparklines")
 SCOPED_VIEWS = {
     "scoped_clients": "clients",
@@ -228,13 +228,12 @@ class Analytics:
     def prepare_for_pages(self) -> None:
         """Ready the tables for a server that reads one client, clinician or cohort at a time (the reads
         are the same; only what they read is kept at hand):
-        - every recommendation in words, once: the words query takes about 50 ms to plan (many small
-          macros), a read of the kept words 3 ms (about 0.7 s at 10 000 clients, once per build);
+        - every recommendation in words, once per build: the words query is slow to plan (many small
+          macros), a read of the kept words is not;
         - the views of KEPT_FOR_PAGES kept as tables (the exposures with their library names, every
-          client's weekly pains as a list for the caseload's sparklines: 10 ms for 300 clients from the
-          view, 1 ms from a table);
-        - an index on client_id of each per-client table: a lookup of one client's rows takes 1-2 ms
-          instead of a 3-4 ms scan of 300 000 rows (about 0.3 s at 10 000 clients, once per build)."""
+          client's weekly pains as a list for the caseload's sparklines);
+        - an index on client_id of each per-client table: a lookup of one client's rows instead of a
+          scan of every client's (benchmarks/bench_pages.py measures what this buys)."""
         started = time.perf_counter()
         self._words.keep(None)
         self.build_seconds["recommendation_text"] = time.perf_counter() - started
@@ -301,8 +300,7 @@ class Analytics:
 
     def _table_of(self, scope: Scope) -> str | None:
         """A small table of the ids of the clients in `scope` (None: every client), made once per scope
-        and build: reads semi-join with it (about 1 ms a query at 10 000 clients, where a list parameter
-        cost 3-5 ms)."""
+        and build: reads semi-join with it (faster than a list parameter; benchmarks/bench_scope.py)."""
         if scope.client_ids is None:
             return None
         if scope not in self._scope_tables:
@@ -375,7 +373,7 @@ class Analytics:
             )
 
     def _frame(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        # Through Arrow: four times faster than .df() for text columns.
+        # Through Arrow: faster than .df() for text columns.
         return self.con.sql(sql, params=params or []).to_arrow_table().to_pandas(date_as_object=False)
 
     # --- per client -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 -- with the client's numbers and ✓ / ✗ (docs/recommendations.md). Values are newest first.
 -- Each value is put into words once, in `words`, and the sentences are built from those columns:
 -- nesting the word macros inside one another made the expression tree so large that planning the
--- query took 0.1-0.2 s for a single client.
+-- query was slow even for a single client.
 WITH words AS (
     SELECT
         *,
