@@ -133,7 +133,7 @@ def _parsers(kind: str, order: DateOrder) -> dict[str, Field]:
 
 
 def _score(cell: Cell) -> Parsed:
-    return Parsed(values.decimal(cell.text), [values._unparsed(cell, "is not a number")])
+    return Parsed(values.decimal(cell.text), [values.unparsed(cell, "is not a number")])
 
 
 def _instrument(cell: Cell) -> Parsed:
@@ -144,7 +144,7 @@ def _instrument(cell: Cell) -> Parsed:
     known = ", ".join(i.code for i in INSTRUMENTS)
     return Parsed(
         f"CASE WHEN {cell.text} IN ({', '.join(repr(i.code) for i in INSTRUMENTS)}) THEN {cell.text} {whens} END",
-        [values._unparsed(cell, f"is not a known instrument ({known})")],
+        [values.unparsed(cell, f"is not a known instrument ({known})")],
     )
 
 

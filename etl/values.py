@@ -66,8 +66,9 @@ def is_missing(text: str, keep: tuple[str, ...] = ()) -> str:
     return f"lower(trim({text})) IN ({_words(tokens)})"
 
 
-def _unparsed(cell: Cell, what: str) -> tuple[str, str]:
-    """The cell has text that did not parse (and is not a "not recorded" word)."""
+def unparsed(cell: Cell, what: str) -> tuple[str, str]:
+    """The check every parser adds: the cell has text that did not parse (and is not a "not recorded"
+    word). The message quotes the text and says `what` is wrong: "reps 'ten' is not a number"."""
     return (
         f"{cell.text} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(cell.text)}",
         f"'{cell.name} ' || {cell.shown} || ' {what}'",
@@ -129,7 +130,7 @@ def date(cell: Cell, order: DateOrder) -> Parsed:
     formats = ", ".join(f"'{f}'" for f in date_formats(order))
     general = f"CAST(try_strptime(regexp_replace(trim({t}), {_TIME_ZONE}, '\\1'), [{formats}]) AS DATE)"
     hint = "YYYY-MM-DD or day/month/year" if order == "dmy" else "YYYY-MM-DD or month/day/year"
-    return Parsed(f"coalesce({common}, {general})", [_unparsed(cell, f"is not a date (use {hint})")])
+    return Parsed(f"coalesce({common}, {general})", [unparsed(cell, f"is not a date (use {hint})")])
 
 
 def iso(value: str) -> str:
@@ -157,7 +158,7 @@ def amount(cell: Cell, high: float, whole: bool, unit: str = "") -> Parsed:
     """A count or a duration: never negative, and not beyond what a person could do."""
     v, shown = cell.value, _shown_value(cell)
     checks = [
-        _unparsed(cell, "is not a number"),
+        unparsed(cell, "is not a number"),
         (f"{v} < 0", f"{shown} is negative'"),
         (f"{v} > {high}", f"{shown} is more than {high:g}{unit}, which cannot be right'"),
     ]
@@ -171,7 +172,7 @@ def whole_between(cell: Cell, low: int, high: int) -> Parsed:
     return Parsed(
         decimal(cell.text),
         [
-            _unparsed(cell, "is not a number"),
+            unparsed(cell, "is not a number"),
             (f"{v} NOT BETWEEN {low} AND {high}", f"{shown} is outside {low}–{high}'"),
             (f"{v} <> floor({v})", f"{shown} is not a whole number'"),
         ],
@@ -184,7 +185,7 @@ def pain(cell: Cell) -> Parsed:
     return Parsed(
         decimal(cell.text),
         [
-            _unparsed(cell, "is not a number"),
+            unparsed(cell, "is not a number"),
             (f"{v} NOT BETWEEN 0 AND 10", f"{shown} is outside 0–10'"),
             (f"{v} * 2 <> floor({v} * 2)", f"{shown} is not a whole or half point on the 0–10 scale'"),
         ],
@@ -196,7 +197,7 @@ def rating(cell: Cell) -> Parsed:
     return Parsed(
         decimal(cell.text),
         [
-            _unparsed(cell, "is not a number"),
+            unparsed(cell, "is not a number"),
             (f"{cell.value} NOT BETWEEN 0 AND 10", f"{_shown_value(cell)} is outside 0–10'"),
         ],
     )
@@ -229,7 +230,7 @@ def yes_no(cell: Cell) -> Parsed:
         f"""CASE {t} {common}
                  ELSE CASE WHEN lower(trim({t})) IN ({_words(TRUE_WORDS)}) THEN TRUE
                            WHEN lower(trim({t})) IN ({_words(FALSE_WORDS)}) THEN FALSE END END""",
-        [_unparsed(cell, "is not yes/no")],
+        [unparsed(cell, "is not yes/no")],
     )
 
 
@@ -243,7 +244,7 @@ def choice(cell: Cell, synonyms: dict[str, tuple[str, ...]]) -> Parsed:
     )
     return Parsed(
         f"CASE WHEN {t} IN ({_words(list(synonyms))}) THEN {t} {whens} END",
-        [_unparsed(cell, f"is not one of {', '.join(synonyms)}")],
+        [unparsed(cell, f"is not one of {', '.join(synonyms)}")],
     )
 
 
@@ -310,7 +311,7 @@ def level_number(cell: Cell) -> Parsed:
     return Parsed(
         f"coalesce(TRY_CAST({t} AS INTEGER), {spelled})",
         [
-            _unparsed(cell, "is not a level number"),
+            unparsed(cell, "is not a level number"),
             (f"{cell.value} NOT BETWEEN 1 AND 20", f"{_shown_value(cell)} is outside 1–20'"),
         ],
     )
