@@ -58,7 +58,9 @@ def _alternatives(words) -> str:
 
 
 @cache
-def load_red_flag_words(path: Path = RED_FLAGS_FILE) -> RedFlagWords:
+def load_red_flag_words(path: Path | None = None) -> RedFlagWords:
+    """The word list at `path`; None (the setting HIPLINE_RED_FLAGS unset): the one hipline ships."""
+    path = RED_FLAGS_FILE if path is None else path
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     try:
         signs = {str(sign): tuple(str(w) for w in words) for sign, words in raw["signs"].items()}

@@ -3,7 +3,7 @@
 "Today" is a parameter. By default it is the current date, so a row loaded with a newer date than the
 others moves nothing. A warehouse can be pinned to the date of its newest session (`newest`: the demo,
 whose data end on a fixed day and would otherwise go stale) or to a fixed date, by the setting
-HIPLINE_TODAY or by a command's `--today` (hipline.settings reads both).
+HIPLINE_TODAY or by a command's `--today` (the command reads both into etl.settings.Settings).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import date
 
 import duckdb
 
+from etl.settings import NEWEST  # pin "today" to the newest session in the warehouse
 from etl.warehouse import scalar
 
-NEWEST = "newest"  # pin "today" to the newest session in the warehouse
 Today = date | str | None  # a pinned date, NEWEST, or None: the current date
 
 

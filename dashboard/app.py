@@ -23,6 +23,7 @@ from analytics.today import Today
 from dashboard import clinic_data, exports, rights, security, timing
 from dashboard.clinic_data import ClinicData
 from dashboard.security import SecurityOptions
+from etl.settings import Settings
 from presentation.formats import day as format_day
 from presentation.formats import parse_day
 
@@ -135,13 +136,14 @@ def _shell() -> html.Div:
     )
 
 
-def create_app(
-    db: Path, today: Today = None, red_flags: Path | None = None, security_options: SecurityOptions | None = None
-) -> Dash:
+def create_app(db: Path, today: Today = None, settings: Settings | None = None) -> Dash:
     """The app on the warehouse at `db`. `today` is the day the pages open on (analytics.today: a date,
-    NEWEST, or None: the current date).
-    Every page needs a signed-in user (dashboard.security); `security_options` say how they are kept."""
-    clinic_data.use(ClinicData(Path(db), today, red_flags))
+    NEWEST, or None: the current date). `settings` are the ones the command read at its start (None:
+    the defaults); the pages reach them through `clinic_data.clinic().settings`, and never read the
+    environment themselves. Every page needs a signed-in user (dashboard.security); the settings say
+    how they are kept."""
+    settings = settings or Settings()
+    clinic_data.use(ClinicData(Path(db), today, settings))
     dash._pages.PAGE_REGISTRY.clear()  # one app per process; tests create several
     app = Dash(
         __name__,
@@ -171,6 +173,6 @@ def create_app(
     for page in (caseload, client, cohorts, import_files, users, audit):
         page.register()
     app.layout = _shell
-    security.install(app, Path(db), security_options or SecurityOptions())
+    security.install(app, Path(db), SecurityOptions.from_settings(settings))
     app.server.before_request(rights.check_callbacks(app))  # after the session and CSRF checks
     return app

@@ -29,9 +29,10 @@ from pathlib import Path
 from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import decisions_version, read_decisions
-from analytics.red_flags import RED_FLAGS_FILE, RedFlagWords, load_red_flag_words
+from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.reviews import read_reviews, reviews_version
 from analytics.today import NEWEST, Today, resolve_today
+from etl.settings import Settings
 from etl.summary import WarehouseSummary, quarantined_rows, warehouse_summary
 from etl.warehouse import connect_private_reader
 
@@ -53,11 +54,12 @@ def _stamp(*paths: Path) -> tuple:
 @dataclass
 class ClinicData:
     """The warehouse at `db` as the pages see it. `today` is the default day (analytics.today: a date,
-    NEWEST, or None: the current date), from `hipline serve --today` or HIPLINE_TODAY."""
+    NEWEST, or None: the current date), from `hipline serve --today` or HIPLINE_TODAY. `settings` are
+    the ones the command read at its start (the red-flag words; how the import page loads files)."""
 
     db: Path
     today: Today = None
-    red_flags: Path | None = None
+    settings: Settings = field(default_factory=Settings)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _built: OrderedDict = field(default_factory=OrderedDict, repr=False)  # day -> Analytics
     _warehouse_stamp: tuple | None = field(default=None, repr=False)
@@ -135,7 +137,7 @@ class ClinicData:
             built = self._built.get(day)
             if built is None:
                 if self._words is None:
-                    self._words = load_red_flag_words(self.red_flags or RED_FLAGS_FILE)
+                    self._words = load_red_flag_words(self.settings.red_flags)
                 con = connect_private_reader(self.db)
                 try:
                     built = Analytics(

@@ -40,8 +40,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from access import audit, users
 from access.audit import Actor
 from access.roles import Viewer
-from access.sessions import SESSION_HOURS
 from dashboard.timing import timed
+from etl.settings import SESSION_HOURS, Settings
 from etl.sniff import MAX_UPLOAD_MB
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,16 @@ HOME = {"physio": "/", "instructor": "/cohorts", "admin": "/"}
 
 @dataclass(frozen=True)
 class SecurityOptions:
-    """How the pages are protected; from the settings (hipline.settings) through `create_app`."""
+    """How the pages are protected; from the settings (etl.settings) through `create_app`."""
 
     secret_key: str | None = None  # None: one kept in the clinic's records, shared by every worker
     https: bool = False  # served over HTTPS by a proxy in front: Secure cookies, HSTS, the proxy's X-Forwarded-*
     session_hours: float = SESSION_HOURS
     max_upload_mb: int = MAX_UPLOAD_MB
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SecurityOptions:
+        return cls(settings.secret_key, settings.https, settings.session_hours, settings.max_upload_mb)
 
 
 class SignedIn(flask_login.UserMixin):

@@ -16,17 +16,15 @@ from gunicorn.app.base import BaseApplication
 from werkzeug.serving import WSGIRequestHandler
 
 from analytics.today import Today
-from dashboard.security import SecurityOptions
+from etl.settings import Settings
 
 # gunicorn names itself in every response's Server header; SPEC §5: no server is named.
 gunicorn.http.wsgi.SERVER = "hipline"
 
 
 class _Dashboard(BaseApplication):
-    def __init__(
-        self, db: Path, options: dict, today: Today, red_flags: Path | None, security: SecurityOptions
-    ) -> None:
-        self.db, self.options, self.today, self.red_flags, self.security = db, options, today, red_flags, security
+    def __init__(self, db: Path, options: dict, today: Today, settings: Settings) -> None:
+        self.db, self.options, self.today, self.settings = db, options, today, settings
         super().__init__()
 
     def load_config(self) -> None:
@@ -36,7 +34,7 @@ class _Dashboard(BaseApplication):
     def load(self):
         from dashboard.app import create_app
 
-        return create_app(self.db, self.today, self.red_flags, self.security).server
+        return create_app(self.db, self.today, self.settings).server
 
 
 def serve_with_werkzeug(app: Dash, host: str, port: int) -> None:
@@ -62,9 +60,10 @@ def serve_with_gunicorn(
     port: int,
     workers: int,
     today: Today = None,
-    red_flags: Path | None = None,
-    security: SecurityOptions | None = None,
+    settings: Settings | None = None,
 ) -> None:
+    """Serve with `workers` gunicorn processes; each builds its app from the same `settings` (read once
+    by the command, before the fork)."""
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -74,4 +73,4 @@ def serve_with_gunicorn(
         "accesslog": None,
         "post_worker_init": _warm_up,
     }
-    _Dashboard(db, options, today, red_flags, security or SecurityOptions()).run()
+    _Dashboard(db, options, today, settings or Settings()).run()

@@ -28,6 +28,7 @@ from etl.library import LIBRARY_FILE, load_library, unknown_exercise_names, writ
 from etl.read import Prepared
 from etl.rules import validation_insert
 from etl.sessions import refresh_session_summary, remember_removed
+from etl.settings import DATE_ORDER, MEMORY_LIMIT
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
 from etl.values import DateOrder, quoted
 from etl.warehouse import scalar
@@ -135,10 +136,10 @@ def load(
     paths: Sequence[Path],
     *,
     today: date | None = None,
-    date_order: DateOrder = "dmy",
+    date_order: DateOrder = DATE_ORDER,
     kind: str | None = None,
     progress: Progress | None = None,
-    memory_limit: str = "1500MB",
+    memory_limit: str = MEMORY_LIMIT,
     on_wait=None,
     library: Path = LIBRARY_FILE,
 ) -> LoadReport:

@@ -26,6 +26,7 @@ import duckdb
 
 from etl.columns import RECORD_KINDS
 from etl.instruments import INSTRUMENTS
+from etl.settings import MEMORY_LIMIT
 
 CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
@@ -223,7 +224,7 @@ def exclusive_writer(path: Path, on_wait=None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def write_then_swap(path: Path, memory_limit: str = "1500MB") -> Iterator[duckdb.DuckDBPyConnection]:
+def write_then_swap(path: Path, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a private copy of the warehouse, published atomically when the block ends
     without error. The caller must hold `exclusive_writer`."""
     staging = staging_path(path)

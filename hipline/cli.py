@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from hipline.settings import NEWEST, Settings, parse_today
+from etl.settings import NEWEST, Settings, parse_today
 
 TODAY_WORDS = "the day the numbers are for: newest (the newest session's date) or YYYY-MM-DD"
 TODAY_HELP = f"{TODAY_WORDS} (default: HIPLINE_TODAY, else the current date)"
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     # Everything hipline writes (the warehouse, the records, temporary and job files, logs) holds client
     # data or password hashes: readable by the owner only (SPEC §5).
     os.umask(0o077)
-    settings = Settings.from_env()
+    settings = Settings.from_env(os.environ)  # the one place hipline reads its environment; handed down from here
     args = _parser(settings).parse_args(argv)
     command = {
         "generate": _generate,
@@ -261,11 +261,11 @@ def _quarantine(args, settings: Settings) -> int:
 def _on_analytics(args, settings: Settings, work):
     """Run `work(analytics)` on the warehouse for everyone; a missing warehouse or word list says so (None)."""
     from analytics import Analytics, Scope
-    from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
+    from analytics.red_flags import load_red_flag_words
     from hipline.progress import console
 
     try:
-        words = load_red_flag_words(settings.red_flags or RED_FLAGS_FILE)
+        words = load_red_flag_words(settings.red_flags)
         with Analytics.open(args.db, Scope.everyone(), args.today, words) as analytics:
             return analytics.today, work(analytics)
     except (FileNotFoundError, ValueError) as e:
@@ -369,7 +369,6 @@ def _staff_id(analytics, asked: str) -> str | None:
 
 
 def _caseload_zip(args, settings: Settings) -> int:
-    from analytics.red_flags import RED_FLAGS_FILE
     from hipline.progress import console, report_progress
     from reports.caseload import write_caseload_zip
     from reports.client_report import ReportError
@@ -379,7 +378,7 @@ def _caseload_zip(args, settings: Settings) -> int:
         with report_progress() as tick:
             done = write_caseload_zip(
                 args.db, staff, args.out, today=args.today, start=args.start, end=args.end, paper=args.paper,
-                red_flags=settings.red_flags or RED_FLAGS_FILE, progress=tick, workers=args.workers,
+                red_flags=settings.red_flags, progress=tick, workers=args.workers,
             )  # fmt: skip
     except (FileNotFoundError, ValueError, ReportError) as e:
         console.print(str(e))
@@ -399,12 +398,6 @@ def _columns(args, settings: Settings) -> int:
     return 0
 
 
-def _security(settings: Settings):
-    from dashboard.security import SecurityOptions
-
-    return SecurityOptions(settings.secret_key, settings.https, settings.session_hours, settings.max_upload_mb)
-
-
 def _serve(args, settings: Settings) -> int:
     from access.users import has_admin
     from hipline.progress import console
@@ -420,14 +413,12 @@ def _serve(args, settings: Settings) -> int:
     if args.workers > 0:
         from dashboard.server import serve_with_gunicorn
 
-        serve_with_gunicorn(
-            args.db, args.host, args.port, args.workers, args.today, settings.red_flags, _security(settings)
-        )
+        serve_with_gunicorn(args.db, args.host, args.port, args.workers, args.today, settings)
         return 0
     from dashboard.app import create_app
     from dashboard.server import serve_with_werkzeug
 
-    serve_with_werkzeug(create_app(args.db, args.today, settings.red_flags, _security(settings)), args.host, args.port)
+    serve_with_werkzeug(create_app(args.db, args.today, settings), args.host, args.port)
     return 0
 
 

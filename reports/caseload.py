@@ -29,7 +29,7 @@ from pathlib import Path
 from access.roles import Viewer
 from analytics import Analytics, Scope
 from analytics.decisions import read_decisions
-from analytics.red_flags import RED_FLAGS_FILE, load_red_flag_words
+from analytics.red_flags import load_red_flag_words
 from analytics.reviews import read_reviews
 from analytics.today import Today
 from etl.warehouse import connect_private_reader
@@ -82,7 +82,7 @@ def write_caseload_zip(
     `progress(done, total, name)` is called after each report; when `stop()` returns True the export
     ends with `Cancelled`."""
     started = time.perf_counter()
-    words = load_red_flag_words(red_flags or RED_FLAGS_FILE)
+    words = load_red_flag_words(red_flags)
     part = out.with_name(out.name + ".part")
     out.parent.mkdir(parents=True, exist_ok=True)
     pool = None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from etl.settings import Settings, documented_settings
 from hipline.cli import main
-from hipline.settings import Settings, documented_settings
 from tests.conftest import SESSION_HEADER, write
 
 

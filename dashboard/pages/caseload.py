@@ -420,7 +420,7 @@ def zip_reports(set_progress, _clicks, today, clinician, paper):
             out,
             today=day,
             paper=paper or "a4",
-            red_flags=data.red_flags,
+            red_flags=data.settings.red_flags,
             progress=progress,
             stop=exports.parent_gone(),
             viewer=rights.current(),

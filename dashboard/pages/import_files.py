@@ -34,7 +34,6 @@ from etl.columns import RECORD_KINDS, RecordKind
 from etl.load import FileReport, LoadReport, load
 from etl.sniff import EXTENSIONS
 from etl.summary import WarehouseSummary
-from hipline.settings import Settings
 
 UPLOAD_ROWS_SHOWN = 200  # per file, in the report of an upload; the quarantine grid below has them all
 QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number
@@ -199,8 +198,8 @@ def _load_upload(contents: list[str], filenames: list[str]) -> tuple[LoadReport,
     theirs that were quarantined, all while this process holds nothing of the old warehouse open.
     The loader is given the files, not the folder: a file it does not recognise then gets an error in
     the report instead of being passed over."""
-    settings = Settings.from_env()
     warehouse = clinic()
+    settings = warehouse.settings  # read once, when the command started
     with tempfile.TemporaryDirectory(prefix="hipline-upload-") as folder:
         files = _save_uploads(contents, filenames, Path(folder))
         with warehouse.writing():

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from analytics import NEWEST, Analytics, Scope, resolve_today
+from etl.settings import Settings
 from etl.warehouse import connect_read_only
-from hipline.settings import Settings
 from tests.analytics.clinic import Clinic
 
 

@@ -1,37 +1,45 @@
-"""Every setting of hipline in one place, read from the environment with defaults that work on a laptop.
+"""Every setting of hipline in one place, with defaults that work on a laptop, each written once.
 
-Command-line options override these. The README's "Settings" table lists each of them; a test
-fails when one is missing there.
+Plain values, no I/O: only the edge reads the environment (hipline.cli's `main`, once, with
+`Settings.from_env`), and the settings are handed down from there: to the loader, to the pages
+through `dashboard.app.create_app`, to the reports. Command-line options override them. The README's
+"Settings" table lists each of them; a test fails when one is missing there.
+
+In etl, the bottom layer, so that every layer handed them may import them (the pages, the reports and
+the command), while this module imports nothing of hipline's above etl.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 
-from access.sessions import SESSION_HOURS
 from etl.sniff import MAX_UPLOAD_MB
+from etl.values import DateOrder
 
-# "today" pinned to the newest session's date: the word analytics.today.NEWEST stands for (this module
-# stays light to import, and analytics never imports hipline).
+# "today" pinned to the newest session's date (analytics.today applies it).
 NEWEST = "newest"
+DATE_ORDER: DateOrder = "dmy"  # how slashed dates are read, unless a load is told otherwise
+MEMORY_LIMIT = "1500MB"  # DuckDB's memory limit while loading
+# How long a sign-in lasts (docs/security.md): a working day, unless the clinic says otherwise; signing out, a
+# new password or being disabled ends it sooner.
+SESSION_HOURS = 10.0
 
 
 @dataclass(frozen=True)
 class Settings:
     db: Path = field(default=Path("data/hipline.duckdb"), metadata={"env": "HIPLINE_DB", "doc": "the warehouse file"})
     date_order: str = field(
-        default="dmy",
+        default=DATE_ORDER,
         metadata={
             "env": "HIPLINE_DATE_ORDER",
             "doc": "how slashed dates are read: dmy (03/04 = 3 April) or mdy",
         },
     )
     memory_limit: str = field(
-        default="1500MB", metadata={"env": "HIPLINE_MEMORY_LIMIT", "doc": "DuckDB memory limit while loading"}
+        default=MEMORY_LIMIT, metadata={"env": "HIPLINE_MEMORY_LIMIT", "doc": "DuckDB memory limit while loading"}
     )
     today: date | str | None = field(
         default=None,
@@ -78,7 +86,9 @@ class Settings:
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """The settings `env` (the process's environment, read by the edge alone) gives, else the defaults;
+        a ValueError that says what is expected when a value cannot be read."""
         values = {}
         for f in fields(cls):
             raw = env.get(f.metadata["env"])
