@@ -1,14 +1,13 @@
 """The cell parsers of `etl.values`, called directly (not through `load()`).
 
 Each parser gives SQL that parses a cell's text and the (condition, message) checks that quarantine
-its row. `run` evaluates them on one text in DuckDB, as the loader's validation query does: an empty
-cell reaches the parser as NULL (the loader's `NULLIF(c, '')`), "today" is 2026-06-30. Every expected
-value is written out by hand from docs/input-formats.md ("Values" and "Quarantine").
+its row. `run` (tests/etl/cells.py) evaluates them on one text in DuckDB, as the loader's validation
+query does: an empty cell reaches the parser as NULL, "today" is 2026-06-30. Every expected value is
+written out by hand from docs/input-formats.md ("Values" and "Quarantine").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 import duckdb
@@ -16,8 +15,8 @@ import pytest
 
 from etl import values
 from etl.values import Cell, Parsed
+from tests.etl.cells import evaluate, run
 
-TODAY = date(2026, 6, 30)
 NOT_A_DATE = "is not a date (use YYYY-MM-DD or day/month/year)"
 NOT_A_DATE_MDY = "is not a date (use YYYY-MM-DD or month/day/year)"
 RESISTANCE_HINT = (
@@ -31,22 +30,6 @@ def con():
     con = duckdb.connect()
     yield con
     con.close()
-
-
-def evaluate(con, name: str, sql: str, checks: list[tuple[str, str]], text: str | None):
-    """The parsed value of `text` in a cell called `name`, and the messages of the checks that fail."""
-    cell = Cell(name)
-    messages = "".join(f", CASE WHEN {condition} THEN {message} END" for condition, message in checks)
-    query = f"""SELECT {cell.value}{messages}
-        FROM (SELECT *, {sql} AS {cell.value} FROM (SELECT NULLIF(CAST($text AS VARCHAR), '') AS {cell.text}))"""
-    params = {"text": text} | ({"today": TODAY} if "$today" in query else {})
-    value, *failed = con.execute(query, params).fetchall()[0]
-    return value, [m for m in failed if m is not None]
-
-
-def run(con, parser: Callable[[Cell], Parsed], text: str | None, name: str = "x"):
-    parsed = parser(Cell(name))
-    return evaluate(con, name, parsed.sql, parsed.checks, text)
 
 
 # --- "not recorded" --------------------------------------------------------------------------------
