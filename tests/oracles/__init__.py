@@ -1,3 +1,3 @@
-"""Plain pandas/Python re-implementations of SPEC §2 and §3, slow on purpose: test oracles for the
-fast DuckDB path in `analytics`, and the "pandas peer" of `benchmarks/bench_metrics.py`. Never
-imported by the production packages."""
+"""Plain pandas/Python re-implementations of the numbers (docs/metrics.md) and the recommendations
+(docs/recommendations.md), slow on purpose: test oracles for the fast DuckDB path in `analytics`, and
+the "pandas peer" of `benchmarks/bench_metrics.py`. Never imported by the production packages."""
