@@ -1,4 +1,4 @@
-"""The audit trail (SPEC §5): who did what, when, from where, to whom.
+"""The audit trail (docs/security.md#roles-and-what-each-may-do): who did what, when, from where, to whom.
 
 Append-only: rows are only ever added, and the records file refuses to change or delete one (two
 triggers), whoever asks. A load never touches it (it lives in the records beside the warehouse).
@@ -133,5 +133,5 @@ def read(
 
 
 def as_csv(rows: pd.DataFrame) -> str:
-    """The rows as CSV for a spreadsheet: text that would run as a formula is neutralised (SPEC §1)."""
+    """The rows as CSV for a spreadsheet: text that would run as a formula is neutralised (docs/input-formats.md)."""
     return spreadsheet_safe(rows[COLUMNS]).to_csv(index=False)

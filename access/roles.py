@@ -1,4 +1,5 @@
-"""The roles of SPEC §5 and what each may do. A right is asked for by name wherever something is read
+"""The roles of docs/security.md#roles-and-what-each-may-do and what each may do. A right is asked for by name
+wherever something is read
 or changed (`Viewer.may`); this table is the only place that says which role has it."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from etl.rules import ROLES as ROSTER_ROLES
 
-ROLES = tuple(ROSTER_ROLES)  # physio, instructor, admin: the roster's roles (SPEC §1)
+ROLES = tuple(ROSTER_ROLES)  # physio, instructor, admin: the roster's roles (docs/input-formats.md)
 
 # What each right lets a user do, in words (refusals, the docs, the users page).
 RIGHT_WORDS = {

@@ -1,4 +1,5 @@
-"""The users who may sign in (SPEC §5): each is one member of the roster's staff, with one role.
+"""The users who may sign in (docs/security.md#roles-and-what-each-may-do): each is one member of the roster's
+staff, with one role.
 
 Kept in the clinic's records beside the warehouse (etl.records), never in the warehouse. Passwords
 are stored only as Argon2id hashes (argon2-cffi's defaults: the current OWASP advice), never in clear,
@@ -23,7 +24,7 @@ from access.roles import ROLES, Viewer
 from etl.records import connect, reading
 from etl.warehouse import connect_read_only
 
-MIN_PASSWORD = 12  # SPEC §5
+MIN_PASSWORD = 12  # docs/security.md#who-we-defend-against (password guessing)
 MAX_PASSWORD = 1024  # hashing a megabyte of "password" would be a cheap way to keep the server busy
 
 SCHEMA = f"""

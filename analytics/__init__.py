@@ -1,4 +1,4 @@
-"""The analytics layer: every number of SPEC §2 over the warehouse, read by the pages and the reports."""
+"""The analytics layer: every number of docs/metrics.md over the warehouse, read by the pages and the reports."""
 
 from analytics.metrics import Analytics
 from analytics.scope import Scope

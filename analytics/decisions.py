@@ -1,4 +1,4 @@
-"""Clinicians' decisions on recommendations (SPEC §3): accept, or override with a reason.
+"""Clinicians' decisions on recommendations (docs/recommendations.md): accept, or override with a reason.
 
 A decision is a clinical record, not data loaded from a file, so it does not live in the warehouse
 (which a load rebuilds and swaps): it lives in the clinic's records beside it (`etl.records`,
@@ -91,7 +91,7 @@ def next_prescription(rec: Mapping) -> Prescription:
 
 
 def option(rec: Mapping, decision: str) -> Prescription:
-    """What `decision` would prescribe for this recommendation (SPEC §3): the engine's step back, the
+    """What `decision` would prescribe for this recommendation (docs/recommendations.md): the engine's step back, the
     level kept at the dose done or its target dose, the engine's next step up, or no change (refer).
     The decision dialog fills these in when a clinician chooses a decision."""
     if decision == rec["decision"]:
@@ -106,7 +106,7 @@ def option(rec: Mapping, decision: str) -> Prescription:
 
 
 def disagreement(rec: Mapping, decision: str, chosen: Prescription) -> str | None:
-    """Why `chosen` does not agree with `decision` (SPEC §3), or None when it does: regress lowers the
+    """Why `chosen` does not agree with `decision` (docs/recommendations.md), or None when it does: regress lowers the
     level, or keeps it and lowers the dose; progress raises the level, or keeps it and raises the dose
     or slows the tempo; hold keeps the level, and the dose or sets the level's target dose; refer
     keeps everything."""

@@ -1,4 +1,5 @@
-"""The thresholds of SPEC §2, each with its source. Both the SQL and the pandas reference read them from here."""
+"""The thresholds of docs/metrics.md, each with its source. Both the SQL and the pandas reference read them from
+here."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ FLARE_DAYS = 14
 LAPSED_DAYS = 14
 PLATEAU_FROM_WEEK = 8
 
-# Recommended next progressions (SPEC §3), after the pain-monitoring model (Silbernagel 2007):
+# Recommended next progressions (docs/recommendations.md), after the pain-monitoring model (Silbernagel 2007):
 # pain during up to 5 is acceptable while loading, 0-3 is the "safe" zone in which to progress,
 # and pain that has not settled by the next morning means the load was too much.
 EXERCISE_DAYS = 21  # a recommendation for every exercise done in the 21 days ending today
@@ -57,12 +58,12 @@ DECISIONS = ("refer", "regress", "hold", "progress")
 # 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996).
 TOLERANCE = 1e-9
 
-# Red-flag review (SPEC §2): a physio's outcome for a client's red-flag notes. A review covers the notes
+# Red-flag review (docs/metrics.md): a physio's outcome for a client's red-flag notes. A review covers the notes
 # dated on or before its day; `referred` and `paused` put the client on hold until a later `cleared`.
 REVIEW_OUTCOMES = ("cleared", "referred", "paused")
 HOLDING_OUTCOMES = ("referred", "paused")
 
-# Caseload flags in priority order (SPEC §2): a client shows all that apply, sorted by the highest.
+# Caseload flags in priority order (docs/metrics.md): a client shows all that apply, sorted by the highest.
 FLAGS = ("refer", "on_hold", "pain_worse", "flare", "low_adherence", "lapsed", "plateau", "ready_to_progress")
 
 FLAG_EXPLANATIONS = {
@@ -88,7 +89,7 @@ class FunctionThreshold:
     source: str
 
 
-# SPEC §2 function-change table. Single-leg stance with a side (SLS_S_L, SLS_S_R) uses SLS_S.
+# docs/metrics.md#function-change-thresholds. Single-leg stance with a side (SLS_S_L, SLS_S_R) uses SLS_S.
 FUNCTION_THRESHOLDS: dict[str, FunctionThreshold] = {
     t.instrument: t
     for t in (

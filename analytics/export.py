@@ -1,4 +1,5 @@
-"""`hipline metrics` and `hipline recommend`: the numbers of SPEC §2 and the recommendations of §3 as CSV."""
+"""`hipline metrics` and `hipline recommend`: the numbers of docs/metrics.md and the recommendations of
+docs/recommendations.md as CSV."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def metric_tables(analytics: Analytics) -> dict[str, pd.DataFrame]:
     }
 
 
-# Text a spreadsheet would run as a formula (SPEC §1): it is stored as written, and neutralised on
+# Text a spreadsheet would run as a formula (docs/input-formats.md): it is stored as written, and neutralised on
 # the way out with a leading apostrophe (the OWASP advice for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

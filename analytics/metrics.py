@@ -1,4 +1,4 @@
-"""Every number of SPEC §2 for the clients of one scope, on one day, computed in DuckDB SQL.
+"""Every number of docs/metrics.md for the clients of one scope, on one day, computed in DuckDB SQL.
 
 `Analytics.open(db, scope, today)` opens the warehouse read-only and builds a few temporary tables
 in the connection, each from one file of `analytics/sql/`. The scope is applied once, in
@@ -7,7 +7,7 @@ temporary views (`scoped_clients`, `scoped_session_log`, `scoped_session_summary
 and the SQL files read only those:
 
     episodes -> sessions, red_flag_notes, nprs_scores -> pain_points (a view) -> weekly -> function_change
-             -> exposure_runs -> recommendations (SPEC §3, analytics/progressions.py) -> client_metrics
+             -> exposure_runs -> recommendations (docs/recommendations.md, analytics/progressions.py) -> client_metrics
 
 The read methods then shape those tables into pandas frames for the pages, the reports and
 `hipline metrics`. Nothing here reads the warehouse outside the scope.
@@ -263,7 +263,8 @@ class Analytics:
     # --- the viewer's scope -----------------------------------------------------------------------
 
     def scope_of(self, role: str, staff_id: str) -> Scope:
-        """The scope of a signed-in member of staff (SPEC §5), from the roster: a physio sees the clients
+        """The scope of a signed-in member of staff (docs/security.md#roles-and-what-each-may-do), from the
+        roster: a physio sees the clients
         whose clinician they are; an instructor the members of the cohorts they instruct; an admin every
         client. The cohorts they may open are those they instruct and those of the clients they see.
         Any other role sees nothing."""
@@ -440,7 +441,7 @@ class Analytics:
         )
 
     def exposures(self, client_id: str) -> pd.DataFrame:
-        """A client's exposures (SPEC §3) for the exercise-level timeline: session_date, family,
+        """A client's exposures (docs/recommendations.md) for the exercise-level timeline: session_date, family,
         family_label, level, exercise (the library's name of the level, else the name logged), stretch."""
         return self._frame(
             """SELECT session_date, family, family_label, level, exercise, stretch FROM client_exposures
@@ -554,7 +555,7 @@ class Analytics:
         )
 
     def recommendations(self, client_id: str | None = None) -> pd.DataFrame:
-        """One recommendation per client and exercise ladder done in the last 21 days (SPEC §3):
+        """One recommendation per client and exercise ladder done in the last 21 days (docs/recommendations.md):
         the current exercise and dose, the decision, the next exercise and dose, and the evidence
         (every rule with the client's numbers and ✓ / ✗; `reasons` is the same joined by "; ")."""
         whose, params = self._of(client_id)

@@ -1,4 +1,4 @@
-"""Recommended next progressions (SPEC §3): what the analytics needs besides the SQL files.
+"""Recommended next progressions (docs/recommendations.md): what the analytics needs besides the SQL files.
 
 The engine itself is two SQL files, `exposures.sql` and `recommendations.sql`, built with the other
 analytics tables; `recommendation_text.sql` puts a recommendation into words. This module supplies
@@ -40,7 +40,7 @@ MACROS = [
             WHEN level_reps IS NOT NULL THEN reps
             ELSE reps OR holds
         END""",
-    # The flags' evidence (SPEC §2): one decimal rounded half up, "+0.8", "45 %", "27 Oct" (with the year
+    # The flags' evidence (docs/metrics.md): one decimal rounded half up, "+0.8", "45 %", "27 Oct" (with the year
     # when it is not today's), a note on one line and cut to a length. The tolerance keeps a value a hair
     # under a half (floating point) from rounding the other way than its exact value would.
     f"CREATE OR REPLACE TEMP MACRO half_up(x, places) AS floor(x * 10 ** places + 0.5 + {TOLERANCE}) / 10 ** places",
@@ -55,7 +55,7 @@ MACROS = [
         ELSE regexp_replace(note, '[ \t\r\n]+', ' ', 'g')
     END""",
     # The exercise and dose a change of a recommendation leads to (r: the values of the recommendation it
-    # needs, a small struct: SPEC §3):
+    # needs, a small struct: docs/recommendations.md):
     # a level back or up at its target dose, a set more, reps or holds up to the ceiling (past it at the
     # top of a ladder), a slower tempo, a third less, the level's target dose, or no change.
     """CREATE OR REPLACE TEMP MACRO prescription(change, r) AS {

@@ -1,4 +1,4 @@
-"""Red-flag notes (SPEC §2): session notes that mention swelling, instability, numbness, night pain or a fall.
+"""Red-flag notes (docs/metrics.md): session notes that mention swelling, instability, numbness, night pain or a fall.
 
 The word list lives in `data/red_flags.yaml`. It becomes two regular expressions that both DuckDB
 (RE2) and Python's `re` read the same way (ASCII word boundaries, no look-behind): one finds the

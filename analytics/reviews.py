@@ -1,4 +1,4 @@
-"""Red-flag reviews (SPEC §2): a physiotherapist's (or an admin's) answer to a client's red-flag notes.
+"""Red-flag reviews (docs/metrics.md): a physiotherapist's (or an admin's) answer to a client's red-flag notes.
 
 A review records the outcome: `cleared` (safe to continue), `referred` (and to whom) or `paused`
 (exercise stops until a later review), with a note, who and when. It covers every red-flag note dated
@@ -51,7 +51,7 @@ def record_review(
     reviewed_at: datetime | None = None,
 ) -> int:
     """Store one review of a client's red-flag notes; its id. The caller has checked that the
-    reviewer may review this client (SPEC §5)."""
+    reviewer may review this client (docs/security.md#roles-and-what-each-may-do)."""
     if outcome not in REVIEW_OUTCOMES:
         raise ReviewError(f"the outcome is one of {', '.join(REVIEW_OUTCOMES)}, not {outcome!r}")
     if not note or not note.strip():

@@ -11,7 +11,8 @@ class Scope:
     """The clients a viewer may see; `client_ids=None` means every client (an admin, the CLI). And the
     cohorts whose pages they may open; `cohort_ids=None` means every cohort.
 
-    Access control decides the scope (SPEC §5: a physio, their caseload; an instructor, the members of
+    Access control decides the scope (docs/security.md#roles-and-what-each-may-do: a physio, their caseload; an
+    instructor, the members of
     the cohorts they instruct; see `Analytics.scope_of`); the analytics layer only ever reads inside it.
     A cohort's roll-ups are computed over the members in the scope.
     """

@@ -1,4 +1,5 @@
-"""Which day "today" is (SPEC §2): the one rule the commands, the pages and the reports share.
+"""Which day "today" is (docs/metrics.md#the-day-under-review): the one rule the commands, the pages and the
+reports share.
 
 "Today" is a parameter. By default it is the current date, so a row loaded with a newer date than the
 others moves nothing. A warehouse can be pinned to the date of its newest session (`newest`: the demo,

@@ -3,7 +3,7 @@
 For each size, on the same warehouse, it times:
   floor     one bare DuckDB aggregate scan of the `session_log` view (rows and mean pain per
             client) on an open read-only connection, fetched fully
-  hipline   every number of SPEC §2 for everyone: `Analytics.open(db, Scope.everyone(), NEWEST)`, then
+  hipline   every number of docs/metrics.md for everyone: `Analytics.open(db, Scope.everyone(), NEWEST)`, then
             client_metrics, client_weekly, function_change, cohort_weekly and cohort_summary, on an open
             read-only connection: build (the temporary tables) + read (the frames)
   recommend what `hipline recommend` does: the same build, then every recommendation in words
@@ -14,7 +14,7 @@ For each size, on the same warehouse, it times:
             `reference_metrics(*read_views(db), Scope.everyone(), today)`, read_views included, with
             the same "today" as Analytics (the newest session)
 
-The build includes the recommendation engine (SPEC §3: exposure_runs + recommendations), which the
+The build includes the recommendation engine (docs/recommendations.md: exposure_runs + recommendations), which the
 ready_to_progress flag needs; its share of the build is reported apart, and "metrics" below is the
 hipline time without it (what the analytics issue measured): the best run of each run's time less
 its own engine steps, against the floor (issue 14: at most 10x at 10 000 clients).
@@ -320,7 +320,11 @@ def _table(entries: dict[int, dict]) -> str:
             f"{clients:>8,}{e['session_rows']:>14,}{floor['connect_seconds']:>11.3f}{floor['seconds']:>9.3f}{split:>27}{e['hipline_vs_floor']:>10.1f}x"
             f"{pandas:>10}{speed_up:>12}{caseload:>21}{peaks:>23}"
         )
-    lines += ["", "recommendations (SPEC §3): the engine's share of the build, and every recommendation in words", ""]
+    lines += [
+        "",
+        "recommendations (docs/recommendations.md): the engine's share of the build, and every recommendation in words",
+        "",
+    ]
     head = (
         f"{'clients':>8}{'metrics s':>11}{'metrics/floor':>15}{'engine s':>10}{'engine/metrics':>16}"
         f"{'recommend s':>13}{'recommend/metrics':>19}{'rows':>8}"

@@ -35,7 +35,8 @@ What it does:
      first-request setup (the shell it renders then has nobody signed in and reads no analytics);
      gunicorn's workers have done that, and built the analytics, at boot, and the first request waits for
      them. Then it reports the app's first two callback requests apart (the empty callback, then the
-     caseload's data): one of them builds the day's analytics (SPEC §2 and §3 for every client,
+     caseload's data): one of them builds the day's analytics (docs/metrics.md and docs/recommendations.md for
+     every client,
      dashboard.clinic_data); then one warm-up round;
   4. replays the captured requests sequentially on one connection (kept alive when the server allows:
      gunicorn does, Dash's development server closes each, so there a new one is opened inside the timed

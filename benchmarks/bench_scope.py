@@ -1,4 +1,5 @@
-"""What reading within a viewer's scope costs the pages (SPEC §5), in-process, without HTTP.
+"""What reading within a viewer's scope costs the pages (docs/security.md#roles-and-what-each-may-do), in-process,
+without HTTP.
 
     .venv/bin/python benchmarks/bench_scope.py                # the 10 000-client warehouse of bench_metrics.py
     .venv/bin/python benchmarks/bench_scope.py --db some.duckdb --staff S-001

@@ -1,4 +1,4 @@
-"""The Dash application: navigation, the day being reviewed, and the pages of SPEC §4.
+"""The Dash application: navigation, the day being reviewed, and the pages of docs/dashboard.md.
 
 Data flows one way: warehouse -> `ClinicData` (analytics built once per day, kept warm) -> a page's
 callback (filter, shape), reading within the signed-in user's scope (dashboard.rights) ->
@@ -110,7 +110,7 @@ def _ping(_clicks) -> str:
 
 
 def today_note(day: date | None) -> str:
-    """Said plainly beside the day when the pages' numbers are not for the current date (SPEC §2), so
+    """Said plainly beside the day when the pages' numbers are not for the current date (docs/metrics.md), so
     nobody mistakes them for the current picture: a past day picked, or a warehouse pinned to one."""
     current = date.today()
     return "" if day is None or day == current else f"{format_day(day)} is not today ({format_day(current)})"

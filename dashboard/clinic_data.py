@@ -1,7 +1,8 @@
 """The one way the pages read the warehouse: analytics built once per day viewed, kept warm, and
 rebuilt only when a load or a decision changed what they were built from.
 
-Why a cache: building the analytics of every client (SPEC §2 and §3) takes about a second at
+Why a cache: building the analytics of every client (docs/metrics.md and docs/recommendations.md) takes about a
+second at
 10 000 clients, and a page must answer in a few tens of milliseconds. Each page's callback reads
 the prepared tables of the built `Analytics`, filtered to what it shows.
 
@@ -122,7 +123,8 @@ class ClinicData:
     def analytics(
         self, viewer: Viewer, today: date | None = None, on_outside: Callable[[str], None] | None = None
     ) -> Iterator[Analytics]:
-        """The analytics as of `today` (default: `default_today()`) as `viewer` may see them (SPEC §5:
+        """The analytics as of `today` (default: `default_today()`) as `viewer` may see them
+        (docs/security.md#roles-and-what-each-may-do:
         every read narrowed to their scope), held under the lock; `on_outside(client_id)` hears of a
         read asked for a client outside it. Raises FileNotFoundError when nothing has been loaded yet."""
         with self._everyone(today) as built:

@@ -36,7 +36,7 @@ def pain_change_text(baseline, current, status) -> str:
 
 
 def flag_list(flags: str | None) -> list[str]:
-    """'pain_worse;lapsed' -> ['pain_worse', 'lapsed'] in priority order (SPEC §2)."""
+    """'pain_worse;lapsed' -> ['pain_worse', 'lapsed'] in priority order (docs/metrics.md)."""
     present = set(filter(None, (flags or "").split(";")))
     return [f for f in FLAGS if f in present]
 
@@ -123,7 +123,8 @@ def not_found(what: str, key: str, back_href: str, back_label: str) -> html.Div:
 
 
 def not_for_role(what: str) -> html.Div:
-    """A page the signed-in user's role does not include (SPEC §5): say so, and nothing else."""
+    """A page the signed-in user's role does not include (docs/security.md#roles-and-what-each-may-do): say so,
+    and nothing else."""
     return html.Div(
         [
             html.H2(f"Not part of your role: {what}"),
@@ -150,7 +151,7 @@ def alert(message: str, colour: str = "warning", id: str | None = None):
     return dbc.Alert(message, color=colour, id=id or "alert", className="py-2")
 
 
-# SPEC §4: every page works at 1280 px and on a tablet (820 px) with the columns that matter in view. A grid
+# docs/dashboard.md: every page works at 1280 px and on a tablet (820 px) with the columns that matter in view. A grid
 # column that can give way carries `moves_last_below(px)`: while the grid is narrower than that it moves
 # after the others (it is still there, a sideways scroll away), and back when the grid is wide again
 # (dashboard/assets/grids.js, for each grid named to `keep_in_view`).

@@ -1,4 +1,4 @@
-"""The export controls of the client, cohort and caseload pages (SPEC §4 "Exports"), and what their
+"""The export controls of the client, cohort and caseload pages (docs/reports.md), and what their
 callbacks share: file names, the download, a readable alert instead of a traceback, and the
 background-callback manager the caseload's zip of progress reports runs under.
 

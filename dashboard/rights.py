@@ -1,4 +1,5 @@
-"""What a page's callback asks before it reads or changes anything (SPEC §5): who is signed in, what
+"""What a page's callback asks before it reads or changes anything (docs/security.md#roles-and-what-each-may-do):
+who is signed in, what
 they may see (their scope: `reading`) and do (their rights: `@requires`), and the audit rows it writes.
 
 Every callback of the pages either reads through `reading` (so a client outside the viewer's scope

@@ -1,4 +1,5 @@
-"""Sign-in, sessions and the rules every request passes before Dash sees it (SPEC §5).
+"""Sign-in, sessions and the rules every request passes before Dash sees it
+(docs/security.md#roles-and-what-each-may-do).
 
 Built from well-kept libraries, nothing hand-rolled:
 - flask-login keeps who is signed in, in Flask's signed session cookie (HttpOnly, SameSite=Lax, Secure

@@ -1,5 +1,5 @@
 """`hipline serve`: the pages on Dash's development server, or (`--workers N`) behind gunicorn, N worker
-processes. Neither names itself or its version in a response (SPEC §5).
+processes. Neither names itself or its version in a response (docs/security.md#roles-and-what-each-may-do).
 
 Each worker builds its own app (and its own warm analytics, dashboard.clinic_data) after the fork:
 a DuckDB connection must not cross a fork. Decisions are shared through the SQLite file beside the
@@ -18,7 +18,8 @@ from werkzeug.serving import WSGIRequestHandler
 from analytics.today import Today
 from etl.settings import Settings
 
-# gunicorn names itself in every response's Server header; SPEC §5: no server is named.
+# gunicorn names itself in every response's Server header; docs/security.md#roles-and-what-each-may-do: no server
+# is named.
 gunicorn.http.wsgi.SERVER = "hipline"
 
 

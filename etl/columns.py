@@ -1,4 +1,4 @@
-"""The input contract (SPEC §1): the five kinds of record, their columns, and the names clinics use.
+"""The input contract (docs/input-formats.md): the five kinds of record, their columns, and the names clinics use.
 
 Headers are matched after normalising them: lower case, runs of spaces and punctuation turned into
 one underscore (`"Hold (s)"` -> `hold_s`, `"Client ID"` -> `client_id`). Each kind lists the

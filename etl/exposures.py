@@ -1,4 +1,5 @@
-"""The `exposure_summary` table (SPEC §3): one row per exposure, kept in step with `session_log` by every load.
+"""The `exposure_summary` table (docs/recommendations.md): one row per exposure, kept in step with `session_log`
+by every load.
 
 An exposure is an attended session (client, date, session type) in which the client did an exercise
 of a ladder (a family of the library, a stretch, or an exercise the library does not know). A row
@@ -22,7 +23,7 @@ import duckdb
 from etl.library import name_key_sql
 from etl.warehouse import scalar
 
-# Exposures of one day in time order (SPEC §3 leaves it open): a session without a type first, then
+# Exposures of one day in time order (docs/recommendations.md leaves it open): a session without a type first, then
 # clinic, home, studio.
 # `day_order` = days since 2000-01-01 × 4 + this: one integer orders a client's exposures.
 SESSION_TYPE_ORDER = "CASE session_type WHEN 'clinic' THEN 1 WHEN 'home' THEN 2 WHEN 'studio' THEN 3 ELSE 0 END"

@@ -1,4 +1,4 @@
-"""Outcome instruments (SPEC §1): valid range, which direction is better, and accepted names."""
+"""Outcome instruments (docs/input-formats.md): valid range, which direction is better, and accepted names."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def instrument_label(code: str) -> str:
     return INSTRUMENT_LABELS.get(code, code)
 
 
-# Instruments scored from item responses (SPEC §1).
+# Instruments scored from item responses (docs/input-formats.md).
 ODI_SECTIONS, ODI_SECTION_MAX = 10, 5
 LEFS_ITEMS, LEFS_ITEM_MAX = 20, 4
 PSFS_MIN_ACTIVITIES, PSFS_MAX_ACTIVITIES = 3, 5

@@ -1,4 +1,4 @@
-"""The exercise library (SPEC §3): families of exercises, each a ladder of levels.
+"""The exercise library (docs/recommendations.md): families of exercises, each a ladder of levels.
 
 `data/exercise_library.yaml` is the readable source. Every load writes it into the warehouse as two
 tables, so the analytics and anyone with SQL read the same ladders the clinic edits:

@@ -1,4 +1,5 @@
-"""The clinic's records: the SQLite file beside the warehouse (SPEC §6, one machine).
+"""The clinic's records: the SQLite file beside the warehouse
+(docs/warehouse.md#writing-safely-while-the-dashboard-reads, one machine).
 
 What the clinic records *through* hipline rather than loads from files lives here: clinicians'
 decisions, the users who may sign in, and the audit trail. A load rebuilds and swaps the warehouse;
@@ -7,7 +8,7 @@ for the one before it instead of failing), every write is one transaction, and W
 go on while someone writes.
 
 The file holds client health data and password hashes: it is created readable by its owner only
-(SPEC §5), and one left readable by others is made owner-only when opened.
+(docs/security.md#roles-and-what-each-may-do), and one left readable by others is made owner-only when opened.
 
 Each module that keeps a table here hands its schema to `connect`; a schema is applied once per
 process. Reads on the path of every request (the signed-in user, the newest decision) go through

@@ -1,4 +1,4 @@
-"""The validation rules of SPEC §1, one query per kind of record.
+"""The validation rules of docs/input-formats.md, one query per kind of record.
 
 A file's rows go through one pass: every cell is trimmed (`t_*`), parsed (`v_*`), the row is joined
 to the roster it refers to, and each rule adds its message to the row's `reason`. Every row is
@@ -59,7 +59,7 @@ REGIONS = {
 
 
 def _fields(kind: str, order: DateOrder) -> dict[str, Field]:
-    """How each column of a kind is parsed (SPEC §1). Columns that refer to the roster are only
+    """How each column of a kind is parsed (docs/input-formats.md). Columns that refer to the roster are only
     trimmed here: the join to the roster checks them (see `Reference`)."""
     fields = _parsers(kind, order)
     for ref in REFERENCES.get(kind, []):
@@ -264,7 +264,7 @@ def _row_checks(kind: str) -> list[tuple[str, str]]:
 
 
 def _scored_from_items() -> str:
-    """ODI, LEFS and PSFS scored from their items (SPEC §1); NULL when they cannot be."""
+    """ODI, LEFS and PSFS scored from their items (docs/input-formats.md); NULL when they cannot be."""
     answered = "len(list_filter(v_items, lambda x: x IS NOT NULL))"
     total = "list_sum(v_items)"
     return f"""CASE

@@ -1,4 +1,5 @@
-"""The `session_summary` table: one row per session (SPEC §1), kept in step with `session_log` by every load
+"""The `session_summary` table: one row per session (docs/input-formats.md), kept in step with `session_log` by
+every load
 (with `exposure_summary`, etl/exposures.py).
 
 A session is the session-log rows of one client with the same date and session type. Pages and
@@ -7,7 +8,7 @@ each load refreshes the sessions it touched, in the staging copy, before the swa
 rows and their sessions change together.
 
 The table holds facts, not rules: means and maxima of each session's pain ratings. What counts as
-session pain or a flare is decided by the analytics layer (SPEC §2).
+session pain or a flare is decided by the analytics layer (docs/metrics.md).
 
 Incremental: a load re-aggregates only the (client, date) pairs of the rows it added or removed,
 so its cost follows the new rows, not the history.

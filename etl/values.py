@@ -180,7 +180,7 @@ def whole_between(cell: Cell, low: int, high: int) -> Parsed:
 
 
 def pain(cell: Cell) -> Parsed:
-    """NPRS 0-10 in whole or half points (SPEC §1)."""
+    """NPRS 0-10 in whole or half points (docs/input-formats.md)."""
     v, shown = cell.value, _shown_value(cell)
     return Parsed(
         decimal(cell.text),
@@ -272,7 +272,7 @@ RESISTANCES = tuple(f"{kind}_{strength}" for kind in ("band", "spring") for stre
 
 
 def resistance(cell: Cell) -> Parsed:
-    """Free text normalised to none, band_*, spring_* or weight_<kg> (SPEC §1)."""
+    """Free text normalised to none, band_*, spring_* or weight_<kg> (docs/input-formats.md)."""
     t = cell.text
     words = f"trim(regexp_replace(lower({t}), '[^a-z0-9.]+', ' ', 'g'))"
     kg = (

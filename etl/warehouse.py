@@ -93,7 +93,7 @@ SESSION_SUMMARY_TABLE = """CREATE TABLE IF NOT EXISTS session_summary (
     next_day_rise_max DOUBLE       -- max over rows of pain_next_day - pain_before
 )"""
 
-# One row per exposure (SPEC §3): a client's session (date, type) and the exercise ladder done in it,
+# One row per exposure (docs/recommendations.md): a client's session (date, type) and the exercise ladder done in it,
 # refreshed by each load with session_summary. The facts the recommendations read: the session's
 # highest level of the ladder, and that level's worst pain, effort and form and smallest dose
 # (a unilateral exercise has a row per side). See etl/exposures.py.

@@ -146,7 +146,9 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 def _user_parser(commands, db_help: str, settings: Settings) -> None:
     from access.roles import ROLES
 
-    user = commands.add_parser("user", help="the users who may sign in to the dashboard (SPEC §5)")
+    user = commands.add_parser(
+        "user", help="the users who may sign in to the dashboard (docs/security.md#roles-and-what-each-may-do)"
+    )
     actions = user.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="give a member of the staff roster a user")
     add.add_argument("staff_id", help="their staff_id on the roster")
@@ -170,7 +172,7 @@ def _user_parser(commands, db_help: str, settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     # Everything hipline writes (the warehouse, the records, temporary and job files, logs) holds client
-    # data or password hashes: readable by the owner only (SPEC §5).
+    # data or password hashes: readable by the owner only (docs/security.md#roles-and-what-each-may-do).
     os.umask(0o077)
     settings = Settings.from_env(os.environ)  # the one place hipline reads its environment; handed down from here
     args = _parser(settings).parse_args(argv)
@@ -274,7 +276,7 @@ def _on_analytics(args, settings: Settings, work):
 
 
 def _as_of(day: date) -> str:
-    """`as of 2026-10-30`, saying so plainly when that is not the current date (SPEC §2)."""
+    """`as of 2026-10-30`, saying so plainly when that is not the current date (docs/metrics.md)."""
     current = date.today()
     return f"as of {day.isoformat()}" + ("" if day == current else f" (not today: today is {current.isoformat()})")
 

@@ -60,7 +60,7 @@ def empty_figure(message: str) -> go.Figure:
 
 
 def pain_improvement_threshold(baseline: float) -> float:
-    """The pain at or below which the fall from baseline is clinically important (SPEC §2).
+    """The pain at or below which the fall from baseline is clinically important (docs/metrics.md).
 
     Improvement is a fall of 2 points or of 30 % of baseline (Ostelo 2008 consensus), whichever is
     reached first, so the line sits at the easier of the two; the 30 % rule needs a baseline above 0.
@@ -71,7 +71,7 @@ def pain_improvement_threshold(baseline: float) -> float:
 
 
 def pain_worsening_threshold(baseline: float) -> float:
-    """The pain at or above which the rise from baseline is clinically important: 2 points (SPEC §2)."""
+    """The pain at or above which the rise from baseline is clinically important: 2 points (docs/metrics.md)."""
     return baseline + PAIN_MCID_POINTS
 
 
@@ -85,7 +85,7 @@ def pain_chart(
 ) -> go.Figure:
     """One client's pain over time against the baseline, the MCID line and the "no important change" band.
 
-    Points are session pains and NPRS scores (SPEC §2 pain points); the weekly mean sits mid-week.
+    Points are session pains and NPRS scores (docs/metrics.md pain points); the weekly mean sits mid-week.
     Flares (Silbernagel 2007: pain during above 5, or not settled by the next day) are crosses on the
     session's pain; red-flag notes are dashed lines carrying their signs, the note itself on hover.
     The band runs from the improvement threshold (2 points or 30 % below baseline, Ostelo 2008) to the
@@ -137,7 +137,7 @@ def function_chart(
 ) -> go.Figure:
     """One instrument's scores against the band of no important change: the first score ± its MCID.
 
-    The thresholds are SPEC §2's (ODI 10, Ostelo 2008; LEFS 9, Binkley 1999; ...; an MDC where no
+    The thresholds are docs/metrics.md's (ODI 10, Ostelo 2008; LEFS 9, Binkley 1999; ...; an MDC where no
     MCID is established, named by `threshold_kind`). The change in the title is first vs latest score,
     signed so that positive is better whichever way the instrument runs; scores on one day are averaged.
     The instrument (its code) is shown by its name, the axis with its unit, and the band stays within the
@@ -210,7 +210,7 @@ def adherence_bars(weekly: pd.DataFrame) -> go.Figure:
     """Sessions attended per program week against the weekly target.
 
     A week is adherent when it reaches 80 % of its target (BJSM 2018; Bailey et al.), exactly 80 %
-    included; its adherence counts extra sessions only up to the target (SPEC §2), as the hover says.
+    included; its adherence counts extra sessions only up to the target (docs/metrics.md), as the hover says.
     """
     if weekly.empty:
         return empty_figure("No program weeks yet")
@@ -306,7 +306,7 @@ def exercise_timeline(exposures: pd.DataFrame, date_range: tuple[object, object]
 def adherence_distribution(members: pd.DataFrame) -> go.Figure:
     """How many members reached each 10 % band of overall adherence, with the 80 % and 60 % lines.
 
-    Adherent is ≥ 80 % (BJSM 2018; Bailey et al.), low < 60 % (SPEC §2). Bands include their lower
+    Adherent is ≥ 80 % (BJSM 2018; Bailey et al.), low < 60 % (docs/metrics.md). Bands include their lower
     edge (80 % counts as 80–90 %), and the last one 100 %; members with no program week yet are left out.
     """
     if members.empty:
@@ -355,7 +355,7 @@ def adherence_distribution(members: pd.DataFrame) -> go.Figure:
 def cohort_pain_by_week(series: Sequence[tuple[str, pd.DataFrame]]) -> go.Figure:
     """Mean pain by program week for one cohort, or two to compare, each with its 95 % interval.
 
-    The interval (SPEC §2: mean ± t · sd / √n) is a translucent band in the cohort's colour, drawn only
+    The interval (docs/metrics.md: mean ± t · sd / √n) is a translucent band in the cohort's colour, drawn only
     over the weeks that have one: a week with one member with pain shows its point without a band.
     """
     if len(series) > len(COHORT_COLOURS):
@@ -512,7 +512,7 @@ def _flare_trace(sessions: pd.DataFrame) -> dict | None:
 
 
 def _baseline_window(start: pd.Timestamp) -> dict:
-    # Days 0–13 give the pain baseline (SPEC §2): the window ends at the start of day 14.
+    # Days 0–13 give the pain baseline (docs/metrics.md): the window ends at the start of day 14.
     return {
         "type": "rect",
         "name": "baseline window",

@@ -48,7 +48,7 @@ COLOURS: dict[str, str] = {
     "missing": LIGHT_GREY,  # an exercise not in the library, a value not recorded
 }
 
-# The pain and function statuses of SPEC §2.
+# The pain and function statuses of docs/metrics.md.
 STATUS_COLOURS: dict[str, str] = {
     "improved": BLUISH_GREEN,
     "worse": VERMILLION,
@@ -56,7 +56,7 @@ STATUS_COLOURS: dict[str, str] = {
     "not enough data": LIGHT_GREY,
 }
 
-# The caseload flags of SPEC §2, in priority order.
+# The caseload flags of docs/metrics.md, in priority order.
 FLAG_COLOURS: dict[str, str] = {
     "refer": DARK_RED,
     "on_hold": INDIGO,

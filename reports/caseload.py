@@ -1,4 +1,4 @@
-"""A clinician's whole caseload as a zip of progress reports (SPEC §4), one PDF per active client,
+"""A clinician's whole caseload as a zip of progress reports (docs/reports.md), one PDF per active client,
 most urgent first, with the caseload's numbers as CSV beside them.
 
 How 300 reports fit in a few minutes on two cores, with memory flat:
@@ -78,7 +78,8 @@ def write_caseload_zip(
     viewer: Viewer | None = None,
 ) -> CaseloadZip:
     """Write the progress report of every active client of `staff_id` (None: every clinician) into
-    the zip `out`: only the clients `viewer` may see (SPEC §5; None: everyone, the command line).
+    the zip `out`: only the clients `viewer` may see (docs/security.md#roles-and-what-each-may-do; None: everyone,
+    the command line).
     `progress(done, total, name)` is called after each report; when `stop()` returns True the export
     ends with `Cancelled`."""
     started = time.perf_counter()

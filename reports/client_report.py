@@ -1,4 +1,4 @@
-"""A client's progress report (SPEC §4): for the client, a referring doctor or an insurer.
+"""A client's progress report (docs/reports.md): for the client, a referring doctor or an insurer.
 
 Client and period, clinician, the client's goals, the flags with their evidence, adherence, pain
 baseline -> current with its MCID status in words, function scores with change and MCID status, the
@@ -25,7 +25,7 @@ from presentation.formats import day, missing, pain, percent, signed
 from reports import render
 from reports.charts import Chart
 
-# SPEC §2 in words, for a reader who is not a physiotherapist.
+# docs/metrics.md in words, for a reader who is not a physiotherapist.
 PAIN_STATUS_WORDS = {
     "improved": "clinically important improvement (pain down by 2 points or 30 % or more)",
     "worse": "clinically important worsening (pain up by 2 points or more)",
@@ -50,7 +50,7 @@ class ReportError(ValueError):
 
 class NotFound(ReportError):
     """No such client, cohort or clinician for whoever asked: not in the warehouse, or not in their
-    scope (the two read the same, SPEC §5)."""
+    scope (the two read the same, docs/security.md#roles-and-what-each-may-do)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
             }
             for r in function.itertuples(index=False)
         ],
-        # rule 1 holds for the client, not an exercise: one block, as on the page (SPEC §3)
+        # rule 1 holds for the client, not an exercise: one block, as on the page (docs/recommendations.md)
         "referred": _referred(recommendations),
         "recommendations": [
             {
@@ -152,7 +152,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
 
 
 def flags_with_evidence(client: dict) -> list[dict]:
-    """The client's flags in priority order, each with its evidence in words (SPEC §2)."""
+    """The client's flags in priority order, each with its evidence in words (docs/metrics.md)."""
     lines = (client["flag_evidence"] or "").splitlines()
     evidence = dict(line.split(": ", 1) for line in lines if ": " in line)
     return [

@@ -1,5 +1,5 @@
-"""A cohort's report (SPEC §4) for its instructor: who is in the class, how regularly they come, and
-how their pain moves — the roll-ups of SPEC §2 with the cohort page's charts.
+"""A cohort's report (docs/reports.md) for its instructor: who is in the class, how regularly they come, and
+how their pain moves — the roll-ups of docs/metrics.md with the cohort page's charts.
 
 Numbers come from the analytics layer (the same as `hipline metrics` and the cohort page), charts from
 the pages' figure builders.
@@ -49,7 +49,7 @@ def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
                 "pain_status": m.pain_status,
                 "pain_change": signed(m.pain_current - m.pain_baseline),
                 "flag_names": (m.flags or "").replace(";", ", ").replace("_", " "),
-                # each flag with its evidence in words, in a row of its own under the member's (SPEC §2)
+                # each flag with its evidence in words, in a row of its own under the member's (docs/metrics.md)
                 "flags": [line for line in (m.flag_evidence or "").split("\n") if line],
             }
             for m in members.itertuples(index=False)

@@ -1,5 +1,5 @@
 """The numbers behind every chart and table of a page, as CSV (a zip, one file per table) or XLSX
-(one sheet per table). Text a spreadsheet would run as a formula is neutralised (SPEC §1).
+(one sheet per table). Text a spreadsheet would run as a formula is neutralised (docs/input-formats.md).
 
 The tables hold the same values the pages and the PDF reports show, unrounded, so a clinician or an
 insurer can check or re-plot them: fractions stay fractions (0.75 = 75 %), dates are days.

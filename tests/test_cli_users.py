@@ -1,4 +1,5 @@
-"""`hipline user ...`, `hipline audit` and `hipline serve`'s refusal without an admin (SPEC §5)."""
+"""`hipline user ...`, `hipline audit` and `hipline serve`'s refusal without an admin
+(docs/security.md#roles-and-what-each-may-do)."""
 
 from __future__ import annotations
 

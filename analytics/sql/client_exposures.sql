@@ -1,4 +1,4 @@
--- Every exposure (SPEC §3) with the library's names, for the exercise-level timeline: the level's name
+-- Every exposure (docs/recommendations.md) with the library's names, for the exercise-level timeline: the level's name
 -- in the library, else the name logged. A view; a server keeps it as a table (prepare_for_pages).
 CREATE OR REPLACE TEMP VIEW client_exposures AS
 SELECT

@@ -1,6 +1,6 @@
--- One row per client: program week, adherence, pain, and the caseload flags in priority order (SPEC §2),
+-- One row per client: program week, adherence, pain, and the caseload flags in priority order (docs/metrics.md),
 -- each with its evidence in words (numbers and dates); ready_to_progress reads the recommendations
--- (SPEC §3), refer and on_hold the red-flag notes and reviews (red_flag_status).
+-- (docs/recommendations.md), refer and on_hold the red-flag notes and reviews (red_flag_status).
 CREATE OR REPLACE TEMP TABLE client_metrics AS
 WITH adherence AS (
     SELECT

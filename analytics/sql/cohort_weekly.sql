@@ -1,4 +1,4 @@
--- Mean pain by program week for each cohort (SPEC §2): for each week, the mean over members of each
+-- Mean pain by program week for each cohort (docs/metrics.md): for each week, the mean over members of each
 -- member's mean pain in that week, weeks counted from each member's own start_date; n = members with
 -- a value that week. The t-based interval is added in Python (scipy's t quantile).
 -- {in_scope}: the members the viewer may see (Analytics._scoped): a roll-up is computed over them only.

@@ -1,4 +1,4 @@
--- One row per episode of care in the viewer's scope that has started by today (SPEC §2).
+-- One row per episode of care in the viewer's scope that has started by today (docs/metrics.md).
 -- Program week: days 0-6 after start_date are week 1, 7-13 week 2. An episode's weeks run from 1 to
 -- the week holding today, or to the week of end_date if that is earlier.
 CREATE OR REPLACE TEMP TABLE episodes AS

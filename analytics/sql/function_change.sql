@@ -1,4 +1,4 @@
--- Function change per client and instrument (SPEC §2): first against latest score, signed so that
+-- Function change per client and instrument (docs/metrics.md): first against latest score, signed so that
 -- positive is better, against the instrument's MCID (or MDC). Scores of the same day are averaged
 -- (a repeated test is one measurement), so "fewer than 2 scores" means fewer than 2 days.
 CREATE OR REPLACE TEMP TABLE function_change AS

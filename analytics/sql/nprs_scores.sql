@@ -1,4 +1,4 @@
--- The NPRS scores of the measures (SPEC §2 pain points), up to today. `day` counts from the
+-- The NPRS scores of the measures (docs/metrics.md pain points), up to today. `day` counts from the
 -- episode's start_date (day 0); a score may come before it.
 CREATE OR REPLACE TEMP TABLE nprs_scores AS
 SELECT m.client_id, m.measured_on AS pain_on, m.measured_on - e.start_date AS day, m.score AS pain

@@ -1,5 +1,5 @@
 -- Every dated point of a client's episode, up to today: each session (attended, flare, its pain) and
--- each NPRS score of the measures (SPEC §2). Views over sessions and nprs_scores, which hold them
+-- each NPRS score of the measures (docs/metrics.md). Views over sessions and nprs_scores, which hold them
 -- already (copying the session pains into a table of their own took a tenth of the metrics' build at
 -- 10 000 clients).
 --   session_points: one row per session and per NPRS score; `pain` is the session pain or the score

@@ -85,7 +85,7 @@ SELECT
                 WHEN dose_not_recorded THEN 'the dose was not recorded'
                 WHEN below_target THEN 'less than the target dose was done'
                 ELSE 'a stretch is only dosed'
-            -- hold says which dose it keeps (SPEC §3)
+            -- hold says which dose it keeps (docs/recommendations.md)
             END || ' — stay at this level, ' || CASE
                 WHEN change = 'target dose' THEN 'at its target dose' ELSE 'at the dose done' END
         END

@@ -1,6 +1,6 @@
--- One recommendation per client and ladder done in the 21 days ending today (SPEC §3):
+-- One recommendation per client and ladder done in the 21 days ending today (docs/recommendations.md):
 -- refer, regress, hold or progress, the first rule that applies, with the numbers behind each rule
--- and the next exercise and dose. The rules, their order and every choice the SPEC leaves open are
+-- and the next exercise and dose. The rules, their order and every choice the sources leave open are
 -- in docs/recommendations.md. Inputs: exposure_runs (current level and dose, the newest 3
 -- exposures), weekly, episodes, red_flag_status, library_levels.
 CREATE OR REPLACE TEMP TABLE recommendations AS
@@ -89,7 +89,7 @@ decided AS (
     FROM judged
 ),
 stepped AS (
-    -- the next dose step (SPEC §3): sets, then reps or holds, then tempo, then the next level;
+    -- the next dose step (docs/recommendations.md): sets, then reps or holds, then tempo, then the next level;
     -- at the top of a ladder the dose keeps stepping past the ceiling. A stretch stops at its ceiling.
     SELECT
         d.*,

@@ -1,4 +1,4 @@
--- Session notes that are red flags (SPEC §2): more red-flag signs than negated ones, up to today
+-- Session notes that are red flags (docs/metrics.md): more red-flag signs than negated ones, up to today
 -- (the word list is data/red_flags.yaml; see analytics/red_flags.py).
 CREATE OR REPLACE TEMP TABLE red_flag_notes AS
 SELECT DISTINCT client_id, session_date, session_type, notes AS note

@@ -1,5 +1,5 @@
 -- One row per client and program week of the episode (1 .. last week): distinct attended sessions,
--- the target, and the mean of the week's pain points (SPEC §2 adherence).
+-- the target, and the mean of the week's pain points (docs/metrics.md#per-client).
 -- The target is sessions_per_week, except for a current week that is not complete:
 -- max(1, floor(sessions_per_week * elapsed / 7)), elapsed = days of that week up to today (1-7).
 CREATE OR REPLACE TEMP TABLE weekly AS

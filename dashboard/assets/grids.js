@@ -1,4 +1,4 @@
-/* The grids on a tablet (SPEC §4: at 820 px the columns that matter stay in view). A clientside callback
+/* The grids on a tablet (docs/dashboard.md: at 820 px the columns that matter stay in view). A clientside callback
    runs this once for each grid shown (dashboard/components.py, keep_in_view): once the grid is ready, and
    whenever its size changes, a column whose definition says `context.lastBelow` moves after the others
    while the grid is narrower than that many px, and every column is back in its defined order when it is

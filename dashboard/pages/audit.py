@@ -1,4 +1,5 @@
-"""Audit trail (`/audit`, admins only): who did what, when, from where, to whom (SPEC §5). Filter by
+"""Audit trail (`/audit`, admins only): who did what, when, from where, to whom
+(docs/security.md#roles-and-what-each-may-do). Filter by
 user, client, action and day; export what is shown as CSV (`hipline audit` does the same at the shell).
 """
 

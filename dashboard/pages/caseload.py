@@ -1,4 +1,4 @@
-"""Caseload (`/`): a physiotherapist's active clients, most urgent first (SPEC §4).
+"""Caseload (`/`): a physiotherapist's active clients, most urgent first (docs/dashboard.md).
 
 A summary strip counts the clients in each flag (click one to show only those); the grid shows
 name, region, program week, 4-week adherence, pain baseline -> current, a weekly pain sparkline,

@@ -1,4 +1,4 @@
-"""Client (`/clients/<client_id>`): one client's progress and what they do next (SPEC §4).
+"""Client (`/clients/<client_id>`): one client's progress and what they do next (docs/dashboard.md).
 
 Header (region, week, adherence, pain, clinician, cohort, flags); pain chart; one chart per function
 instrument; weekly adherence; exercise levels over time; the recommended next progressions with
@@ -297,7 +297,7 @@ def header(client: dict) -> html.Div:
 
 
 def _on_hold(client: dict):
-    """The on-hold status of SPEC §2 in words: the outcome, the day and to whom."""
+    """The on-hold status of docs/metrics.md in words: the outcome, the day and to whom."""
     if not client.get("on_hold"):
         return None
     to = f" to {client['referred_to']}" if client.get("referred_to") else ""
@@ -638,7 +638,7 @@ def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.Da
 
 
 def refer_card(referred: pd.DataFrame, notes: pd.DataFrame | None) -> html.Div:
-    """SPEC §3 rule 1 for the whole client: why (the red-flag note no review covers, or the review that
+    """docs/recommendations.md rule 1 for the whole client: why (the red-flag note no review covers, or the review that
     put the client on hold), the note itself, and the exercises that stay as they are."""
     first = referred.iloc[0]
     open_notes = pd.DataFrame() if notes is None else notes[~notes["reviewed"]]
@@ -780,7 +780,7 @@ def open_decision(_accepts, _overrides, today, client_id):
         return (dash.no_update,) * 15
     viewer = rights.current()
     by = f"Recorded as decided by {viewer.name} ({viewer.role}), now."
-    # A recommendation already decided on today: this decision says that it replaces that one (SPEC §3).
+    # A recommendation already decided on today: this decision says that it replaces that one (docs/recommendations.md).
     earlier = decided[(decided["ladder"] == ladder) & (decided["as_of"] == day.isoformat())]
     replaces = None
     if len(earlier):

@@ -1,6 +1,6 @@
-"""Cohorts (`/cohorts`, `/cohorts/<cohort_id>`): an instructor's classes and how each is doing (SPEC §4).
+"""Cohorts (`/cohorts`, `/cohorts/<cohort_id>`): an instructor's classes and how each is doing (docs/dashboard.md).
 
-The list shows every cohort of the roster with its roll-ups (SPEC §2): members, median adherence with
+The list shows every cohort of the roster with its roll-ups (docs/metrics.md): members, median adherence with
 its quartiles, the share adherent and how many improved in pain. A row opens the cohort: its header,
 the same roll-ups as stats, the members (a row opens the client), the adherence distribution, mean
 pain by program week with the 95 % interval (and a second cohort to compare) and the attendance grid.
@@ -23,7 +23,7 @@ from dashboard.timing import timed
 from presentation import figures
 
 ADHERENT_LABEL = f"Adherent ≥ {100 * ADHERENT:.0f} %"
-NO_PAIN_DATA = "none with pain data yet"  # pain data: a baseline and a current pain (SPEC §2)
+NO_PAIN_DATA = "none with pain data yet"  # pain data: a baseline and a current pain (docs/metrics.md)
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 PERCENT = "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"
 DAY = "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"
@@ -352,7 +352,7 @@ def show_cohort(today: str | None, cohort_id: str):
 
 
 def _stats(rolled: dict | None, day: date) -> list[html.Div]:
-    """The roll-ups of SPEC §2 as stats: a row of `Analytics.cohort_summary()`, None for no members."""
+    """The roll-ups of docs/metrics.md as stats: a row of `Analytics.cohort_summary()`, None for no members."""
     if rolled is None:
         return [ui.stat("Members", "0", f"as of {ui.day(day)}", id="stat-members")]
     members = rolled["members"]
@@ -418,7 +418,7 @@ def show_pain_by_week(today: str | None, cohort_id: str, compare: str | None, la
 
 
 def _interval_note(series: list[tuple[str, pd.DataFrame]]) -> str | None:
-    """Say why a line has no band: the 95 % interval needs pain from two members in the week (SPEC §2)."""
+    """Say why a line has no band: the 95 % interval needs pain from two members in the week (docs/metrics.md)."""
     alone = [name for name, weekly in series if not weekly.empty and (weekly["n"] < 2).all()]
     if alone:
         return f"No 95 % interval for {' or '.join(alone)}: at most one member has pain ratings in any week."

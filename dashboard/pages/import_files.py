@@ -1,6 +1,7 @@
-"""Import (`/import`): upload files, see what the load did with each, browse the quarantine (SPEC §4).
+"""Import (`/import`): upload files, see what the load did with each, browse the quarantine (docs/dashboard.md).
 
-Admins only (SPEC §5). An upload is first checked in the browser and again on the server: at most
+Admins only (docs/security.md#roles-and-what-each-may-do). An upload is first checked in the browser and again on
+the server: at most
 HIPLINE_MAX_UPLOAD_MB in all, and only the kinds of file hipline reads; anything else is refused with
 a message before any loading. It is then loaded exactly as `hipline load` loads a folder: each file
 keeps its own name (so loading a corrected version replaces the earlier one, and loading the same
@@ -8,7 +9,7 @@ bytes again changes nothing), and the warehouse is swapped in whole. The load ru
 this process holds no connection to the old file while the loader replaces it; the other pages,
 and the other workers, see the new data on their next request (ClinicData notices the new file).
 
-The report answers SPEC §1 "Bad input": for each file, rows read = rows loaded + rows quarantined,
+The report answers docs/input-formats.md "Bad input": for each file, rows read = rows loaded + rows quarantined,
 and every quarantined row with the reason a person can act on. An empty warehouse is not an error:
 the page says which files to upload and which columns each needs.
 """
@@ -448,7 +449,7 @@ def _quarantine_grid(summary: WarehouseSummary) -> list:
 
 
 def _what_to_upload() -> html.Div:
-    """The input contract (SPEC §1) as `hipline columns` prints it: each kind with its columns."""
+    """The input contract (docs/input-formats.md) as `hipline columns` prints it: each kind with its columns."""
     return html.Div(
         [
             html.H2("Nothing loaded yet: upload your clinic's files"),

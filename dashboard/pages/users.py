@@ -1,5 +1,6 @@
 """Users (`/users`, admins only): who may sign in, with which role; add one, change a role, disable or
-enable, set a new password (SPEC §5). The same as `hipline user ...`, through access.users: every
+enable, set a new password (docs/security.md#roles-and-what-each-may-do). The same as `hipline user ...`, through
+access.users: every
 change is audited with the admin who made it, and a password is never shown or kept in the page.
 """
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Instruments by region (SPEC §1): ODI for the back, LEFS or KOOS_JR for the knee, HOOS_JR or LEFS
+# Instruments by region (docs/input-formats.md): ODI for the back, LEFS or KOOS_JR for the knee, HOOS_JR or LEFS
 # for the hip; PSFS, NPRS and a performance test for everyone.
 REGION_INSTRUMENTS = {
     "low_back": [["ODI"]],

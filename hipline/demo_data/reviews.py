@@ -1,4 +1,4 @@
-"""A red-flag review in the demo clinic, so that `make demo` shows a client on hold (SPEC §2): the
+"""A red-flag review in the demo clinic, so that `make demo` shows a client on hold (docs/metrics.md): the
 demo physio has referred one of their clients with a red-flag note to the GP, on the demo's day.
 Added once (a warehouse that has reviews already is left as it is). FOR THE DEMO ONLY.
 """

@@ -160,7 +160,7 @@ EVERYDAY_NOTES = [
     "Müde heute, aber gut gemacht",
 ]
 
-# Notes that mention the warning signs of SPEC §2 (swelling, instability / giving way,
+# Notes that mention the warning signs of docs/metrics.md (swelling, instability / giving way,
 # numbness / tingling, night pain, a fall).
 RED_FLAG_NOTES = [
     "Some swelling around the knee after class",

@@ -1,4 +1,4 @@
-"""Program weeks and adherence (SPEC §2), each expected number worked out by hand.
+"""Program weeks and adherence (docs/metrics.md), each expected number worked out by hand.
 
 Every client here starts on Monday 2026-06-01, so program week 1 is 1-7 June, week 2 is 8-14 June,
 week 3 is 15-21 June, week 4 is 22-28 June, week 5 is 29 June - 5 July, week 6 is 6-12 July.

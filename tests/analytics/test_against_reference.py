@@ -1,9 +1,9 @@
 """Differential test: the DuckDB fast path (`analytics.metrics.Analytics`) against the plain pandas
-references (`tests.oracles.reference` for SPEC §2, `tests.oracles.reference_progressions` for the
-recommendations of SPEC §3) on random, seeded warehouses and on the demo warehouse.
+references (`tests.oracles.reference` for docs/metrics.md, `tests.oracles.reference_progressions` for the
+recommendations of docs/recommendations.md) on random, seeded warehouses and on the demo warehouse.
 
-Each warehouse is written as CSV files in the SPEC §1 formats, loaded with the real loader (nothing
-may be quarantined: the generator makes valid input), and built to hit the edge cases of SPEC §2 on
+Each warehouse is written as CSV files in the docs/input-formats.md formats, loaded with the real loader (nothing
+may be quarantined: the generator makes valid input), and built to hit the edge cases of docs/metrics.md on
 purpose: partial current weeks, episodes that ended or end later, a client starting after the
 analysis day, two sessions of different types on one day, sessions without a type, missed sessions,
 weeks over target and weeks missed, pain only before / only after / none, flares, red-flag notes
@@ -19,7 +19,7 @@ sometimes exactly the MCID/MDC). By seed:
 - seed % 3 == 0: a cohort with one member (no interval);
 - seed % 6 == 5 (5, 11, 17, 23): a narrowed scope (some clients, one not started, one unknown id).
 
-Exercises (SPEC §3): each client follows 1-4 ladders of the library, a stretch and sometimes an
+Exercises (docs/recommendations.md): each client follows 1-4 ladders of the library, a stretch and sometimes an
 exercise the library does not know. Names are the levels' names and aliases in odd case and
 spacing ("Single-Leg  Bridge"), sometimes another name or spelling on the other side; the level
 moves up and down over time, sometimes two levels of a family share a session; unilateral levels
@@ -654,7 +654,7 @@ def _record_decisions(rng: random.Random, db: Path, today: date) -> int:
 
 
 def _agreeing(rec: dict, decision: str, prescription: Prescription | None) -> str:
-    """`decision`, or the first decision the prescription agrees with (SPEC §3: an override must)."""
+    """`decision`, or the first decision the prescription agrees with (docs/recommendations.md: an override must)."""
     if prescription is None:
         return decision
     agreeing = [d for d in (decision, *DECISIONS) if disagreement(rec, d, prescription) is None]

@@ -1,4 +1,5 @@
-"""Cohort roll-ups (SPEC §2): members, adherence, share improved, attendance grid, mean pain by week with a 95 % CI."""
+"""Cohort roll-ups (docs/metrics.md): members, adherence, share improved, attendance grid, mean pain by week with
+a 95 % CI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Clinicians' decisions (SPEC §3): accept or override, stored with who and when, and what they change.
+"""Clinicians' decisions (docs/recommendations.md): accept or override, stored with who and when, and what they change.
 
 The client of tests/analytics/test_progressions.py: starts Monday 2026-06-01, 3 sessions a week,
 comes Mon/Wed/Fri from week 3 (a hip-flexor stretch each time), and does the bridge (level 2,

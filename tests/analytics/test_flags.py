@@ -1,4 +1,4 @@
-"""Flares, red-flag notes and the caseload flags in priority order (SPEC §2).
+"""Flares, red-flag notes and the caseload flags in priority order (docs/metrics.md).
 
 Today is Tuesday 2026-06-30 throughout: "the last 14 days" are 17-30 June (today - 13 ... today),
 so 17 June is inside them and 16 June, the 15th day back, is not.

@@ -1,4 +1,4 @@
-"""Function change per instrument against its MCID or MDC (SPEC §2): signed so that positive is better."""
+"""Function change per instrument against its MCID or MDC (docs/metrics.md): signed so that positive is better."""
 
 from __future__ import annotations
 

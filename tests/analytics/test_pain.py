@@ -1,4 +1,4 @@
-"""Session pain, pain baseline, current pain, trend and clinically important change (SPEC §2), by hand.
+"""Session pain, pain baseline, current pain, trend and clinically important change (docs/metrics.md), by hand.
 
 Clients start on 2026-06-01 (day 0) unless a test says otherwise.
 """

@@ -1,4 +1,4 @@
-"""Properties of the recommendation engine (SPEC §3, docs/recommendations.md) on random short histories.
+"""Properties of the recommendation engine (docs/recommendations.md, docs/recommendations.md) on random short histories.
 
 Hypothesis writes a few weeks of session log for one or two clients (through the real loader, with
 `Clinic`): exercises of the bridge and clamshell ladders, a stretch and an exercise the library does

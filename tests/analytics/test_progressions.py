@@ -1,4 +1,4 @@
-"""Recommended next progressions (SPEC §3, docs/recommendations.md), one vignette at a time.
+"""Recommended next progressions (docs/recommendations.md, docs/recommendations.md), one vignette at a time.
 
 Each vignette is a short session history of one client, written out below, with the recommendation
 a clinician would work out by hand from the rules. The client starts on Monday 2026-06-01 with 3

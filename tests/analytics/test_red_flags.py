@@ -1,4 +1,4 @@
-"""Red-flag notes (SPEC §2): which words count, whole words only, negations, and a configurable list."""
+"""Red-flag notes (docs/metrics.md): which words count, whole words only, negations, and a configurable list."""
 
 from __future__ import annotations
 

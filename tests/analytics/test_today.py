@@ -1,4 +1,4 @@
-"""Which day "today" is (SPEC §2, analytics.today): the current date, unless pinned to the newest
+"""Which day "today" is (docs/metrics.md, analytics.today): the current date, unless pinned to the newest
 session (`newest`) or to a fixed date, by HIPLINE_TODAY or a command's --today."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A viewer's scope from the roster (SPEC §5) and the analytics narrowed to it (Analytics.within)."""
+"""A viewer's scope from the roster (docs/security.md#roles-and-what-each-may-do) and the analytics narrowed to it
+(Analytics.within)."""
 
 from __future__ import annotations
 

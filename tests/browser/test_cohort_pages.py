@@ -1,4 +1,4 @@
-"""The cohort pages (SPEC §4 "Cohort") in Chromium on the demo warehouse: the list, one cohort, a comparison."""
+"""The cohort pages (docs/dashboard.md#pages) in Chromium on the demo warehouse: the list, one cohort, a comparison."""
 
 from __future__ import annotations
 

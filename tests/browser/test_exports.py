@@ -1,4 +1,4 @@
-"""The export buttons in Chromium on the demo warehouse (SPEC §4 "Exports"): the client's progress report
+"""The export buttons in Chromium on the demo warehouse (docs/reports.md): the client's progress report
 and numbers, a clinician's zip of progress reports with its progress bar, and Cancel.
 
 One app for the module, in this order on purpose: the client's PDF starts the reports' chart renderer in

@@ -1,4 +1,5 @@
-"""Flags a clinician can trust (SPEC §2-§4): each flag's evidence on the caseload, the red-flag review
+"""Flags a clinician can trust (docs/metrics.md#flags, docs/dashboard.md): each flag's evidence on the caseload,
+the red-flag review
 that clears a refer, and an override that does not agree with its decision.
 
 Expected words come from the analytics layer (client_metrics' flag_evidence), never from the page.

@@ -15,7 +15,7 @@ from tests.conftest import query
 
 pytestmark = pytest.mark.browser
 
-ACTIVE = "start_date <= ? AND (end_date IS NULL OR end_date >= ?)"  # SPEC §2: an active episode, today
+ACTIVE = "start_date <= ? AND (end_date IS NULL OR end_date >= ?)"  # docs/metrics.md: an active episode, today
 
 
 @pytest.fixture(scope="module")

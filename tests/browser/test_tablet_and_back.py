@@ -1,4 +1,4 @@
-"""SPEC §4 on a tablet and between pages: at 820 px the columns that matter stay in view (the caseload's
+"""docs/dashboard.md on a tablet and between pages: at 820 px the columns that matter stay in view (the caseload's
 flags, pain change and last session; the session log's pain and notes; a cohort's members' pain change and
 flags), at 1280 px too; and going back from a client to the caseload keeps its filters.
 

@@ -1,4 +1,4 @@
-"""The top bar says which day the numbers are for, and plainly when that is not the current date (SPEC §2)."""
+"""The top bar says which day the numbers are for, and plainly when that is not the current date (docs/metrics.md)."""
 
 from __future__ import annotations
 

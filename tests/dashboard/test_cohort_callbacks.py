@@ -1,4 +1,5 @@
-"""The cohort pages in-process (SPEC §2 "Cohort roll-ups", §4 "Cohort"): the callbacks show what the analytics say."""
+"""The cohort pages in-process (docs/metrics.md#per-cohort, docs/dashboard.md#pages): the callbacks show what the
+analytics say."""
 
 from __future__ import annotations
 

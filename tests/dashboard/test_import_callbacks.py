@@ -1,4 +1,5 @@
-"""The import page in-process: an upload is loaded into the warehouse and reported file by file (SPEC §1, §4)."""
+"""The import page in-process: an upload is loaded into the warehouse and reported file by file
+(docs/input-formats.md, docs/dashboard.md)."""
 
 from __future__ import annotations
 
@@ -176,7 +177,7 @@ def test_uploading_the_demo_files_into_an_empty_warehouse_creates_it(demo_files,
     assert read == [a + b for a, b in zip(loaded, quarantined, strict=True)]
     for view in ("clients", "session_log", "measures", "quarantine"):
         assert count_on_page(contents, view) == query(db, f"SELECT count(*) FROM {view}")[0][0]
-    # The pages now open on the current date (SPEC §2 "today"), whatever the newest session loaded.
+    # The pages now open on the current date (docs/metrics.md "today"), whatever the newest session loaded.
     assert (today, latest, disabled) == (date.today().isoformat(),) * 2 + (False,)
 
 

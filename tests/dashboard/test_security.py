@@ -1,4 +1,5 @@
-"""SPEC §5 against the served app, without a browser: what any HTTP client can ask, and what it gets.
+"""docs/security.md#roles-and-what-each-may-do against the served app, without a browser: what any HTTP client can
+ask, and what it gets.
 
 Nothing without signing in; each role gets nothing outside its rights and scope (the answer for a
 client outside the scope is the answer for a client that does not exist), and every refusal is in the
@@ -184,7 +185,8 @@ def test_signing_out_ends_the_session_a_copy_of_its_cookie_too(clinic):
 
 
 def _theirs_and_not(db: Path, username: str) -> tuple[set[str], set[str]]:
-    """The clients a demo user may see (from the roster, as SPEC §5 says), and the others."""
+    """The clients a demo user may see (from the roster, as docs/security.md#roles-and-what-each-may-do says), and
+    the others."""
     user = users.find(db, username)
     rule = {
         "physio": "SELECT client_id FROM clients WHERE clinician_id = ?",

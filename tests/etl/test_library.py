@@ -1,4 +1,5 @@
-"""The exercise library (SPEC §3): the file, its copy in the warehouse, and how log names find a level."""
+"""The exercise library (docs/recommendations.md): the file, its copy in the warehouse, and how log names find a
+level."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 from etl.library import LIBRARY_FILE, LibraryError, load_library, name_key, name_key_sql
 from tests.conftest import SESSION_HEADER, load_files, query, write
 
-# SPEC §3's table, easiest to hardest, in the library's own words.
-SPEC_LADDERS = {
+# docs/recommendations.md's table, easiest to hardest, in the library's own words.
+DOCUMENTED_LADDERS = {
     "bridge": ["supine pelvic tilt", "bridge", "bridge with slow tempo", "bridge march", "single-leg bridge",
                "bridge with band around knees"],
     "clamshell": ["clamshell", "clamshell with isometric hold", "clamshell with band", "side-lying leg lift with pause",
@@ -32,7 +33,7 @@ SPEC_LADDERS = {
 
 def test_the_library_holds_every_ladder_of_the_spec_in_order():
     library = load_library()
-    assert {family: [lv.name for lv in f.levels] for family, f in library.items()} == SPEC_LADDERS
+    assert {family: [lv.name for lv in f.levels] for family, f in library.items()} == DOCUMENTED_LADDERS
     assert library["stretches"].stretch and not any(f.stretch for k, f in library.items() if k != "stretches")
 
 

@@ -1,4 +1,4 @@
-"""Outcome measures (SPEC §1): instruments, ranges, and scoring from item responses."""
+"""Outcome measures (docs/input-formats.md): instruments, ranges, and scoring from item responses."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _one(db, tmp_path, **record):
 
 
 def test_odi_from_ten_answered_sections(loaded_roster, tmp_path):
-    # SPEC worked example: 16 points over 10 sections: 16 / (5 x 10) x 100 = 32.0
+    # worked example (docs/input-formats.md#values): 16 points over 10 sections: 16 / (5 x 10) x 100 = 32.0
     items = [2, 2, 2, 2, 2, 2, 1, 1, 1, 1]
     assert sum(items) == 16
     loaded, reason = _one(loaded_roster, tmp_path, instrument="ODI", items=items)
@@ -32,7 +32,7 @@ def test_odi_from_ten_answered_sections(loaded_roster, tmp_path):
 
 
 def test_odi_with_one_unanswered_section_is_scored_over_nine(loaded_roster, tmp_path):
-    # SPEC worked example: 16 over 9 answered sections: 16 / (5 x 9) x 100 = 35.555... -> 35.6
+    # worked example (docs/input-formats.md#values): 16 over 9 answered sections: 16 / (5 x 9) x 100 = 35.555... -> 35.6
     items = [2, 2, 2, 2, 2, 2, 2, 1, 1, None]
     loaded, reason = _one(loaded_roster, tmp_path, instrument="ODI", items=items)
     assert reason is None

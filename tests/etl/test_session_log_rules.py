@@ -1,4 +1,4 @@
-"""Every validation rule and quarantine reason of SPEC §1 for session logs, one row each.
+"""Every validation rule and quarantine reason of docs/input-formats.md for session logs, one row each.
 
 All rows go into one file; each row is checked where it ended up (loaded with which values, or
 quarantined with which reason). "Today" is 2026-06-30; client C-1 started on 2026-03-02.

@@ -1,8 +1,9 @@
-"""A plain pandas/Python reference of SPEC §2: slow on purpose, written to be checked line by line.
+"""A plain pandas/Python reference of docs/metrics.md: slow on purpose, written to be checked line by line.
 
 It reads the three public views into pandas and walks each client's rows in Python loops, sharing
 no SQL with `analytics.metrics`: only the thresholds of `analytics.definitions` and the red-flag word
-list; the ready_to_progress flag asks the plain reference of SPEC §3 (`tests.oracles.reference_progressions`).
+list; the ready_to_progress flag asks the plain reference of docs/recommendations.md
+(`tests.oracles.reference_progressions`).
 Tests use it as an independent oracle (the fast path must agree with it on random warehouses), and
 the benchmark uses it as the peer a clinic analyst would write.
 """
@@ -269,7 +270,7 @@ def _flag_evidence(
     function_improved: bool,
     ready: list[str],
 ) -> list[str]:
-    """The caseload flags that apply (SPEC §2), in priority order, each as "flag: its evidence"."""
+    """The caseload flags that apply (docs/metrics.md), in priority order, each as "flag: its evidence"."""
     evidence = []
     newest_review = max(reviews, key=lambda r: (_day(r["reviewed_on"]), r["review_id"]), default=None)
     reviewed_until = None if newest_review is None else _day(newest_review["reviewed_on"])
@@ -314,7 +315,7 @@ def _flag_evidence(
         if pain_status != "not enough data":
             pain = f"{_one_decimal(baseline)} → {_one_decimal(current)} ({pain_status})"
         evidence.append(f"plateau: week {last_week}, pain {pain}, no function score improved")
-    if ready:  # exercises whose recommendation (SPEC §3) is progress
+    if ready:  # exercises whose recommendation (docs/recommendations.md) is progress
         evidence.append("ready_to_progress: " + ", ".join(sorted(ready)))
     return evidence
 

@@ -1,10 +1,11 @@
-"""A plain Python reference of the recommendation engine (SPEC §3), written from docs/recommendations.md.
+"""A plain Python reference of the recommendation engine (docs/recommendations.md), written from
+docs/recommendations.md.
 
 Slow on purpose and written to be checked line by line against the doc: it walks each client's
 session-log rows in Python loops and shares no SQL with the fast path (the loader's
 `exposure_summary`, `analytics/sql/exposure_runs.sql`, `analytics/sql/recommendations.sql`). It
 reads only the exercise library (`etl.library`), the thresholds (`analytics.definitions`) and the
-red-flag word list (`analytics.red_flags`), as the pandas reference of SPEC §2
+red-flag word list (`analytics.red_flags`), as the pandas reference of docs/metrics.md
 (`tests.oracles.reference`) does. Tests use it as an independent oracle.
 
 Where the doc leaves a choice open, the choice made here is written next to the code ("doc: silent").
@@ -221,7 +222,7 @@ def _exposures(rows: list[dict], library: Library, today: date) -> dict[str, lis
     return exposures
 
 
-# --- adherence (SPEC §2 weekly series, as tests.oracles.reference computes it) ---------------------------
+# --- adherence (docs/metrics.md weekly series, as tests.oracles.reference computes it) ---------------------------
 
 
 def _week(day: date, start: date) -> int:

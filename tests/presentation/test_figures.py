@@ -1,6 +1,7 @@
-"""The figure builders (presentation/figures.py) on small frames built by hand, checked against SPEC §2 and §4.
+"""The figure builders (presentation/figures.py) on small frames built by hand, checked against docs/metrics.md
+and docs/dashboard.md.
 
-Every expected number is worked out in the test from the SPEC's rules, not read from the code.
+Every expected number is worked out in the test from the rules of docs/metrics.md, not read from the code.
 """
 
 from __future__ import annotations
