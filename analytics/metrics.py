@@ -383,24 +383,22 @@ class Analytics:
         """One row per client: `CLIENT_METRICS_COLUMNS` (flags joined by ";" in priority order, their
         evidence one line each: a note in the evidence is put on one line), then
         the episode (name, region, clinician, cohort, dates, active) and the counts behind the flags."""
-        return self._client_rows("TRUE", {})
+        return self._client_rows()
 
     def _client_rows(
-        self, where: str, params: dict, extra: str = "", join: str = "", in_scope: bool = False
+        self,
+        client: str | None = None,
+        staff: str | None = None,
+        cohort: str | None = None,
+        active_only: bool = False,
+        in_scope: bool = False,
     ) -> pd.DataFrame:
-        """Rows of client_metrics with their episode, for the clients in scope where `where` holds
-        (`in_scope`: the caller has made sure already that they are, as `_own` does for one client)."""
-        return self._frame(
-            f"""SELECT {", ".join(CLIENT_METRICS_COLUMNS)},
-                       m.display_name, m.region, m.sessions_per_week, m.clinician_id, m.cohort_id,
-                       m.start_date, m.end_date, m.goals, m.active, m.last_session, m.recent_sessions,
-                       m.recent_flares, m.recent_red_flags, m.function_improved, m.exercises_to_progress,
-                       m.open_red_flags, m.on_hold, m.review_outcome, m.reviewed_on, m.referred_to{extra}
-                FROM client_metrics AS m {join}
-                WHERE ({where}) AND {"TRUE" if in_scope else self._scoped("m.client_id")}
-                ORDER BY client_id""",
-            params,
-        )
+        """Rows of client_metrics with their episode (reads/client_rows.sql), for the clients in scope that
+        the filters choose (`in_scope`: the caller has made sure already that they are, as `_own` does for
+        one client)."""
+        sql = _sql("reads/client_rows").format(in_scope="TRUE" if in_scope else self._scoped("client_id"))
+        chosen = {"client": client, "staff": staff, "cohort": cohort, "active_only": active_only}
+        return self._frame_named(sql, chosen)
 
     def client_count(self) -> int:
         """How many clients (episodes) are in scope."""
@@ -413,7 +411,7 @@ class Analytics:
         """One client's row of `client_metrics()` as a dict, with the clinician's and cohort's names;
         None when the client is not in the scope (or not in the warehouse)."""
         client_id = self._own(client_id)
-        rows = self._client_rows("m.client_id = $id", {"id": client_id}, in_scope=True)
+        rows = self._client_rows(client=client_id, in_scope=True)
         if rows.empty:
             return None
         row = {k: None if _missing(v) else v for k, v in rows.iloc[0].to_dict().items()}
@@ -575,12 +573,10 @@ class Analytics:
     def caseload(self, staff_id: str | None, active_only: bool = True) -> pd.DataFrame:
         """A clinician's clients (`None`: every clinician's), most urgent first: by their highest flag,
         then the next, then name; `weekly_pain` is the list of weekly mean pains (the sparkline)."""
-        clients = self._client_rows(
-            "(m.clinician_id = $staff OR $staff IS NULL) AND (m.active OR NOT $active_only)",
-            {"staff": staff_id, "active_only": active_only},
-            extra=", s.weekly_pain",
-            join="LEFT JOIN pain_sparklines AS s USING (client_id)",
-        )
+        clients = self._client_rows(staff=staff_id, active_only=active_only)
+        sparklines = self._frame_named(_sql("reads/sparklines"), {"staff": staff_id})
+        weekly_pain = dict(zip(sparklines["client_id"], sparklines["weekly_pain"], strict=True))
+        clients["weekly_pain"] = [weekly_pain.get(client_id) for client_id in clients["client_id"]]
         priority = clients["flags"].map(flag_priority)
         return (
             clients.assign(priority=priority)
@@ -630,12 +626,12 @@ class Analytics:
         return roster[roster["cohort_id"].isin(self.scope.cohort_ids)].reset_index(drop=True)
 
     def cohort_members(self, cohort_id: str) -> pd.DataFrame:
-        return self._client_rows("m.cohort_id = $cohort", {"cohort": cohort_id})
+        return self._client_rows(cohort=cohort_id)
 
     def cohort_weekly(self, cohort_id: str | None = None) -> pd.DataFrame:
         """Mean pain by program week with the t-based 95 % interval (none when n = 1), over the members
         in scope."""
-        sql = _sql("cohort_weekly").format(in_scope=self._scoped("w.client_id"))
+        sql = _sql("reads/cohort_weekly").format(in_scope=self._scoped("w.client_id"))
         weekly = self._remembered("cohort_weekly", lambda: self._frame(sql))
         if cohort_id is not None:
             weekly = weekly[weekly["cohort_id"] == cohort_id].reset_index(drop=True)
