@@ -94,8 +94,10 @@ def identifier(cell: Cell) -> Parsed:
 
 def date_formats(order: DateOrder) -> list[str]:
     """Other accepted spellings. Slashed dates follow one configured order for the whole load:
-    03/04/2025 is 3 April (day-first, the default) or 4 March (month-first), never guessed row by row."""
-    day_month = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
+    03/04/2025 is 3 April (day-first, the default) or 4 March (month-first), never guessed row by row.
+    Dashed and dotted dates are day-first whatever the order (docs/input-formats.md). A two-digit
+    year (dd/mm/yy) is written out in full before these are tried (see `date`)."""
+    day_month = ["%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
     slashed = (
         day_month
         if order == "dmy"
@@ -109,18 +111,36 @@ def date_formats(order: DateOrder) -> list[str]:
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M",
     ]
-    return iso + slashed + ["%d.%m.%Y"]  # dotted dates are day-first everywhere they are used
+    return iso + slashed + ["%d-%m-%Y", "%d.%m.%Y"]  # dashed and dotted dates are day-first everywhere
 
 
 # A time-zone suffix (Z, +01:00) is dropped: the date is the one the clinic wrote down. (Parsing
 # with %z in DuckDB 2.0 also rolls impossible dates over, 31 February becoming 3 March.)
 _TIME_ZONE = "'([T ]\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?) ?(?:Z|[+-]\\d{2}(?::?\\d{2})?)$'"
 
+# A two-digit year is 2000 + yy (docs/input-formats.md): 01/06/26 (or 1/6/26, with or without a time)
+# is 1 June 2026. The year is written out in full before parsing, because DuckDB's %y pivots at 69
+# (01/06/75 would be 1975) and its %Y reads "26" as the year 26.
+TWO_DIGIT_YEARS_FROM = 2000
+_TWO_DIGIT_YEAR = "'^(\\d{1,2}/\\d{1,2}/)(\\d{2})( \\d{1,2}:\\d{2}(?::\\d{2})?)?$'"
+
+# Dates outside these years are quarantined, not loaded: a year of three digits (01/06/026), one
+# before 1900 or one of five digits is a typing mistake (docs/input-formats.md).
+FIRST_YEAR, LAST_YEAR = 1900, 9999
+
+
+def _within_years(day: str) -> str:
+    """SQL for `day` when its year is FIRST_YEAR..LAST_YEAR, else NULL. `day` is evaluated once (a CASE
+    would parse the cell twice): dates outside are clamped to the day just outside, then nulled."""
+    before, after = f"DATE '{FIRST_YEAR - 1}-12-31'", f"DATE '{LAST_YEAR + 1}-01-01'"
+    return f"nullif(nullif(least(greatest({day}, {before}), {after}), {before}), {after})"
+
 
 def date(cell: Cell, order: DateOrder) -> Parsed:
     """The two common spellings are parsed straight away: dd/mm/yyyy (or mm/dd/yyyy) with one format,
     ISO (with or without a time) with DuckDB's strict date cast. Only other spellings pay for the
-    list of formats."""
+    list of formats, and so do cells the common ones read with a year outside 1900-9999 (the date
+    cast reads 1/6/26 as 0001-06-26)."""
     t = cell.text
     slashed = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
     common = (
@@ -128,9 +148,24 @@ def date(cell: Cell, order: DateOrder) -> Parsed:
         f"ELSE TRY_CAST({t} AS DATE) END"
     )
     formats = ", ".join(f"'{f}'" for f in date_formats(order))
-    general = f"CAST(try_strptime(regexp_replace(trim({t}), {_TIME_ZONE}, '\\1'), [{formats}]) AS DATE)"
+    century = f"'\\1{TWO_DIGIT_YEARS_FROM // 100}\\2\\3'"
+    spelled = f"regexp_replace(regexp_replace(trim({t}), {_TIME_ZONE}, '\\1'), {_TWO_DIGIT_YEAR}, {century})"
+    general = f"CAST(try_strptime({spelled}, [{formats}]) AS DATE)"
     hint = "YYYY-MM-DD or day/month/year" if order == "dmy" else "YYYY-MM-DD or month/day/year"
-    return Parsed(f"coalesce({common}, {general})", [unparsed(cell, f"is not a date (use {hint})")])
+    not_a_date, message = unparsed(cell, f"is not a date (use {hint})")
+    # Only for cells that did not give a date: a date was read, but its year is out of bounds.
+    out_of_years = f"coalesce({general}, {common}) IS NOT NULL"
+    return Parsed(
+        f"coalesce({_within_years(common)}, {_within_years(general)})",
+        [
+            (
+                f"{not_a_date} AND {out_of_years}",
+                f"'{cell.name} ' || {cell.shown} || ' has a year outside {FIRST_YEAR}–{LAST_YEAR} "
+                "(write the year with four digits)'",
+            ),
+            (f"{not_a_date} AND NOT {out_of_years}", message),
+        ],
+    )
 
 
 def iso(value: str) -> str:

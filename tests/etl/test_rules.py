@@ -524,6 +524,14 @@ CLIENT = {"client_id": "C-5", "start_date": "2026-03-02", "region": "hip", "sess
         ({"sessions_per_week": ""}, "sessions_per_week is missing"),
         ({"client_id": "-"}, "client_id is missing"),
         (
+            {"start_date": "01/03/026"},
+            "start_date '01/03/026' has a year outside 1900–9999 (write the year with four digits)",
+        ),
+        (
+            {"end_date": "1/6/0026"},
+            "end_date '1/6/0026' has a year outside 1900–9999 (write the year with four digits)",
+        ),
+        (
             {"region": "neck", "sessions_per_week": "9"},
             "region 'neck' is not one of hip, knee, low_back, other; sessions_per_week=9 is outside 1–7",
         ),
@@ -538,6 +546,25 @@ def test_a_client_row_is_stored_with_its_words_mapped(warehouse):
     stored, reason, _ = validate(warehouse, "clients", cells)
     assert reason is None
     assert (stored["region"], stored["clinician_id"], stored["display_name"]) == ("low_back", None, "Zoë Ahmed")
+
+
+@pytest.mark.parametrize("start", ["01/03/26", "1/3/26", "01/03/2026", "2026-03-01"])
+def test_a_client_start_date_with_a_two_digit_year_is_this_century(warehouse, start):
+    """docs: `dd/mm/yy` is 2000 + yy (01/03/26 used to load, without a message, as 0026-03-01)."""
+    stored, reason, _ = validate(warehouse, "clients", CLIENT | {"start_date": start})
+    assert (stored["start_date"], reason) == (date(2026, 3, 1), None)
+
+
+def test_a_session_date_with_a_two_digit_year_is_checked_like_any_date(warehouse):
+    assert validate(warehouse, "session_log", session(session_date="1/4/26"))[0]["session_date"] == date(2026, 4, 1)
+    assert validate(warehouse, "session_log", session(session_date="1/7/26"))[1] == (
+        "session_date 2026-07-01 is in the future (today is 2026-06-30)"
+    )
+
+
+def test_under_month_first_a_dashed_session_date_stays_day_first(warehouse):
+    cells = session(session_date="04-03-2026")
+    assert validate(warehouse, "session_log", cells, "mdy")[0]["session_date"] == date(2026, 3, 4)
 
 
 COHORT = {"cohort_id": "G-2", "name": "Knee class", "instructor_id": "S-2", "start_date": "2026-07-06"}

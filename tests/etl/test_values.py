@@ -153,15 +153,14 @@ def test_the_accepted_date_spellings_day_first():
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M",
         "%d/%m/%Y",
-        "%d/%m/%y",
-        "%d-%m-%Y",
         "%d/%m/%Y %H:%M",
         "%d/%m/%Y %H:%M:%S",
+        "%d-%m-%Y",
         "%d.%m.%Y",
     ]
 
 
-def test_the_accepted_date_spellings_month_first_swap_only_day_and_month():
+def test_the_accepted_date_spellings_month_first_swap_day_and_month_of_slashed_dates_only():
     assert values.date_formats("mdy") == [
         "%Y-%m-%d",
         "%Y/%m/%d",
@@ -170,10 +169,9 @@ def test_the_accepted_date_spellings_month_first_swap_only_day_and_month():
         "%Y-%m-%d %H:%M",
         "%Y-%m-%dT%H:%M",
         "%m/%d/%Y",
-        "%m/%d/%y",
-        "%m-%d-%Y",
         "%m/%d/%Y %H:%M",
         "%m/%d/%Y %H:%M:%S",
+        "%d-%m-%Y",  # docs: only slashed dates follow --date-order mdy
         "%d.%m.%Y",
     ]
 
@@ -240,6 +238,81 @@ def test_dates_month_first(con, text, stored):
 )
 def test_impossible_dates_and_other_text_are_not_dates(con, text):
     assert run(con, day_first, text, "session_date") == (None, [f"session_date '{text}' {NOT_A_DATE}"])
+
+
+@pytest.mark.parametrize("parser", [day_first, month_first])
+def test_docs_a_two_digit_year_is_this_century(con, parser):
+    """docs: `dd/mm/yy` is accepted, its year is 2000 + yy. (DuckDB's `%Y` reads "26" as the year 26:
+    a client's start date used to load as 0026-06-01 without a message.)"""
+    assert run(con, parser, "01/06/26" if parser is day_first else "06/01/26", "start_date") == (date(2026, 6, 1), [])
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("1/6/26", date(2026, 6, 1)),  # the date cast alone reads it as 0001-06-26
+        ("1/06/26", date(2026, 6, 1)),
+        ("01/6/26", date(2026, 6, 1)),
+        ("1/6/2026", date(2026, 6, 1)),
+        ("01/06/26 09:30", date(2026, 6, 1)),
+        ("01/06/00", date(2000, 6, 1)),
+        ("31/12/99", date(2099, 12, 31)),  # 2000 + yy, not DuckDB's %y (which pivots at 69: 1999)
+        ("01/06/75", date(2075, 6, 1)),
+        ("26/06/01", date(2001, 6, 26)),  # day first: 26 June 2001, not 2026-06-01
+        ("29/02/24", date(2024, 2, 29)),
+    ],
+)
+def test_two_digit_years_and_one_digit_days_and_months(con, text, stored):
+    assert run(con, day_first, text, "start_date") == (stored, [])
+
+
+def test_a_two_digit_year_under_month_first(con):
+    assert run(con, month_first, "6/1/26", "start_date") == (date(2026, 6, 1), [])
+    assert run(con, month_first, "12/31/25", "start_date") == (date(2025, 12, 31), [])
+
+
+def test_an_impossible_date_with_a_two_digit_year_is_not_a_date(con):
+    assert run(con, day_first, "29/02/26", "start_date") == (None, [f"start_date '29/02/26' {NOT_A_DATE}"])
+
+
+YEAR_OUTSIDE = "has a year outside 1900–9999 (write the year with four digits)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "01/06/026",  # a year of three digits
+        "01/06/0026",
+        "0026-06-01",
+        "026-06-01",
+        "26-06-01",  # yy-mm-dd is not accepted: read as the year 26
+        "1899-12-31",
+        "31/12/1899",
+        "01/06/1850",
+        "20266-06-01",  # a year of five digits
+        "01-06-26",  # two-digit years are for slashed dates only
+        "01.06.26",
+    ],
+)
+def test_a_year_outside_1900_to_9999_is_quarantined_with_its_reason(con, text):
+    """docs: a year of three digits, before 1900 or of five digits is quarantined, not loaded."""
+    assert run(con, day_first, text, "start_date") == (None, [f"start_date '{text}' {YEAR_OUTSIDE}"])
+
+
+@pytest.mark.parametrize(("text", "stored"), [("1900-01-01", date(1900, 1, 1)), ("31/12/9999", date(9999, 12, 31))])
+def test_the_first_and_last_years_are_dates(con, text, stored):
+    assert run(con, day_first, text, "start_date") == (stored, [])
+
+
+def test_docs_only_slashed_dates_follow_the_month_first_order(con):
+    """docs: `dd-mm-yyyy` is accepted and only slashed dates follow `--date-order mdy`. (Day and month
+    of dashed dates used to be swapped too: 06-01-2026 was read as 1 June.)"""
+    assert run(con, month_first, "06-01-2026", "session_date") == (date(2026, 1, 6), [])
+
+
+def test_dashed_and_dotted_dates_are_day_first_under_month_first(con):
+    assert run(con, month_first, "13-04-2025", "session_date") == (date(2025, 4, 13), [])
+    assert run(con, month_first, "13.04.2025", "session_date") == (date(2025, 4, 13), [])
 
 
 def test_month_first_never_guesses_a_day_first_date(con):
@@ -596,21 +669,6 @@ def test_levels_outside_the_ladder_or_not_numbers(con, text, stored, messages):
 # turns it into an ordinary test. Behaviour is unchanged here on purpose: these are reported.
 
 DOC_DISAGREES = "the code disagrees with docs/input-formats.md (reported, not changed)"
-
-
-@pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
-@pytest.mark.parametrize("parser", [day_first, month_first])
-def test_docs_a_two_digit_year_is_this_century(con, parser):
-    """docs: `dd/mm/yy` is accepted. The code tries `%d/%m/%Y` first, which reads "26" as the year 26
-    (0026-06-01; a client's start date loads so without a message)."""
-    assert run(con, parser, "01/06/26" if parser is day_first else "06/01/26", "start_date") == (date(2026, 6, 1), [])
-
-
-@pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
-def test_docs_only_slashed_dates_follow_the_month_first_order(con):
-    """docs: `dd-mm-yyyy` is accepted and only slashed dates follow `--date-order mdy`. The code swaps
-    day and month in dashed dates too (06-01-2026 is read as 1 June)."""
-    assert run(con, month_first, "06-01-2026", "session_date") == (date(2026, 1, 6), [])
 
 
 @pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
