@@ -18,6 +18,7 @@ BASELINE_DAYS = 14
 CURRENT_DAYS = 14
 # Pain trend: OLS slope over the 42 days ending today, needing >= 3 points on >= 2 distinct days.
 TREND_DAYS = 42
+TREND_WEEKS = TREND_DAYS // 7  # the same window as the pages, the reports and the flag's evidence say it
 TREND_MIN_POINTS = 3
 TREND_MIN_DAYS = 2  # the SQL reads this as: first day < last day
 # A rise of half a point a week or more is worsening for the caseload flag.
@@ -48,6 +49,7 @@ REGRESS_NEXT_DAY_RISE = 2.0  # ... or pain the next day 2 or more above pain bef
 HOLD_MIN_EXPOSURES = 3  # hold: fewer than 3 exposures at the current level
 HOLD_PAIN_DURING = 3.0  # hold: pain during above 3 (4-5 is "acceptable", not yet "safe") in the last 3
 HOLD_RPE = 8.0  # hold: RPE 8 or more (Borg CR-10: "very hard") in the last 3
+PROGRESS_ADHERENCE_WEEKS = 2  # hold: adherence under ADHERENT over the current and previous program week
 # Dose steps: sets 2 -> 3, holds +10 s up to 30 s, reps +2 up to the ceiling, then a slower tempo.
 SETS_STEP = 1
 HOLD_STEP_S = 10
@@ -66,15 +68,19 @@ HOLDING_OUTCOMES = ("referred", "paused")
 # Caseload flags in priority order (docs/metrics.md): a client shows all that apply, sorted by the highest.
 FLAGS = ("refer", "on_hold", "pain_worse", "flare", "low_adherence", "lapsed", "plateau", "ready_to_progress")
 
+# What each flag means, in words, from the numbers above (the pages show it where a flag has no evidence).
 FLAG_EXPLANATIONS = {
-    "refer": "a red-flag note in the last 14 days (swelling, instability, numbness, night pain, a fall) "
+    "refer": f"a red-flag note in the last {RED_FLAG_DAYS} days (swelling, instability, numbness, night pain, a fall) "
     "that no review covers",
     "on_hold": "a red-flag review referred the client on or paused exercise, and no later review cleared it",
-    "pain_worse": "pain is clinically worse than baseline (2 points or more), or rises 0.5 a week or more",
-    "flare": "a flare in the last 14 days: pain during above 5, or pain the next day 2 or more above pain before",
-    "low_adherence": "attended under 60 % of target sessions over the last 4 weeks",
-    "lapsed": "no attended session in the last 14 days",
-    "plateau": "week 8 or later with no clinically important improvement in pain or function",
+    "pain_worse": f"pain is clinically worse than baseline ({PAIN_MCID_POINTS:g} points or more), or rises "
+    f"{TREND_WORSE_PER_WEEK:g} a week or more",
+    "flare": f"a flare in the last {FLARE_DAYS} days: pain during above {FLARE_PAIN_DURING:g}, or pain the next day "
+    f"{FLARE_NEXT_DAY_RISE:g} or more above pain before",
+    "low_adherence": f"attended under {100 * LOW_ADHERENCE:.0f} % of target sessions over the last "
+    f"{RECENT_WEEKS} weeks",
+    "lapsed": f"no attended session in the last {LAPSED_DAYS} days",
+    "plateau": f"week {PLATEAU_FROM_WEEK} or later with no clinically important improvement in pain or function",
     "ready_to_progress": "at least one exercise is recommended to progress",
 }
 # The evidence quotes a red-flag note up to this many characters (the client page shows it whole).

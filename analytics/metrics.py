@@ -136,6 +136,8 @@ def _parameters(today: date, words: RedFlagWords) -> dict[str, object]:
         "hold_pain_during": d.HOLD_PAIN_DURING,
         "hold_rpe": d.HOLD_RPE,
         "adherent": d.ADHERENT,
+        "progress_adherence_weeks": d.PROGRESS_ADHERENCE_WEEKS,
+        "trend_weeks": d.TREND_WEEKS,
         "sets_step": d.SETS_STEP,
         "hold_step": d.HOLD_STEP_S,
         "reps_step": d.REPS_STEP,
@@ -553,7 +555,7 @@ class Analytics:
         )
 
     def recommendations(self, client_id: str | None = None) -> pd.DataFrame:
-        """One recommendation per client and exercise ladder done in the last 21 days (docs/recommendations.md):
+        """One recommendation per client and exercise ladder done in the last `EXERCISE_DAYS` (docs/recommendations.md):
         the current exercise and dose, the decision, the next exercise and dose, and the evidence
         (every rule with the client's numbers and ✓ / ✗; `reasons` is the same joined by "; ")."""
         whose, params = self._of(client_id)

@@ -21,7 +21,7 @@ per_client AS (
         avg(pain) FILTER (WHERE point_on > $today - $current_days) AS pain_current,
         CASE
             WHEN count(pain) FILTER (WHERE point_on > $today - $trend_days) >= $trend_min_points
-                -- on 2 days or more
+                -- on 2 days or more (definitions.TREND_MIN_DAYS)
                 AND min(point_on) FILTER (WHERE pain IS NOT NULL AND point_on > $today - $trend_days)
                     < max(point_on) FILTER (WHERE pain IS NOT NULL AND point_on > $today - $trend_days)
                 -- OLS slope per day, times 7: points per week
@@ -41,7 +41,7 @@ red_flags AS (
     GROUP BY client_id
 ),
 newest_flare AS (
-    -- the evidence of the flare flag: the newest flare of the last 14 days; of one day, the highest
+    -- the evidence of the flare flag: the newest flare of the last $flare_days days; of one day, the highest
     -- pain during, then the biggest rise by the next day (the order is stated so the choice is stable)
     SELECT
         client_id,
@@ -59,7 +59,7 @@ newest_flare AS (
                     pain_next_day DESC NULLS LAST, exercise NULLS LAST
             ) AS f
         -- the rows of the day of the newest flare only (sessions knows the day: a few rows per client
-        -- are ordered, not every flare row of 14 days)
+        -- are ordered, not every flare row of $flare_days days)
         FROM scoped_session_log AS l
         JOIN per_client AS s ON l.client_id = s.client_id AND l.session_date = s.newest_flare_on
         WHERE l.session_date > $today - $flare_days AND l.session_date <= $today
@@ -95,7 +95,8 @@ status AS (
         p.pain_trend_per_week,
         CASE
             WHEN p.pain_baseline IS NULL OR p.pain_current IS NULL THEN 'not enough data'
-            -- improvement: 2 points, or 30 % of a baseline above 0
+            -- improvement: $pain_mcid_points, or $pain_mcid_fraction of a baseline above 0; worse: up by
+            -- $pain_mcid_points (definitions.pain_improvement_threshold draws the same rule on the charts)
             WHEN p.pain_baseline - p.pain_current >= $pain_mcid_points - $tolerance
                 OR (p.pain_baseline > 0
                     AND p.pain_baseline - p.pain_current >= $pain_mcid_fraction * p.pain_baseline - $tolerance)
@@ -154,7 +155,7 @@ evidence AS (
                             END,
                             CASE WHEN pain_trend_per_week >= $trend_worse_per_week - $tolerance THEN
                                 'trend ' || signed_one_decimal(pain_trend_per_week) || '/week over the last '
-                                || ($trend_days // 7) || ' weeks'
+                                || $trend_weeks || ' weeks'
                             END
                         ], lambda part: part IS NOT NULL), ' and ')
                 END,

@@ -1,4 +1,4 @@
--- Per client and ladder done in the 21 days ending today (docs/recommendations.md): the current level and dose, how
+-- Per client and ladder done in the $exercise_days days ending today (docs/recommendations.md): the current level and dose, how
 -- many exposures are at the current level, and the newest 3 exposures side by side (_1 newest).
 -- Exposures come from the loader's exposure_summary: one row per session and ladder, numbered in
 -- time order (`sequence`), with the number at which the run of its level began (`run_start`).

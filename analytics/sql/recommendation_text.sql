@@ -70,8 +70,8 @@ SELECT
                 WHEN exposures_at_level < $hold_min_exposures THEN exposures_at_level || ' of '
                     || $hold_min_exposures || ' sessions at this level so far'
                 WHEN adherence_2_weeks IS NULL OR adherence_2_weeks < $adherent - $tolerance
-                    THEN 'adherence ' || coalesce(percent(adherence_2_weeks), 'unknown') || ' over the last 2 weeks ('
-                        || percent($adherent) || ' needed)'
+                    THEN 'adherence ' || coalesce(percent(adherence_2_weeks), 'unknown') || ' over the last '
+                        || $progress_adherence_weeks || ' weeks (' || percent($adherent) || ' needed)'
                 WHEN pain_not_recorded THEN 'pain during not recorded'
                 WHEN pain_above_hold THEN 'pain during ' || CASE
                     WHEN coalesce(pain_1 > $hold_pain_during, false) THEN pain_1_w || ' last time'
@@ -93,7 +93,7 @@ SELECT
             || num($hold_pain_during) || ', settled next day'
     END AS why,
     list_filter([
-        'red-flag notes last 14 days not reviewed: ' || CASE
+        'red-flag notes last ' || $red_flag_days || ' days not reviewed: ' || CASE
             WHEN open_red_flags = 0 THEN 'none ✓'
             ELSE open_red_flags || ', newest ' || strftime(newest_open_note_on, '%Y-%m-%d') || ' ✗'
         END,
@@ -115,7 +115,7 @@ SELECT
         END,
         'exposures at current level: ' || exposures_at_level || ' (≥ ' || $hold_min_exposures || ' '
             || mark(exposures_at_level >= $hold_min_exposures) || ')',
-        'adherence last 2 weeks: ' || CASE
+        'adherence last ' || $progress_adherence_weeks || ' weeks: ' || CASE
             WHEN adherence_2_weeks IS NULL THEN 'unknown ✗'
             ELSE num(round(adherence_2_weeks * 100, 1)) || ' % (≥ ' || num($adherent * 100) || ' % '
                 || mark(adherence_2_weeks >= $adherent - $tolerance) || ')'

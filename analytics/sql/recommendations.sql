@@ -1,4 +1,4 @@
--- One recommendation per client and ladder done in the 21 days ending today (docs/recommendations.md):
+-- One recommendation per client and ladder done in the $exercise_days days ending today (docs/recommendations.md):
 -- refer, regress, hold or progress, the first rule that applies, with the numbers behind each rule
 -- and the next exercise and dose. The rules, their order and every choice the sources leave open are
 -- in docs/recommendations.md. Inputs: exposure_runs (current level and dose, the newest 3
@@ -49,10 +49,10 @@ checked AS (
     FROM measured
 ),
 adherence AS (
-    -- the current and the previous program week (the episode's last two weeks)
+    -- the episode's last $progress_adherence_weeks program weeks: the current and the previous one
     SELECT w.client_id, sum(least(w.attended, w.target)) / sum(w.target) AS adherence_2_weeks
     FROM weekly AS w JOIN episodes AS e USING (client_id)
-    WHERE w.program_week >= e.last_week - 1
+    WHERE w.program_week > e.last_week - $progress_adherence_weeks
     GROUP BY w.client_id
 ),
 judged AS (

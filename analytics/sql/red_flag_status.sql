@@ -1,4 +1,4 @@
--- Per client: the red-flag notes of the last 14 days that no review covers, and whether a review put
+-- Per client: the red-flag notes of the last $red_flag_days days that no review covers, and whether a review put
 -- the client on hold (docs/metrics.md#flags). A review covers every note dated on or before its
 -- day; the newest review by today says whether the client is on hold (`referred` or `paused`) or not
 -- (`cleared`). Inputs: episodes, red_flag_notes, red_flag_reviews (the reviews made by today).
