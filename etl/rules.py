@@ -149,14 +149,16 @@ def _instrument(cell: Cell) -> Parsed:
 
 
 def _items(cell: Cell) -> Parsed:
-    """Item responses as a list: JSON ([4, 2, null]) or separated by , ; or |. Blank answers are NULL."""
+    """Item responses as a list: JSON ([4, 2, null]) or separated by , ; or |. Blank answers, and answers
+    written with a "not recorded" word (`n/a`, `nan`), are NULL."""
     parts = f"regexp_split_to_array(trim({cell.text}, '[] '), '\\s*[,;|]\\s*')"
-    blank = "lower(trim(x)) IN ('', 'null', 'none', 'na', 'n/a', '-')"
+    blank = values.is_missing("x")
+    answer = values.number("trim(x)")
     return Parsed(
-        f"list_transform({parts}, lambda x: CASE WHEN {blank} THEN NULL ELSE TRY_CAST(trim(x) AS DOUBLE) END)",
+        f"list_transform({parts}, lambda x: CASE WHEN {blank} THEN NULL ELSE {answer} END)",
         [
             (
-                f"len(list_filter({parts}, lambda x: NOT ({blank}) AND TRY_CAST(trim(x) AS DOUBLE) IS NULL)) > 0",
+                f"len(list_filter({parts}, lambda x: NOT ({blank}) AND {answer} IS NULL)) > 0",
                 f"'items ' || {cell.shown} || ' are not all numbers'",
             )
         ],

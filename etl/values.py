@@ -23,7 +23,8 @@ from typing import Literal
 DateOrder = Literal["dmy", "mdy"]
 
 # Cells that mean "not recorded" in exports from spreadsheets and clinic systems.
-MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "none", "-", "--", "?", "not recorded", "not done")
+# `-nan` is how a NaN with its sign bit set is written out (a Parquet float column read as text).
+MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "-nan", "none", "-", "--", "?", "not recorded", "not done")
 
 
 @dataclass(frozen=True)
@@ -179,10 +180,17 @@ def not_in_future(cell: Cell) -> tuple[str, str]:
     )
 
 
+def number(text: str) -> str:
+    """A number written with a decimal point. NaN is "not recorded" (NULL), not a number to check: the
+    cast reads the word `nan` as NaN, and so arrives a NaN of a Parquet float column (as `nan`, or
+    `-nan` when its sign bit is set). DuckDB counts NaN equal to itself, so one nullif catches them all."""
+    return f"nullif(TRY_CAST({text} AS DOUBLE), 'NaN'::DOUBLE)"
+
+
 def decimal(text: str) -> str:
     """A decimal number; a decimal comma (3,5) is read as a decimal point."""
-    comma = f"TRY_CAST(replace({text}, ',', '.') AS DOUBLE)"
-    return f"CASE WHEN contains({text}, ',') THEN {comma} ELSE TRY_CAST({text} AS DOUBLE) END"
+    comma = number(f"replace({text}, ',', '.')")
+    return f"CASE WHEN contains({text}, ',') THEN {comma} ELSE {number(text)} END"
 
 
 def _shown_value(cell: Cell) -> str:

@@ -118,6 +118,26 @@ def test_json_lines_and_parquet(loaded_roster, tmp_path):
     ]
 
 
+def test_a_nan_of_a_parquet_number_column_is_not_recorded(loaded_roster, tmp_path):
+    """docs: `nan` means "not recorded". A Parquet float column's NaN is read as the text `nan` (or
+    `-nan`, with its sign bit set): stored as NULL, the row loaded."""
+    parquet = tmp_path / "sessions.parquet"
+    con = duckdb.connect()
+    con.execute(
+        "COPY (SELECT * FROM (VALUES ('C-1', DATE '2026-05-01', true, 'NaN'::DOUBLE, -('NaN'::DOUBLE), 5.0), "
+        "('C-1', DATE '2026-05-02', true, 4.5, 3.0, 'NaN'::DOUBLE)) "
+        "AS t(client_id, session_date, attended, pain_during, pain_after, rpe)) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    report = only(load_files(loaded_roster, parquet))
+    assert (report.rows_loaded, report.rows_quarantined) == (2, 0)
+    assert query(loaded_roster, "SELECT pain_during, pain_after, rpe FROM session_log ORDER BY session_date") == [
+        (None, None, 5.0),
+        (4.5, 3.0, None),
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -274,6 +274,8 @@ def test_an_unknown_instrument_names_the_known_ones(con, text):
         ("0", 0.0, []),
         ("forty", None, ["score 'forty' is not a number"]),
         ("n/a", None, []),
+        ("nan", None, []),  # docs: not recorded
+        ("-nan", None, []),
         (None, None, []),
     ],
 )
@@ -291,6 +293,7 @@ def test_score(con, text, stored, messages):
         ("4 | 2 | 1", [4.0, 2.0, 1.0]),
         ("1,,3", [1.0, None, 3.0]),
         ("[1, n/a, -, none, NA]", [1.0, None, None, None, None]),
+        ("1, nan, ?, --, not done, NaN", [1.0, None, None, None, None, None]),  # every "not recorded" word
         ("[2.5, 7]", [2.5, 7.0]),
         ("7", [7.0]),
         (None, None),
@@ -455,6 +458,7 @@ def test_a_valid_session_row_is_stored_typed(warehouse):
         ({"attended": ""}, "attended is missing"),
         ({"attended": "maybe"}, "attended 'maybe' is not yes/no"),
         ({"sets": "25"}, "sets=25 is more than 20, which cannot be right"),
+        ({"pain_during": "nan", "rpe": "NaN", "reps": "-nan"}, None),  # docs: `nan` is not recorded
     ],
 )
 def test_session_rows(warehouse, cells, reason):
