@@ -700,6 +700,39 @@ def test_the_range_of_each_instrument(warehouse, instrument, inside, outside, re
     assert validate(warehouse, "measures", measure(instrument=instrument, score=outside))[1] == reason
 
 
+def test_docs_a_score_within_0_1_of_its_items_agrees(warehouse):
+    """docs: a score given with items must agree with them "within 0.1". 40.1 against the items'
+    40.0 differs by 0.1 in decimal, but by 0.10000000000000142 in floating point, which the check
+    used to count as a mismatch (`abs(score - scored) > 0.1`); it now allows rules.TOLERANCE."""
+    cells = measure(instrument="ODI", score="40.1", items="2,2,2,2,2,2,2,2,2,2")
+    assert validate(warehouse, "measures", cells)[1] is None
+
+
+@pytest.mark.parametrize(
+    ("instrument", "score", "items", "reason"),
+    [
+        ("ODI", "39.9", "2,2,2,2,2,2,2,2,2,2", None),  # 0.1 below
+        ("ODI", "40,1", "2,2,2,2,2,2,2,2,2,2", None),  # a decimal comma
+        ("ODI", "46.6", "1,2,3,4,5,0,1,2,3,", None),  # the items score 46.7
+        ("ODI", "46.8", "1,2,3,4,5,0,1,2,3,", None),
+        ("PSFS", "3.77", "3,4,4", None),  # the items score 3.67
+        ("ODI", "40.11", "2,2,2,2,2,2,2,2,2,2", "score 40.11 does not match its items (they score 40.0)"),
+        ("ODI", "39.89", "2,2,2,2,2,2,2,2,2,2", "score 39.89 does not match its items (they score 40.0)"),
+        ("PSFS", "3.78", "3,4,4", "score 3.78 does not match its items (they score 3.67)"),
+    ],
+)
+def test_a_score_agrees_with_its_items_within_0_1_and_no_further(warehouse, instrument, score, items, reason):
+    cells = measure(instrument=instrument, score=score, items=items)
+    assert validate(warehouse, "measures", cells)[1] == reason
+
+
+def test_the_tolerance_is_the_analytics_one():
+    """etl may not import analytics (the layers), so the tolerance is stated twice: they must agree."""
+    from analytics.definitions import TOLERANCE
+
+    assert rules.TOLERANCE == TOLERANCE
+
+
 def test_a_score_scored_from_items_is_range_checked_too(warehouse):
     """Twenty LEFS items of 5 would score 100: each item is outside 0–4, and so is the total."""
     cells = measure(instrument="LEFS", score="", items=",".join(["5"] * 20))
@@ -711,15 +744,6 @@ def test_a_score_scored_from_items_is_range_checked_too(warehouse):
 # --- where the code and docs/input-formats.md disagree ----------------------------------------------
 
 DOC_DISAGREES = "the code disagrees with docs/input-formats.md (reported, not changed)"
-
-
-@pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
-def test_docs_a_score_within_0_1_of_its_items_agrees(warehouse):
-    """docs: a score given with items must agree with them "within 0.1". 40.1 against the items'
-    40.0 differs by 0.1 in decimal, but by 0.10000000000000142 in floating point, which the check
-    (`abs(score - scored) > 0.1`) counts as a mismatch."""
-    cells = measure(instrument="ODI", score="40.1", items="2,2,2,2,2,2,2,2,2,2")
-    assert validate(warehouse, "measures", cells)[1] is None
 
 
 @pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
