@@ -29,6 +29,21 @@ TREND_WORSE_PER_WEEK = 0.5
 PAIN_MCID_POINTS = 2.0
 PAIN_MCID_FRACTION = 0.30
 
+
+def pain_improvement_threshold(baseline: float) -> float:
+    """The pain at or below which the fall from `baseline` is clinically important: the easier of the two
+    rules above (the fraction needs a baseline above 0). client_metrics.sql's pain_status applies this rule
+    to the numbers; the charts draw its lines with these two functions."""
+    if baseline > 0:
+        return baseline - min(PAIN_MCID_POINTS, PAIN_MCID_FRACTION * baseline)
+    return baseline - PAIN_MCID_POINTS
+
+
+def pain_worsening_threshold(baseline: float) -> float:
+    """The pain at or above which the rise from `baseline` is clinically important (the points alone)."""
+    return baseline + PAIN_MCID_POINTS
+
+
 # Flare (pain-monitoring model, Silbernagel 2007): pain during above 5, or pain the next day 2 or more
 # above pain before (it did not settle overnight).
 FLARE_PAIN_DURING = 5.0

@@ -2,8 +2,8 @@
 
 No dash, no I/O, nothing global changed: the same frames always give the same figure. Every builder
 starts from palette.LAYOUT and colours each meaning with its palette colour. The clinical thresholds
-drawn (MCID, adherence, baseline window) are read from analytics.definitions, so a chart never
-disagrees with the numbers and flags beside it.
+drawn (MCID, adherence, baseline window) and their rules are read from analytics.definitions, so a chart
+never disagrees with the numbers and flags beside it: no threshold is typed here, not even in words.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from analytics.definitions import (
     ADHERENT,
     BASELINE_DAYS,
     LOW_ADHERENCE,
-    PAIN_MCID_FRACTION,
-    PAIN_MCID_POINTS,
     TOLERANCE,
+    pain_improvement_threshold,
+    pain_worsening_threshold,
 )
 from etl.instruments import BY_CODE, instrument_label, instrument_name
-from presentation.formats import percent, signed_short
+from presentation.formats import known, percent, signed_short
 from presentation.palette import (
     ATTENDANCE_SCALE,
     COHORT_COLOURS,
@@ -39,6 +39,9 @@ from presentation.palette import (
 )
 
 NOT_IN_LIBRARY = "Not in the library"
+# A date axis shows a day more either side of the period it covers, so that a point on its first or last
+# day is drawn whole (the client page and the progress report alike).
+PERIOD_MARGIN = pd.Timedelta(days=1)
 DAY_MS = 86_400_000  # a date axis's tick step is in milliseconds
 SMALL_TEXT = {"size": 10, "color": COLOURS["muted"]}
 
@@ -59,22 +62,6 @@ def empty_figure(message: str) -> go.Figure:
     )
 
 
-def pain_improvement_threshold(baseline: float) -> float:
-    """The pain at or below which the fall from baseline is clinically important (docs/metrics.md).
-
-    Improvement is a fall of 2 points or of 30 % of baseline (Ostelo 2008 consensus), whichever is
-    reached first, so the line sits at the easier of the two; the 30 % rule needs a baseline above 0.
-    """
-    if baseline > 0:
-        return baseline - min(PAIN_MCID_POINTS, PAIN_MCID_FRACTION * baseline)
-    return baseline - PAIN_MCID_POINTS
-
-
-def pain_worsening_threshold(baseline: float) -> float:
-    """The pain at or above which the rise from baseline is clinically important: 2 points (docs/metrics.md)."""
-    return baseline + PAIN_MCID_POINTS
-
-
 def pain_chart(
     pain_points: pd.DataFrame,
     weekly: pd.DataFrame,
@@ -86,17 +73,17 @@ def pain_chart(
     """One client's pain over time against the baseline, the MCID line and the "no important change" band.
 
     Points are session pains and NPRS scores (docs/metrics.md pain points); the weekly mean sits mid-week.
-    Flares (Silbernagel 2007: pain during above 5, or not settled by the next day) are crosses on the
-    session's pain; red-flag notes are dashed lines carrying their signs, the note itself on hover.
-    The band runs from the improvement threshold (2 points or 30 % below baseline, Ostelo 2008) to the
-    worsening threshold (2 points above): pain inside it has not changed in a way that matters.
+    Flares (docs/metrics.md, after Silbernagel 2007) are crosses on the session's pain; red-flag notes are
+    dashed lines carrying their signs, the note itself on hover. The band runs from the improvement
+    threshold to the worsening threshold (analytics.definitions: pain_improvement_threshold and
+    pain_worsening_threshold, Ostelo 2008): pain inside it has not changed in a way that matters.
     `red_flags` are the client's own notes; `date_range` = (start, end) sets the x axis only (by default
     the episode so far, at least its baseline window: one rating still reads in days).
     """
     if pain_points.empty:
         return empty_figure("No pain ratings yet")
     start = pd.Timestamp(client["start_date"])
-    baseline = _known(client.get("pain_baseline"))
+    baseline = known(client.get("pain_baseline"))
     traces = [
         _pain_points_trace(pain_points, "session", "session pain", "circle", COLOURS["pain"]),
         _pain_points_trace(pain_points, "NPRS", "NPRS score", "diamond", COLOURS["pain_nprs"]),
@@ -137,8 +124,8 @@ def function_chart(
 ) -> go.Figure:
     """One instrument's scores against the band of no important change: the first score ± its MCID.
 
-    The thresholds are docs/metrics.md's (ODI 10, Ostelo 2008; LEFS 9, Binkley 1999; ...; an MDC where no
-    MCID is established, named by `threshold_kind`). The change in the title is first vs latest score,
+    The thresholds are docs/metrics.md's (analytics.definitions.FUNCTION_THRESHOLDS; an MDC where no MCID
+    is established, named by `threshold_kind`). The change in the title is first vs latest score,
     signed so that positive is better whichever way the instrument runs; scores on one day are averaged.
     The instrument (its code) is shown by its name, the axis with its unit, and the band stays within the
     instrument's range (a stance is never shorter than 0 s) (etl.instruments).
@@ -209,8 +196,9 @@ def function_chart(
 def adherence_bars(weekly: pd.DataFrame) -> go.Figure:
     """Sessions attended per program week against the weekly target.
 
-    A week is adherent when it reaches 80 % of its target (BJSM 2018; Bailey et al.), exactly 80 %
-    included; its adherence counts extra sessions only up to the target (docs/metrics.md), as the hover says.
+    A week is adherent when it reaches ADHERENT of its target (analytics.definitions: BJSM 2018; Bailey et al.),
+    the threshold itself included; its adherence counts extra sessions only up to the target (docs/metrics.md),
+    as the hover says.
     """
     if weekly.empty:
         return empty_figure("No program weeks yet")
@@ -304,10 +292,11 @@ def exercise_timeline(exposures: pd.DataFrame, date_range: tuple[object, object]
 
 
 def adherence_distribution(members: pd.DataFrame) -> go.Figure:
-    """How many members reached each 10 % band of overall adherence, with the 80 % and 60 % lines.
+    """How many members reached each 10 % band of overall adherence, with the adherent and low lines.
 
-    Adherent is ≥ 80 % (BJSM 2018; Bailey et al.), low < 60 % (docs/metrics.md). Bands include their lower
-    edge (80 % counts as 80–90 %), and the last one 100 %; members with no program week yet are left out.
+    Adherent is ≥ ADHERENT, low < LOW_ADHERENCE (analytics.definitions, docs/metrics.md). Bands include their
+    lower edge (a member exactly at a band's edge counts in the band above it), and the last one 100 %; members
+    with no program week yet are left out.
     """
     if members.empty:
         return empty_figure("No members yet")
@@ -512,7 +501,7 @@ def _flare_trace(sessions: pd.DataFrame) -> dict | None:
 
 
 def _baseline_window(start: pd.Timestamp) -> dict:
-    # Days 0–13 give the pain baseline (docs/metrics.md): the window ends at the start of day 14.
+    # Days 0 … BASELINE_DAYS − 1 give the pain baseline (docs/metrics.md): the window ends at the start of the next.
     return {
         "type": "rect",
         "name": "baseline window",
@@ -612,7 +601,7 @@ def _red_flag_marks(red_flags: pd.DataFrame) -> tuple[list[dict], list[dict]]:
 
 
 def _pain_title(client: Mapping[str, object], baseline: float | None) -> str:
-    current = _known(client.get("pain_current"))
+    current = known(client.get("pain_current"))
     status = _status_word(str(client.get("pain_status") or "not enough data"))
     if baseline is None:
         return f"Pain — {status}"
@@ -836,12 +825,6 @@ def _layout(**overrides: object) -> dict:
     return layout
 
 
-def _known(value: object) -> float | None:
-    if value is None or pd.isna(value):
-        return None
-    return float(value)
-
-
 def _iso_day(value: object) -> str:
     return pd.Timestamp(value).strftime("%Y-%m-%d")
 
@@ -865,13 +848,21 @@ def _days_axis(days: Sequence[object], date_range: tuple[object, object] | None 
     }
 
 
+def period_range(first: object, last: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The date axis of the period from `first` to `last` (the client page's and the progress report's charts):
+    PERIOD_MARGIN either side, and at least the baseline window long, so that a new client's chart reads in
+    days, not hours."""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    return first - PERIOD_MARGIN, max(last, first + pd.Timedelta(days=BASELINE_DAYS)) + PERIOD_MARGIN
+
+
 def _episode_range(start: pd.Timestamp, days: Sequence[object]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The episode so far and a day either side: from its start (or an earlier mark) to its last mark,
+    """The episode so far and PERIOD_MARGIN either side: from its start (or an earlier mark) to its last mark,
     at least to the end of the baseline window."""
     marks = [pd.Timestamp(day) for day in days]
     first = min([start, *marks])
     last = max([start + pd.Timedelta(days=BASELINE_DAYS), *marks])
-    return first - pd.Timedelta(days=1), last + pd.Timedelta(days=1)
+    return first - PERIOD_MARGIN, last + PERIOD_MARGIN
 
 
 def _iso_days(values: pd.Series) -> np.ndarray:

@@ -23,6 +23,16 @@ def missing(value) -> bool:
         return False
 
 
+def known(value):
+    """The value, or None when it is missing (a grid's JSON null, a chart's "no baseline")."""
+    return None if missing(value) else value
+
+
+def either(value, fallback):
+    """The value, or `fallback` when it is missing or empty: a name, else the id."""
+    return fallback if missing(value) or value == "" else value
+
+
 def percent(value) -> str:
     """0.953 -> '95 %' (whole percent; an unknown value is a dash)."""
     return "–" if missing(value) else f"{round(100 * value):.0f} %"
@@ -47,6 +57,17 @@ def signed_short(value) -> str:
     if missing(value):
         return "–"
     return f"{round(value, 1) + 0.0:+g}"  # + 0.0 turns a rounded -0.0 into +0
+
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def span(days: int) -> str:
+    """A window in words: whole weeks as weeks ('two weeks'), else days ('10 days')."""
+    if days % 7 or days // 7 >= len(NUMBER_WORDS):
+        return f"{days} day{'' if days == 1 else 's'}"
+    weeks = days // 7
+    return f"{NUMBER_WORDS[weeks]} week{'' if weeks == 1 else 's'}"
 
 
 def day(value) -> str:

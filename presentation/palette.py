@@ -32,13 +32,13 @@ COLOURS: dict[str, str] = {
     "baseline": MUTED,
     "improvement": BLUISH_GREEN,  # the MCID line: pain at or below it is an important improvement
     "no_change_band": "rgba(136, 153, 170, 0.22)",  # grey-blue, translucent: "no important change"
-    "baseline_window": "rgba(97, 110, 124, 0.07)",  # days 0–13, the pain baseline's window
+    "baseline_window": "rgba(97, 110, 124, 0.07)",  # the pain baseline's days (definitions.BASELINE_DAYS)
     "flare": VERMILLION,
     "red_flag": DARK_RED,
     "function": INDIGO,
     "attended": SKY_BLUE,
     "target": INK,
-    "adherent": BLUISH_GREEN,  # >= 80 % of target sessions
+    "adherent": BLUISH_GREEN,  # at least definitions.ADHERENT of target sessions
     "below_target": ORANGE,
     "cohort_a": BLUE,
     "cohort_b": ORANGE,
