@@ -150,12 +150,15 @@ def _instrument(cell: Cell) -> Parsed:
 
 def _items(cell: Cell) -> Parsed:
     """Item responses as a list: JSON ([4, 2, null]) or separated by , ; or |. Blank answers, and answers
-    written with a "not recorded" word (`n/a`, `nan`), are NULL."""
-    parts = f"regexp_split_to_array(trim({cell.text}, '[] '), '\\s*[,;|]\\s*')"
+    written with a "not recorded" word (`n/a`, `nan`), are NULL. A cell that holds nothing but such a
+    word (`n/a`), or an empty list (`[]`), gives no items (NULL), like an empty cell."""
+    listed = f"trim({cell.text}, '[] ')"
+    parts = f"regexp_split_to_array({listed}, '\\s*[,;|]\\s*')"
     blank = values.is_missing("x")
     answer = values.number("trim(x)")
     return Parsed(
-        f"list_transform({parts}, lambda x: CASE WHEN {blank} THEN NULL ELSE {answer} END)",
+        f"CASE WHEN {values.is_missing(listed)} THEN NULL "
+        f"ELSE list_transform({parts}, lambda x: CASE WHEN {blank} THEN NULL ELSE {answer} END) END",
         [
             (
                 f"len(list_filter({parts}, lambda x: NOT ({blank}) AND {answer} IS NULL)) > 0",
@@ -297,7 +300,11 @@ def _measure_checks() -> list[tuple[str, str]]:
         return f"len(list_filter(p.v_items, lambda x: x < 0 OR x > {limit})) > 0"
 
     return [
-        ("p.v_score IS NULL AND p.v_items IS NULL AND p.t_score IS NULL", "'score is missing'"),
+        # A measure needs a score or its items: both empty (or "not recorded") is a missing score.
+        (
+            f"p.v_score IS NULL AND p.v_items IS NULL AND (p.t_score IS NULL OR {values.is_missing('p.t_score')})",
+            "'score is missing'",
+        ),
         (
             f"p.v_instrument = 'ODI' AND len(p.v_items) <> {ODI_SECTIONS}",
             f"'ODI needs {ODI_SECTIONS} section scores, got ' || len(p.v_items)",

@@ -733,31 +733,50 @@ def test_the_tolerance_is_the_analytics_one():
     assert rules.TOLERANCE == TOLERANCE
 
 
+def test_docs_items_written_as_not_recorded_are_no_items(warehouse):
+    """docs: `n/a` means "not recorded" (NULL). (An items cell of 'n/a' used to be read as a list of one
+    blank answer, [NULL], so an ODI score given with it was quarantined: "ODI needs 10 section scores,
+    got 1".)"""
+    cells = measure(instrument="ODI", score="40", items="n/a")
+    assert validate(warehouse, "measures", cells)[1] is None
+
+
+@pytest.mark.parametrize("text", ["n/a", "N/A", " - ", "nan", "not done", "[]", "[ ]", "[n/a]", "", None])
+def test_an_items_cell_with_nothing_recorded_is_no_items(con, text):
+    assert run(con, rules._items, text, "items") == (None, [])
+
+
+def test_a_score_with_items_written_as_not_recorded_is_stored(warehouse):
+    stored, reason, _ = validate(warehouse, "measures", measure(instrument="ODI", score="40", items="n/a"))
+    assert (stored["score"], stored["items"], reason) == (40.0, None, None)
+
+
+@pytest.mark.parametrize("score", ["n/a", "-", "not done"])
+def test_docs_a_score_written_as_not_recorded_is_missing(warehouse, score):
+    """docs: a "not recorded" word is the same as an empty cell, and a measure with neither a score
+    nor items is quarantined ("score is missing"). (With the score written as 'n/a' and no items, the
+    row used to load with no score.)"""
+    assert validate(warehouse, "measures", measure(score=score))[1] == "score is missing"
+
+
+@pytest.mark.parametrize(
+    ("score", "items"),
+    [("", ""), ("", "n/a"), ("n/a", "n/a"), ("nan", ""), ("  ", ""), ("?", "[]"), (None, None)],
+)
+def test_a_measure_with_neither_score_nor_items_recorded_is_missing_its_score(warehouse, score, items):
+    assert validate(warehouse, "measures", measure(score=score, items=items))[1] == "score is missing"
+
+
+def test_a_score_written_as_not_recorded_with_items_is_scored_from_them(warehouse):
+    stored, reason, _ = validate(
+        warehouse, "measures", measure(instrument="ODI", score="n/a", items="2,2,2,2,2,2,2,2,2,2")
+    )
+    assert (stored["score"], reason) == (40.0, None)
+
+
 def test_a_score_scored_from_items_is_range_checked_too(warehouse):
     """Twenty LEFS items of 5 would score 100: each item is outside 0–4, and so is the total."""
     cells = measure(instrument="LEFS", score="", items=",".join(["5"] * 20))
     assert validate(warehouse, "measures", cells)[1] == (
         "LEFS item scores must be 0–4; LEFS score 100.0 is outside 0.0–80.0"
     )
-
-
-# --- where the code and docs/input-formats.md disagree ----------------------------------------------
-
-DOC_DISAGREES = "the code disagrees with docs/input-formats.md (reported, not changed)"
-
-
-@pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
-def test_docs_items_written_as_not_recorded_are_no_items(warehouse):
-    """docs: `n/a` means "not recorded" (NULL). An items cell of 'n/a' is read as a list of one blank
-    answer, [NULL], so an ODI score given with it is quarantined ("ODI needs 10 section scores, got 1")."""
-    cells = measure(instrument="ODI", score="40", items="n/a")
-    assert validate(warehouse, "measures", cells)[1] is None
-
-
-@pytest.mark.xfail(strict=True, reason=DOC_DISAGREES)
-@pytest.mark.parametrize("score", ["n/a", "-", "not done"])
-def test_docs_a_score_written_as_not_recorded_is_missing(warehouse, score):
-    """docs: a "not recorded" word is the same as an empty cell, and a measure with neither a score
-    nor items is quarantined ("score is missing"). With the score written as 'n/a' (and no items) the
-    check (`t_score IS NULL`) does not fire and the row loads with no score."""
-    assert validate(warehouse, "measures", measure(score=score))[1] == "score is missing"

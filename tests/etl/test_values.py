@@ -697,11 +697,7 @@ def test_levels_outside_the_ladder_or_not_numbers(con, text, stored, messages):
     assert run(con, values.level_number, text, "level") == (stored, messages)
 
 
-# --- where the code and docs/input-formats.md disagree ----------------------------------------------
-# Each test states what the doc says; it fails today (strict xfail), so fixing the code (or the doc)
-# turns it into an ordinary test. Behaviour is unchanged here on purpose: these are reported.
-
-DOC_DISAGREES = "the code disagrees with docs/input-formats.md (reported, not changed)"
+# --- where docs/input-formats.md is silent --------------------------------------------------------
 
 
 def test_a_fractional_level_is_rounded(con):
