@@ -416,7 +416,8 @@ class Analytics:
         rows = self._client_rows(client=client_id, in_scope=True)
         if rows.empty:
             return None
-        row = {k: None if _missing(v) else v for k, v in rows.iloc[0].to_dict().items()}
+        first = rows.iloc[[0]].astype(object)
+        row = first.where(first.notna(), None).iloc[0].to_dict()  # a missing value (NaN, NaT, NA) is None
         staff, cohorts = self._names()
         row["clinician_name"] = staff.get(row["clinician_id"])
         row["cohort_name"] = cohorts.get(row["cohort_id"])
@@ -590,7 +591,8 @@ class Analytics:
     # --- cohorts ----------------------------------------------------------------------------------
 
     def cohort_summary(self) -> pd.DataFrame:
-        """One row per cohort with members in scope: members, adherence median and quartiles, share improved."""
+        """One row per cohort with members in scope: members, adherence median and quartiles, the share (and
+        the number) of members adherent and improved in pain, and how many have pain data."""
         return self._remembered("cohort_summary", lambda: self._cohort_summary())
 
     def _cohort_summary(self) -> pd.DataFrame:
@@ -601,7 +603,9 @@ class Analytics:
                        quantile_cont(m.adherence_overall, 0.75) AS adherence_q3,
                        count(*) FILTER (WHERE m.adherence_overall >= $adherent) / count(*) AS share_adherent,
                        count(*) FILTER (WHERE m.pain_status = 'improved') / count(*) AS share_improved,
-                       count(*) FILTER (WHERE m.pain_status <> 'not enough data') AS members_with_pain_data
+                       count(*) FILTER (WHERE m.pain_status <> 'not enough data') AS members_with_pain_data,
+                       count(*) FILTER (WHERE m.adherence_overall >= $adherent) AS members_adherent,
+                       count(*) FILTER (WHERE m.pain_status = 'improved') AS members_improved
                 FROM client_metrics AS m
                 JOIN episodes AS e USING (client_id)
                 LEFT JOIN cohorts AS c ON c.cohort_id = e.cohort_id
@@ -649,10 +653,6 @@ class Analytics:
                ORDER BY e.display_name, w.client_id, w.program_week""",
             [cohort_id],
         )
-
-
-def _missing(value) -> bool:
-    return not isinstance(value, list | tuple) and pd.isna(value)
 
 
 def flag_priority(flags: str) -> int:

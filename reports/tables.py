@@ -55,9 +55,11 @@ def cohort_tables(analytics: Analytics, cohort_id: str) -> dict[str, pd.DataFram
     if cohort.empty:
         raise NotFound(f"there is no cohort {cohort_id!r} in the warehouse")
     summary = analytics.cohort_summary()
+    # the columns as before: the shares (the counts the page shows beside them are shares of `members`)
+    repeated = ["name", "instructor_id", "members", "members_adherent", "members_improved"]
     return {
         "cohort": cohort.merge(
-            summary[summary["cohort_id"] == cohort_id].drop(columns=["name", "instructor_id", "members"]),
+            summary[summary["cohort_id"] == cohort_id].drop(columns=repeated),
             on="cohort_id",
             how="left",
         ).assign(as_of=analytics.today),
