@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
-from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
-from presentation.formats import day, iso, missing, pain, parse_day, percent, signed
+from analytics.definitions import FLAG_EXPLANATIONS, FLAGS, LOW_ADHERENCE
+from presentation.formats import day, either, iso, known, missing, pain, parse_day, percent, signed
 
-__all__ = ["day", "iso", "missing", "pain", "parse_day", "percent", "signed"]  # re-exported for the pages as ui.*
+__all__ = ["day", "either", "iso", "known", "missing", "pain", "parse_day", "percent", "signed"]  # for the pages: ui.*
 
 FLAG_LABELS = {
     "refer": "Refer",
@@ -33,6 +33,12 @@ def pain_change_text(baseline, current, status) -> str:
         return "no pain ratings"
     change = "" if missing(baseline) or missing(current) else f"{signed(current - baseline)}, "
     return f"{pain(baseline)} → {pain(current)} ({change}{status})"
+
+
+def pain_change_cells(baseline, current, status) -> dict:
+    """A grid row's pain change: in words (`pain_text`), and the change to sort by (`pain_delta`)."""
+    delta = None if missing(baseline) or missing(current) else current - baseline
+    return {"pain_text": pain_change_text(baseline, current, status), "pain_delta": delta}
 
 
 def flag_list(flags: str | None) -> list[str]:
@@ -157,6 +163,30 @@ def alert(message: str, colour: str = "warning", id: str | None = None):
 # (dashboard/assets/grids.js, for each grid named to `keep_in_view`).
 TABLET = 1000  # px of grid: an 820 px tablet's grid is about 800 wide, a 1280 px screen's about 1240
 WRAPPED_HEADERS = {"wrapHeaderText": True, "autoHeaderHeight": True}  # a narrow column's header in two lines, not cut
+
+
+# The grids' shared cells (AG Grid's JavaScript, run in the browser): a fraction as a whole percent, a day,
+# adherence under analytics.definitions.LOW_ADHERENCE marked low, and the pain change in words with its
+# status as a class (never colour alone) and sorted by the change.
+PERCENT_FORMAT = {"function": "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"}
+DAY_FORMAT = {"function": "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"}
+LOW_ADHERENCE_CELLS = {"low": f"params.value != null && params.value < {LOW_ADHERENCE!r}"}
+PAIN_CHANGE_COLUMN = {
+    "field": "pain_change",
+    "headerName": "Pain baseline → current",
+    "valueGetter": {"function": "params.data.pain_text"},
+    "comparator": {"function": "(a, b, na, nb) => (na.data.pain_delta ?? 99) - (nb.data.pain_delta ?? 99)"},
+    "cellClassRules": {
+        "pain-improved": "params.data.pain_status == 'improved'",
+        "pain-worse": "params.data.pain_status == 'worse'",
+    },
+}
+# The flags as badges in priority order, each with why it fired (dashboard/assets/dashAgGridComponentFunctions.js).
+FLAGS_COLUMN = {
+    "field": "flags", "headerName": "Flags and why", "minWidth": 220, "flex": 2, "cellRenderer": "FlagBadges",
+    "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
+    "cellRendererParams": {"order": list(FLAGS), "labels": FLAG_LABELS, "explanations": FLAG_EXPLANATIONS},
+}  # fmt: skip
 
 
 def moves_last_below(grid_width: int = TABLET) -> dict:

@@ -361,7 +361,7 @@ def cohort_pain_by_week(series: Sequence[tuple[str, pd.DataFrame]]) -> go.Figure
     weeks = max((frame["program_week"].max() for _, frame in series if not frame.empty), default=1)
     title = "Mean pain by program week" + (f" — {html.escape(series[0][0])}" if len(series) == 1 else "")
     notes = []
-    if not any(frame["n"].gt(1).any() for _, frame in series if not frame.empty):
+    if not any(frame["ci_low"].notna().any() for _, frame in series if not frame.empty):
         # Said in the chart itself, so a report that prints the chart alone says it too.
         notes.append(
             {"text": "one member with pain ratings a week: no 95 % interval", "xref": "paper", "yref": "paper",

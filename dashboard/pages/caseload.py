@@ -13,7 +13,8 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
-from analytics.definitions import FLAG_EXPLANATIONS, FLAGS
+from analytics.definitions import FLAG_EXPLANATIONS, FLAGS, RECENT_WEEKS
+from analytics.metrics import flag_priority
 from dashboard import components as ui
 from dashboard import exports, rights, zip_job
 from dashboard.clinic_data import clinic
@@ -21,7 +22,6 @@ from dashboard.timing import timed
 
 EVERYONE = "__all__"
 
-DAY_FORMAT = "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"
 # On a tablet the region, week and sparkline give way: the name, adherence, pain change, flags and last
 # session (150 + 120 + 170 + 220 + 125 px) fit its 800 px.
 COLUMNS = [
@@ -30,26 +30,18 @@ COLUMNS = [
     {"field": "region", "headerName": "Region", "width": 100, **ui.moves_last_below()},
     {"field": "program_week", "headerName": "Week", "width": 85, "type": "numericColumn", "cellDataType": "number",
      **ui.moves_last_below()},
-    {"field": "adherence_last_4_weeks", "headerName": "Adherence 4 wk", "width": 120, "type": "numericColumn",
-     "cellDataType": "number",
-     "valueFormatter": {"function": "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"},
-     "cellClassRules": {"low": "params.value != null && params.value < 0.6"}},
-    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 170, "flex": 1, "wrapText": True,
-     "autoHeight": True, "cellStyle": {"lineHeight": "20px", "paddingTop": "9px", "paddingBottom": "9px"},
-     "valueGetter": {"function": "params.data.pain_text"},
-     "comparator": {"function": "(a, b, na, nb) => (na.data.pain_delta ?? 99) - (nb.data.pain_delta ?? 99)"},
-     "cellClassRules": {
-         "pain-improved": "params.data.pain_status == 'improved'",
-         "pain-worse": "params.data.pain_status == 'worse'",
-     }},
+    {"field": "adherence_last_4_weeks", "headerName": f"Adherence {RECENT_WEEKS} wk", "width": 120,
+     "type": "numericColumn", "cellDataType": "number", "valueFormatter": ui.PERCENT_FORMAT,
+     "cellClassRules": ui.LOW_ADHERENCE_CELLS},
+    {**ui.PAIN_CHANGE_COLUMN, "minWidth": 170, "flex": 1, "wrapText": True, "autoHeight": True,
+     "cellStyle": {"lineHeight": "20px", "paddingTop": "9px", "paddingBottom": "9px"}},
     {"field": "weekly_pain", "headerName": "Pain by week", "width": 130, "sortable": False, "filter": False,
      "cellRenderer": "PainSparkline", **ui.moves_last_below()},
-    {"field": "flags", "headerName": "Flags and why", "minWidth": 220, "flex": 2, "cellRenderer": "FlagBadges",
-     "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
-     "comparator": {"function": "(a, b, na, nb) => na.data.flag_rank - nb.data.flag_rank"},
-     "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
+    # Most urgent first: by the highest flag, then the next (analytics.metrics.flag_priority, as the caseload's order).
+    {**ui.FLAGS_COLUMN,
+     "comparator": {"function": "(a, b, na, nb) => nb.data.flag_priority - na.data.flag_priority"}},
     {"field": "last_session", "headerName": "Last session", "width": 125, "cellDataType": "dateString",
-     "valueFormatter": {"function": DAY_FORMAT}},
+     "valueFormatter": ui.DAY_FORMAT},
 ]  # fmt: skip
 # Each column's data type is stated, not inferred from the first rows: AG Grid infers it when the rows come,
 # after the grid has started, and a filter model put back then (going back to the page) was dropped.
@@ -186,12 +178,11 @@ def _rows(clients: pd.DataFrame) -> list[dict]:
     """The grid's rows, with the pain change in words (never colour alone) and a sort key for flags.
     Plain lists, not pandas, row by row: a few microseconds a row where pandas' per-call overhead cost
     more than the query."""
-    ranks = {flag: i for i, flag in enumerate(FLAGS)}
     columns = {name: clients[name].tolist() for name in ROW_FIELDS}
     last = clients["last_session"].dt.strftime("%Y-%m-%d").tolist()
     rows = []
     for i, client_id in enumerate(columns["client_id"]):
-        baseline, current = _number(columns["pain_baseline"][i]), _number(columns["pain_current"][i])
+        baseline, current = ui.known(columns["pain_baseline"][i]), ui.known(columns["pain_current"][i])
         flags = columns["flags"][i] or ""
         weekly = columns["weekly_pain"][i]
         rows.append(
@@ -200,13 +191,12 @@ def _rows(clients: pd.DataFrame) -> list[dict]:
                 "display_name": columns["display_name"][i],
                 "region": (columns["region"][i] or "").replace("_", " "),
                 "program_week": columns["program_week"][i],
-                "adherence_last_4_weeks": _number(columns["adherence_last_4_weeks"][i]),
-                "pain_text": ui.pain_change_text(baseline, current, columns["pain_status"][i]),
-                "pain_delta": None if baseline is None or current is None else current - baseline,
+                "adherence_last_4_weeks": ui.known(columns["adherence_last_4_weeks"][i]),
+                **ui.pain_change_cells(baseline, current, columns["pain_status"][i]),
                 "pain_status": columns["pain_status"][i],
                 "flags": flags,
                 "flag_evidence": columns["flag_evidence"][i] or "",
-                "flag_rank": min((ranks[f] for f in flags.split(";") if f in ranks), default=len(FLAGS)),
+                "flag_priority": flag_priority(flags),
                 "last_session": last[i] if isinstance(last[i], str) else None,
                 # A missing week is null (Dash's JSON turns NaN into null): a gap in the sparkline.
                 "weekly_pain": [] if weekly is None else list(weekly),
@@ -217,10 +207,6 @@ def _rows(clients: pd.DataFrame) -> list[dict]:
 
 ROW_FIELDS = ("client_id", "display_name", "region", "program_week", "adherence_last_4_weeks", "pain_baseline",
               "pain_current", "pain_status", "flags", "flag_evidence", "weekly_pain")  # fmt: skip
-
-
-def _number(value) -> float | None:
-    return None if value is None or value != value else value  # NaN is the only value not equal to itself
 
 
 def _strip(clients: pd.DataFrame, chosen: list[str]) -> list:

@@ -17,14 +17,14 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from analytics.decisions import DecisionError, Prescription, option, read_decisions, record
-from analytics.definitions import DECISIONS, function_threshold
+from analytics.definitions import DECISIONS, FLARE_PAIN_DURING, function_threshold
 from analytics.reviews import ReviewError, record_review
 from dashboard import components as ui
 from dashboard import exports, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 from etl.instruments import HIGHER_IS_BETTER
-from presentation import figures
+from presentation import figures, in_words
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 DECISION_WORDS = {
@@ -55,7 +55,7 @@ LOG_COLUMNS = [
     {"headerName": "Pain (0–10)", "children": [
         {"field": "pain_before", "headerName": "Before", **NARROW_NUMBER},
         {"field": "pain_during", "headerName": "During", **NARROW_NUMBER,
-         "cellClassRules": {"low": "params.value != null && params.value > 5"}},
+         "cellClassRules": {"low": f"params.value != null && params.value > {FLARE_PAIN_DURING:g}"}},
         {"field": "pain_after", "headerName": "After", **NARROW_NUMBER},
         {"field": "pain_next_day", "headerName": "Next day", **NARROW_NUMBER},
     ]},
@@ -138,8 +138,8 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
             ui.section(
                 "Recommended next progressions",
                 html.P(
-                    "One recommendation per exercise done in the last 21 days, with every rule checked "
-                    "(✓ met, ✗ not met). Accept it, or override it with a reason.",
+                    f"{in_words.RECOMMENDATIONS}, with every rule checked (✓ met, ✗ not met). Accept it, or "
+                    "override it with a reason.",
                     className="text-muted small",
                 ),
                 html.Div(id="decision-alert"),
@@ -281,14 +281,14 @@ def header(client: dict) -> html.Div:
                 [
                     ui.stat("Program week", f"{client['program_week']}",
                             f"{client['sessions_per_week']} sessions a week planned", id="stat-week"),
-                    ui.stat("Adherence, last 4 weeks", ui.percent(client["adherence_last_4_weeks"]),
+                    ui.stat(in_words.RECENT_ADHERENCE, ui.percent(client["adherence_last_4_weeks"]),
                             f"overall {ui.percent(client['adherence_overall'])}", id="stat-adherence"),
                     ui.stat("Pain baseline → current", f"{ui.pain(client['pain_baseline'])} → "
                             f"{ui.pain(client['pain_current'])}", status, id="stat-pain", tone=tone),
                     ui.stat("Pain trend", f"{ui.signed(client['pain_trend_per_week'])} / week",
-                            "over the last 6 weeks", id="stat-trend"),
+                            in_words.TREND_WINDOW, id="stat-trend"),
                     ui.stat("Last session", ui.day(client["last_session"]),
-                            f"{client['recent_sessions']} in the last 14 days", id="stat-last"),
+                            f"{client['recent_sessions']} {in_words.LAPSED_WINDOW}", id="stat-last"),
                 ],
                 className="stats",
             ),
@@ -367,8 +367,8 @@ def red_flag_section(client: dict, notes: pd.DataFrame, reviews: pd.DataFrame, m
 
 
 def _review_words(review) -> str:
-    to = f" to {review.referred_to}" if isinstance(review.referred_to, str) and review.referred_to else ""
-    who = review.reviewer if isinstance(review.reviewer, str) else review.reviewed_by
+    to = f" to {review.referred_to}" if ui.known(review.referred_to) else ""
+    who = ui.either(review.reviewer, review.reviewed_by)
     return f"{ui.day(review.reviewed_on)} · {review.outcome}{to} by {who}: “{review.note}”"
 
 
@@ -470,11 +470,9 @@ def save_review(_save, _cancel, today, client_id, outcome, to, note):
 
 
 def _range(client: dict, today: date, start: str | None, end: str | None) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The period shown: the episode (start date to today) unless the viewer picked another."""
-    first = pd.Timestamp(start) if start else pd.Timestamp(client["start_date"]) - pd.Timedelta(days=2)
-    last = pd.Timestamp(end) if end else pd.Timestamp(today) + pd.Timedelta(days=2)
-    # At least two weeks, so a new client's chart reads in days, not hours.
-    return first, max(last, first + pd.Timedelta(days=14))
+    """The period shown: the episode (start date to today) unless the viewer picked another, drawn as the
+    progress report draws it (figures.period_range)."""
+    return figures.period_range(start or client["start_date"], end or today)
 
 
 CHART_INPUTS = (
@@ -578,15 +576,11 @@ def log_rows(log: pd.DataFrame) -> list[dict]:
     shown = [c for c in columns if c not in ("sets", "reps", "hold_s", "side")]
     rows = []
     for i, day in enumerate(days):
-        row = {name: _plain(columns[name][i]) for name in shown}
+        row = {name: ui.known(columns[name][i]) for name in shown}
         row["session_date"] = day
         row["dose"] = _dose(columns["sets"][i], columns["reps"][i], columns["hold_s"][i], columns["side"][i])
         rows.append(row)
     return rows
-
-
-def _plain(value):
-    return None if ui.missing(value) else value
 
 
 def _dose(sets, reps, hold_s, side) -> str:
@@ -621,7 +615,7 @@ def show_recommendations(today, client_id, _saved, _reviewed=None):
 def recommendation_cards(recs: pd.DataFrame, staff: pd.DataFrame, decided: pd.DataFrame,
                          may_decide: bool = True, notes: pd.DataFrame | None = None) -> list:  # fmt: skip
     if recs.empty:
-        return html.P("No exercises logged in the last 21 days, so nothing to recommend yet.",
+        return html.P(f"{in_words.NO_EXERCISES}, so nothing to recommend yet.",
                       className="text-muted", id="no-recommendations")  # fmt: skip
     latest = decided.drop_duplicates("ladder", keep="last").set_index("ladder") if len(decided) else None
     names = dict(zip(staff["staff_id"], staff["name"], strict=True))
@@ -691,8 +685,7 @@ def recommendation_card(rec: dict, decision, names: dict, may_decide: bool = Tru
         [
             html.Div(
                 [
-                    html.Span(rec["family_label"] if not ui.missing(rec["family_label"]) else rec["exercise"],
-                              className="rec-family"),
+                    html.Span(ui.either(rec["family_label"], rec["exercise"]), className="rec-family"),
                     html.Span(DECISION_WORDS[rec["decision"]], className=f"decision decision-{rec['decision']}"),
                 ],
                 className="rec-head",
@@ -787,7 +780,7 @@ def open_decision(_accepts, _overrides, today, client_id):
         last = earlier.iloc[-1]
         replaces = int(last["decision_id"])
         done = "accepted" if last["action"] == "accept" else f"overridden ({last['decision']})"
-        who = last["decider"] if isinstance(last["decider"], str) else last["decided_by"]
+        who = ui.either(last["decider"], last["decided_by"])
         by += f" This recommendation was already {done} by {who} today: this decision replaces it."
     if len(levels) and not rec["stretch"]:
         level_options = [{"label": f"{r.level}. {r.exercise}", "value": int(r.level)} for r in levels.itertuples()]
@@ -795,7 +788,7 @@ def open_decision(_accepts, _overrides, today, client_id):
     else:  # a stretch or an exercise the library does not know: only its dose can change
         level_options = [{"label": rec["exercise"], "value": 0}]
         level_value = 0
-    family = rec["family_label"] if not ui.missing(rec["family_label"]) else rec["exercise"]
+    family = ui.either(rec["family_label"], rec["exercise"])
     if action == "accept":
         title = f"Accept: {DECISION_WORDS[rec['decision']].lower()} · {family}"
         summary = html.P(_next_words(rec), id="decision-what")

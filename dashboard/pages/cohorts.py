@@ -15,18 +15,17 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from analytics.definitions import ADHERENT, FLAG_EXPLANATIONS, FLAGS
+from analytics.definitions import RECENT_WEEKS
 from dashboard import components as ui
 from dashboard import exports, rights
 from dashboard.clinic_data import clinic
 from dashboard.timing import timed
 from presentation import figures
+from presentation.in_words import ADHERENT_FROM
 
-ADHERENT_LABEL = f"Adherent ≥ {100 * ADHERENT:.0f} %"
+ADHERENT_LABEL = f"Adherent ≥ {ADHERENT_FROM}"
 NO_PAIN_DATA = "none with pain data yet"  # pain data: a baseline and a current pain (docs/metrics.md)
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
-PERCENT = "params.value == null ? '–' : Math.round(params.value * 100) + ' %'"
-DAY = "params.value ? d3.timeFormat('%-d %b %Y')(d3.timeParse('%Y-%m-%d')(params.value)) : '–'"
 
 
 def _sorted_by(field: str) -> dict:
@@ -44,11 +43,11 @@ COHORT_COLUMNS = [  # the roll-ups first: on a tablet the roster's details are t
     {"field": "adherence_median", "headerName": "Adherence median (quartiles)", "width": 145, "type": "numericColumn",
      "valueGetter": {"function": "params.data.adherence_text"}, "comparator": _sorted_by("adherence_median")},
     {"field": "share_adherent", "headerName": ADHERENT_LABEL, "width": 115, "type": "numericColumn",
-     "valueFormatter": {"function": PERCENT}},
+     "valueFormatter": ui.PERCENT_FORMAT},
     {"field": "improved_text", "headerName": "Pain improved", "minWidth": 175, "flex": 1,
      "tooltipField": "improved_share_text", "comparator": _sorted_by("share_improved")},
     {"field": "instructor", "headerName": "Instructor", "minWidth": 120, "flex": 1},
-    {"field": "start_date", "headerName": "Start", "width": 120, "valueFormatter": {"function": DAY}},
+    {"field": "start_date", "headerName": "Start", "width": 120, "valueFormatter": ui.DAY_FORMAT},
     {"field": "schedule", "headerName": "Schedule", "width": 110},
 ]  # fmt: skip
 
@@ -70,22 +69,12 @@ MEMBER_COLUMNS = [
     {"field": "program_week", "headerName": "Week", "width": 75, "type": "numericColumn", **ui.moves_last_below()},
     {"headerName": "Adherence", "children": [
         {"field": "adherence_overall", "headerName": "Overall", "width": 95, "type": "numericColumn",
-         "valueFormatter": {"function": PERCENT},
-         "cellClassRules": {"low": "params.value != null && params.value < 0.6"}},
-        {"field": "adherence_last_4_weeks", "headerName": "Last 4 wk", "width": 105, "type": "numericColumn",
-         "valueFormatter": {"function": PERCENT},
-         "cellClassRules": {"low": "params.value != null && params.value < 0.6"}},
+         "valueFormatter": ui.PERCENT_FORMAT, "cellClassRules": ui.LOW_ADHERENCE_CELLS},
+        {"field": "adherence_last_4_weeks", "headerName": f"Last {RECENT_WEEKS} wk", "width": 105,
+         "type": "numericColumn", "valueFormatter": ui.PERCENT_FORMAT, "cellClassRules": ui.LOW_ADHERENCE_CELLS},
     ]},
-    {"field": "pain_change", "headerName": "Pain baseline → current", "minWidth": 180, "flex": 2,
-     "valueGetter": {"function": "params.data.pain_text"},
-     "comparator": {"function": "(a, b, na, nb) => (na.data.pain_delta ?? 99) - (nb.data.pain_delta ?? 99)"},
-     "cellClassRules": {
-         "pain-improved": "params.data.pain_status == 'improved'",
-         "pain-worse": "params.data.pain_status == 'worse'",
-     }, **WRAPPED},
-    {"field": "flags", "headerName": "Flags and why", "minWidth": 220, "flex": 2, "cellRenderer": "FlagBadges",
-     "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
-     "cellRendererParams": {"order": list(FLAGS), "labels": ui.FLAG_LABELS, "explanations": FLAG_EXPLANATIONS}},
+    {**ui.PAIN_CHANGE_COLUMN, "minWidth": 180, "flex": 2, **WRAPPED},
+    ui.FLAGS_COLUMN,
 ]  # fmt: skip
 ui.keep_in_view("cohort-members-grid")  # on a tablet the week gives way to the pain change and the flags
 
@@ -142,6 +131,7 @@ def _cohort_rows(roster: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
     rolled = rolled.assign(
         members=rolled["members"].fillna(0).astype(int),
         members_with_pain_data=rolled["members_with_pain_data"].astype("Int64"),
+        members_improved=rolled["members_improved"].astype("Int64"),
         start_date=rolled["start_date"].dt.strftime("%Y-%m-%d"),
     )
     rows = _records(rolled)
@@ -154,12 +144,7 @@ def _cohort_rows(roster: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
 
 def _records(frame: pd.DataFrame) -> list[dict]:
     """A frame's rows for a grid, every missing value as None (JSON null)."""
-    rows = frame.to_dict("records")
-    for row in rows:
-        for key, value in row.items():
-            if ui.missing(value):
-                row[key] = None
-    return rows
+    return [{key: ui.known(value) for key, value in row.items()} for row in frame.to_dict("records")]
 
 
 @callback(Output("cohorts-grid", "rowData"), Output("cohorts-count", "children"), Input("today", "date"))
@@ -356,8 +341,7 @@ def _stats(rolled: dict | None, day: date) -> list[html.Div]:
     if rolled is None:
         return [ui.stat("Members", "0", f"as of {ui.day(day)}", id="stat-members")]
     members = rolled["members"]
-    improved = round(rolled["share_improved"] * members)
-    adherent = round(rolled["share_adherent"] * members)
+    improved, adherent = rolled["members_improved"], rolled["members_adherent"]
     with_pain_data = rolled["members_with_pain_data"]
     return [
         ui.stat("Members", f"{members}", f"as of {ui.day(day)}", id="stat-members"),
@@ -389,9 +373,7 @@ def _member_rows(members: pd.DataFrame) -> list[dict]:
     shown = members.assign(display_name=members["display_name"].fillna(members["client_id"]))
     rows = _records(shown[MEMBER_FIELDS].sort_values(["display_name", "client_id"]))
     for row in rows:
-        baseline, current = row.pop("pain_baseline"), row.pop("pain_current")
-        row["pain_text"] = ui.pain_change_text(baseline, current, row["pain_status"])
-        row["pain_delta"] = None if baseline is None or current is None else current - baseline
+        row.update(ui.pain_change_cells(row.pop("pain_baseline"), row.pop("pain_current"), row["pain_status"]))
     return rows
 
 
@@ -418,11 +400,12 @@ def show_pain_by_week(today: str | None, cohort_id: str, compare: str | None, la
 
 
 def _interval_note(series: list[tuple[str, pd.DataFrame]]) -> str | None:
-    """Say why a line has no band: the 95 % interval needs pain from two members in the week (docs/metrics.md)."""
-    alone = [name for name, weekly in series if not weekly.empty and (weekly["n"] < 2).all()]
+    """Say why a line has no band: the analytics give no 95 % interval for a week with pain from one member only
+    (docs/metrics.md, analytics.metrics.t_interval)."""
+    alone = [name for name, weekly in series if not weekly.empty and weekly["ci_low"].isna().all()]
     if alone:
         return f"No 95 % interval for {' or '.join(alone)}: at most one member has pain ratings in any week."
-    if any((weekly["n"] < 2).any() for _, weekly in series):
+    if any(weekly["ci_low"].isna().any() for _, weekly in series):
         return "No 95 % interval in the weeks where only one member has pain ratings."
     return None
 
@@ -523,8 +506,7 @@ def _improved_text(row: dict) -> str:
         return "no members yet"
     if not row["members_with_pain_data"]:
         return NO_PAIN_DATA
-    improved = round(row["share_improved"] * row["members"])
-    return f"{improved} of {row['members_with_pain_data']} with pain data"
+    return f"{row['members_improved']} of {row['members_with_pain_data']} with pain data"
 
 
 def _improved_share_text(row: dict) -> str | None:
