@@ -21,17 +21,11 @@ from analytics import Analytics
 from analytics.definitions import function_threshold
 from etl.instruments import INSTRUMENT_LABELS
 from presentation import figures
-from presentation.formats import day, missing, pain, percent, signed
+from presentation.formats import day, either, missing, pain, percent, signed
+from presentation.in_words import PAIN_STATUS_WORDS, TEMPLATE_RULES
 from reports import render
 from reports.charts import Chart
 
-# docs/metrics.md in words, for a reader who is not a physiotherapist.
-PAIN_STATUS_WORDS = {
-    "improved": "clinically important improvement (pain down by 2 points or 30 % or more)",
-    "worse": "clinically important worsening (pain up by 2 points or more)",
-    "no important change": "no clinically important change",
-    "not enough data": "not enough data (no pain rating in the first two weeks or in the last two)",
-}
 REVIEW_OUTCOME_WORDS = {
     "cleared": "cleared: safe to continue",
     "paused": "paused: exercise stops until a later review",
@@ -73,17 +67,14 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
     if client is None:
         raise NotFound(f"there is no client {client_id!r} in the warehouse as of {analytics.today.isoformat()}")
     period = client_period(client, start, end, analytics.today)
-    first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
     weekly = analytics.client_weekly(client_id)
     sessions = analytics.sessions(client_id)
     red_flags = analytics.red_flag_notes(client_id)
     function = analytics.function_change(client_id)
     measures = analytics.measures(client_id)
     recommendations = analytics.recommendations(client_id)
-    pain_chart = figures.pain_chart(
-        analytics.pain_points(client_id), weekly, sessions, red_flags, client,
-        (first - pd.Timedelta(days=1), max(last, first + pd.Timedelta(days=14)) + pd.Timedelta(days=1)),
-    )  # fmt: skip
+    shown = figures.period_range(period.start, period.end)
+    pain_chart = figures.pain_chart(analytics.pain_points(client_id), weekly, sessions, red_flags, client, shown)
     # Newest first. A client with no review by today (most) has no review_outcome: no query for them.
     reviews = analytics.red_flag_reviews(client_id).to_dict("records") if client["review_outcome"] else []
     return {
@@ -93,6 +84,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
         "period": period,
         "today": analytics.today,
         "made_on": date.today(),
+        "rules": TEMPLATE_RULES,
         "adherence": {
             "overall": percent(client["adherence_overall"]),
             "last_4_weeks": percent(client["adherence_last_4_weeks"]),
@@ -131,7 +123,7 @@ def client_context(analytics: Analytics, client_id: str, start: date | None = No
         "referred": _referred(recommendations),
         "recommendations": [
             {
-                "family": rec["family_label"] if isinstance(rec["family_label"], str) else rec["exercise"],
+                "family": either(rec["family_label"], rec["exercise"]),
                 "exercise": rec["exercise"],
                 "dose": rec["dose"],
                 "decision": rec["decision"],
@@ -187,7 +179,7 @@ def red_flag_reviews(reviews: list[dict], period: Period) -> list[dict]:
     return [
         {
             "day": day(r["reviewed_on"]),
-            "by": _either(r["reviewer"], r["reviewed_by"]),
+            "by": either(r["reviewer"], r["reviewed_by"]),
             "outcome": f"referred to {r['referred_to']}" if r["outcome"] == "referred"
             else REVIEW_OUTCOME_WORDS[r["outcome"]],
             "note": r["note"],
@@ -208,13 +200,13 @@ def decisions_in(decisions: pd.DataFrame, period: Period) -> list[dict]:
         rows.append(
             {
                 "day": day(d["decided_on"]),
-                "by": _either(d["decider"], d["decided_by"]),
+                "by": either(d["decider"], d["decided_by"]),
                 "exercise": f"{d['shown_exercise']}, {d['shown_dose']}",
                 "recommended": d["shown_decision"],
                 "action": "accepted" if accepted else "overridden",
                 "decision": d["decision"],
                 "goes_on_with": _goes_on_with(d),
-                "reason": _either(d["reason"], "as recommended" if accepted else "–"),
+                "reason": either(d["reason"], "as recommended" if accepted else "–"),
             }
         )
     return rows
@@ -235,10 +227,6 @@ def _prescribed(decision: dict) -> str:
     amount = f"{reps}" if reps is not None else f"{hold_s} s hold" if hold_s is not None else "?"
     tempo = "" if missing(decision["tempo"]) else f", tempo {decision['tempo']}"
     return f"{decision['exercise']}, {'?' if sets is None else sets} × {amount}{tempo}"
-
-
-def _either(value, fallback: str) -> str:
-    return fallback if missing(value) or value == "" else str(value)
 
 
 def client_report_pdf(

@@ -12,12 +12,12 @@ from datetime import date
 import pandas as pd
 
 from analytics import Analytics
-from analytics.definitions import ADHERENT
 from presentation import figures
-from presentation.formats import pain, percent, signed
+from presentation.formats import either, missing, pain, percent, signed
+from presentation.in_words import PAIN_STATUS_WORDS, TEMPLATE_RULES
 from reports import render
 from reports.charts import Chart
-from reports.client_report import PAIN_STATUS_WORDS, NotFound
+from reports.client_report import NotFound
 
 
 def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
@@ -34,13 +34,13 @@ def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
     grid = analytics.attendance_grid(cohort_id)
     return {
         "cohort": cohort,
-        "start_date": _day_or_none(cohort["start_date"]),
+        "start_date": None if missing(cohort["start_date"]) else pd.Timestamp(cohort["start_date"]).date(),
         "today": analytics.today,
         "made_on": date.today(),
         "roll_up": _roll_up(rolled[0]) if rolled else None,
         "members": [
             {
-                "name": m.display_name if isinstance(m.display_name, str) else m.client_id,
+                "name": either(m.display_name, m.client_id),
                 "client_id": m.client_id,
                 "week": m.program_week,
                 "adherence_overall": percent(m.adherence_overall),
@@ -54,19 +54,16 @@ def cohort_context(analytics: Analytics, cohort_id: str) -> dict:
             }
             for m in members.itertuples(index=False)
         ],
-        "weeks_without_interval": [int(w) for w in weekly.loc[weekly["n"] == 1, "program_week"]],
+        # the weeks the analytics give no interval: one member with pain ratings (analytics.metrics.t_interval)
+        "weeks_without_interval": [int(w) for w in weekly.loc[weekly["ci_low"].isna(), "program_week"]],
         "pain_status_words": PAIN_STATUS_WORDS,
-        "adherent_threshold": percent(ADHERENT),
+        "rules": TEMPLATE_RULES,
         "charts": {
             "adherence": Chart(figures.adherence_distribution(members), height=280),
             "pain": Chart(figures.cohort_pain_by_week([(str(cohort["name"]), weekly)]), height=300),
             "attendance": Chart(figures.attendance_heatmap(grid), height=max(220, 60 + 22 * len(members))),
         },
     }
-
-
-def _day_or_none(value) -> date | None:
-    return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
 def _roll_up(row: dict) -> dict:
@@ -77,8 +74,8 @@ def _roll_up(row: dict) -> dict:
         "adherence_median": percent(row["adherence_median"]),
         "quartiles": f"{percent(row['adherence_q1'])} – {percent(row['adherence_q3'])}",
         "share_adherent": percent(row["share_adherent"]),
-        "adherent": round(row["share_adherent"] * members),
-        "improved": round(row["share_improved"] * members),
+        "adherent": int(row["members_adherent"]),
+        "improved": int(row["members_improved"]),
         "share_improved": percent(row["share_improved"]),
         "with_pain_data": with_pain,
     }
