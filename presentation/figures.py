@@ -130,7 +130,7 @@ def function_chart(
     The instrument (its code) is shown by its name, the axis with its unit, and the band stays within the
     instrument's range (a stance is never shorter than 0 s) (etl.instruments).
     """
-    known = BY_CODE.get(instrument)
+    scale = BY_CODE.get(instrument)
     name, label = html.escape(instrument_name(instrument)), html.escape(instrument_label(instrument))
     if scores.empty:
         return empty_figure(f"No {instrument_name(instrument)} scores yet")
@@ -153,23 +153,11 @@ def function_chart(
         marker={"size": 8, "color": COLOURS["function"]},
         hovertemplate=f"{label}: %{{y:.4g}}<br>%{{x|%d %b %Y}}<extra></extra>",
     )
-    band = {
-        "type": "rect",
-        "name": "no important change",
-        "xref": "paper",
-        "x0": 0,
-        "x1": 1,
-        "y0": max(first - threshold, known.low) if known else first - threshold,
-        "y1": min(first + threshold, known.high) if known else first + threshold,
-        "fillcolor": COLOURS["no_change_band"],
-        "line": {"width": 0},
-        "layer": "below",
-        "label": {
-            "text": f"no important change (first ± {threshold:g})",
-            "textposition": "top right",
-            "font": SMALL_TEXT,
-        },
-    }
+    band = _no_change_band(
+        max(first - threshold, scale.low) if scale else first - threshold,
+        min(first + threshold, scale.high) if scale else first + threshold,
+        f"no important change (first ± {threshold:g})",
+    )
     direction = {
         "name": "direction",
         "text": "↑ higher is better" if higher_is_better else "↓ lower is better",
@@ -453,17 +441,8 @@ def attendance_heatmap(grid: pd.DataFrame) -> go.Figure:
 
 def _pain_points_trace(points: pd.DataFrame, source: str, name: str, symbol: str, colour: str) -> dict | None:
     chosen = points[points["source"] == source]
-    if chosen.empty:
-        return None
-    return _trace(
-        "scatter",
-        x=_iso_days(chosen["pain_on"]),
-        y=chosen["pain"].to_numpy(),
-        mode="markers",
-        name=name,
-        marker={"symbol": symbol, "size": 7 if source == "session" else 10, "color": colour, "opacity": 0.85},
-        hovertemplate=f"{name} %{{y:.1f}}<extra></extra>",
-    )
+    marker = {"symbol": symbol, "size": 7 if source == "session" else 10, "color": colour, "opacity": 0.85}
+    return _pain_markers(chosen["pain_on"], chosen["pain"], name, marker, f"{name} %{{y:.1f}}<extra></extra>")
 
 
 def _weekly_mean_trace(weekly: pd.DataFrame, start: pd.Timestamp) -> dict | None:
@@ -487,16 +466,18 @@ def _weekly_mean_trace(weekly: pd.DataFrame, start: pd.Timestamp) -> dict | None
 
 def _flare_trace(sessions: pd.DataFrame) -> dict | None:
     flares = sessions[sessions["flare"].fillna(False).astype(bool) & sessions["session_pain"].notna()]
-    if flares.empty:
+    marker = {"symbol": "x-thin-open", "size": 13, "color": COLOURS["flare"], "line": {"width": 2.5}}
+    return _pain_markers(
+        flares["session_date"], flares["session_pain"], "flare", marker, "flare: pain %{y:.1f}<extra></extra>"
+    )
+
+
+def _pain_markers(days: pd.Series, pains: pd.Series, name: str, marker: dict, hover: str) -> dict | None:
+    """Pains as markers on their days (None: there are none)."""
+    if days.empty:
         return None
     return _trace(
-        "scatter",
-        x=_iso_days(flares["session_date"]),
-        y=flares["session_pain"].to_numpy(),
-        mode="markers",
-        name="flare",
-        marker={"symbol": "x-thin-open", "size": 13, "color": COLOURS["flare"], "line": {"width": 2.5}},
-        hovertemplate="flare: pain %{y:.1f}<extra></extra>",
+        "scatter", x=_iso_days(days), y=pains.to_numpy(), mode="markers", name=name, marker=marker, hovertemplate=hover
     )
 
 
@@ -520,19 +501,7 @@ def _baseline_window(start: pd.Timestamp) -> dict:
 
 def _baseline_shapes(baseline: float) -> list[dict]:
     improved_at = pain_improvement_threshold(baseline)
-    band = {
-        "type": "rect",
-        "name": "no important change",
-        "xref": "paper",
-        "x0": 0,
-        "x1": 1,
-        "y0": max(improved_at, 0.0),
-        "y1": min(pain_worsening_threshold(baseline), 10.0),
-        "fillcolor": COLOURS["no_change_band"],
-        "line": {"width": 0},
-        "layer": "below",
-        "label": {"text": "no important change", "textposition": "top right", "font": SMALL_TEXT},
-    }
+    band = _no_change_band(max(improved_at, 0.0), min(pain_worsening_threshold(baseline), 10.0), "no important change")
     # The baseline's label sits at the left above its line, the MCID line's at the right below it, so the
     # two never overlap however close the lines are.
     baseline_line = _horizontal_line("baseline", baseline, f"baseline {baseline:.1f}", COLOURS["baseline"], "dot")
@@ -543,6 +512,23 @@ def _baseline_shapes(baseline: float) -> list[dict]:
             _horizontal_line("important improvement", improved_at, label, COLOURS["improvement"], "dash", at_left=False)
         )
     return shapes
+
+
+def _no_change_band(low: float, high: float, label: str) -> dict:
+    """The band of no clinically important change, across the plot from `low` to `high`."""
+    return {
+        "type": "rect",
+        "name": "no important change",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "y0": low,
+        "y1": high,
+        "fillcolor": COLOURS["no_change_band"],
+        "line": {"width": 0},
+        "layer": "below",
+        "label": {"text": label, "textposition": "top right", "font": SMALL_TEXT},
+    }
 
 
 def _horizontal_line(name: str, y: float, label: str, colour: str, dash: str, at_left: bool = True) -> dict:
