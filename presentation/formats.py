@@ -63,7 +63,7 @@ NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "ei
 
 
 def span(days: int) -> str:
-    """A window in words: whole weeks as weeks ('two weeks'), else days ('10 days')."""
+    """A window in words: whole weeks as weeks (35 -> 'five weeks'), else days (10 -> '10 days')."""
     if days % 7 or days // 7 >= len(NUMBER_WORDS):
         return f"{days} day{'' if days == 1 else 's'}"
     weeks = days // 7

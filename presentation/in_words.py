@@ -20,21 +20,21 @@ from analytics.definitions import (
 )
 from presentation.formats import percent, span
 
-ADHERENT_FROM = percent(ADHERENT)  # "80 %": adherent at or above it
-LOW_ADHERENCE_BELOW = percent(LOW_ADHERENCE)  # "60 %": low adherence under it
+ADHERENT_FROM = percent(ADHERENT)  # adherent at or above it
+LOW_ADHERENCE_BELOW = percent(LOW_ADHERENCE)  # low adherence under it
 RECENT_ADHERENCE = f"Adherence, last {RECENT_WEEKS} weeks"
 TREND_WINDOW = f"over the last {TREND_WEEKS} weeks"
 LAPSED_WINDOW = f"in the last {LAPSED_DAYS} days"  # the sessions attended that keep a client from lapsing
 NO_EXERCISES = f"No exercises logged in the last {EXERCISE_DAYS} days"  # so no recommendation
 RECOMMENDATIONS = f"One recommendation per exercise done in the last {EXERCISE_DAYS} days"
-BASELINE_WINDOW = span(BASELINE_DAYS)  # "two weeks": the first of the episode
-CURRENT_WINDOW = span(CURRENT_DAYS)  # "two weeks": the last, ending today
+BASELINE_WINDOW = span(BASELINE_DAYS)  # the first of the episode
+CURRENT_WINDOW = span(CURRENT_DAYS)  # the last, ending today
 PAIN_IMPROVEMENT = f"{PAIN_MCID_POINTS:g} points or {percent(PAIN_MCID_FRACTION)}"  # a fall of either
 PAIN_WORSENING = f"{PAIN_MCID_POINTS:g} points"  # a rise of it
 
 
 def _the_last(window: str, like: str) -> str:
-    """'two weeks' after 'the first two weeks' reads 'the last two'."""
+    """A window after another in the same unit drops its unit: 'the first n weeks ... the last n'."""
     number, _, unit = window.partition(" ")
     return number if unit == like.partition(" ")[2] else window
 

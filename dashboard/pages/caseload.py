@@ -1,7 +1,7 @@
 """Caseload (`/`): a physiotherapist's active clients, most urgent first (docs/dashboard.md).
 
 A summary strip counts the clients in each flag (click one to show only those); the grid shows
-name, region, program week, 4-week adherence, pain baseline -> current, a weekly pain sparkline,
+name, region, program week, recent adherence, pain baseline -> current, a weekly pain sparkline,
 the flags in priority order and the last session. A row opens the client.
 """
 
