@@ -2,7 +2,8 @@
 -- (etl/sessions.py). `day` counts from the episode's start_date (day 0).
 --   session_pain: the mean of its rows' pain_during if any is present, else of pain_after, else of
 --                 pain_before (docs/metrics.md);
---   flare:        a row with pain_during > 5, or pain_next_day >= pain_before + 2 (Silbernagel 2007).
+--   flare:        a row with pain_during > $flare_pain_during, or pain_next_day >= pain_before
+--                 + $flare_next_day_rise (Silbernagel 2007).
 CREATE OR REPLACE TEMP TABLE sessions AS
 SELECT
     s.client_id,
