@@ -25,6 +25,8 @@ import duckdb
 import pandas as pd
 import yaml
 
+from etl.values import literal
+
 LIBRARY_FILE = Path(__file__).resolve().parents[1] / "data" / "exercise_library.yaml"
 
 # The same normalisation in Python and in SQL (a test checks they agree).
@@ -36,7 +38,7 @@ def name_key(name: str) -> str:
 
 
 def name_key_sql(column: str) -> str:
-    return f"trim(regexp_replace(lower({column}), '{_SEPARATORS}', ' ', 'g'))"
+    return f"trim(regexp_replace(lower({column}), {literal(_SEPARATORS)}, ' ', 'g'))"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from etl.instruments import (
     PSFS_MAX_ACTIVITIES,
     PSFS_MIN_ACTIVITIES,
 )
-from etl.values import Cell, DateOrder, Parsed
+from etl.values import Cell, DateOrder, Parsed, literal
 
 Parser = Callable[[Cell], Parsed]
 
@@ -138,13 +138,14 @@ def _score(cell: Cell) -> Parsed:
 
 def _instrument(cell: Cell) -> Parsed:
     key = f"trim(regexp_replace(upper({cell.text}), '[^A-Z0-9]+', '_', 'g'), '_')"
+    codes = [i.code for i in INSTRUMENTS]
     whens = " ".join(
-        f"WHEN {key} IN ({', '.join(repr(n) for n in (i.code, *i.synonyms))}) THEN '{i.code}'" for i in INSTRUMENTS
+        f"WHEN {key} IN ({', '.join(literal(n) for n in (i.code, *i.synonyms))}) THEN {literal(i.code)}"
+        for i in INSTRUMENTS
     )
-    known = ", ".join(i.code for i in INSTRUMENTS)
     return Parsed(
-        f"CASE WHEN {cell.text} IN ({', '.join(repr(i.code) for i in INSTRUMENTS)}) THEN {cell.text} {whens} END",
-        [values.unparsed(cell, f"is not a known instrument ({known})")],
+        f"CASE WHEN {cell.text} IN ({', '.join(literal(c) for c in codes)}) THEN {cell.text} {whens} END",
+        [values.unparsed(cell, f"is not a known instrument ({', '.join(codes)})")],
     )
 
 
@@ -184,10 +185,6 @@ class Source:
     source_file: str  # SQL giving each row its file's name
 
 
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 # Joins and checks that look beyond the row's own cells.
 @dataclass(frozen=True)
 class Reference:
@@ -215,11 +212,12 @@ class Reference:
             (
                 f"p.v_{self.column} IS NOT NULL AND {self.found} IS NULL "
                 f"AND NOT {values.is_missing(f'p.t_{self.column}')}",
-                f"'{self.column} ' || {values.quoted(f'p.v_{self.column}')} || ' is not in the {self.roster}'",
+                f"{literal(self.column + ' ')} || {values.quoted(f'p.v_{self.column}')} || "
+                f"{literal(f' is not in the {self.roster}')}",
             )
         ]
         if required:
-            checks.insert(0, (f"p.v_{self.column} IS NULL OR {not_given}", f"'{self.column} is missing'"))
+            checks.insert(0, (f"p.v_{self.column} IS NULL OR {not_given}", literal(f"{self.column} is missing")))
         return checks
 
     def output(self) -> str:
@@ -256,10 +254,11 @@ def _row_checks(kind: str) -> list[tuple[str, str]]:
             )
         )
     if kind == "session_log":
+        before_start = literal(" is before the client's start date ")
         checks.append(
             (
                 "p.v_session_date < ref_client.start_date",
-                f"'session_date ' || {values.iso('p.v_session_date')} || ' is before the client''s start date ' || "
+                f"'session_date ' || {values.iso('p.v_session_date')} || {before_start} || "
                 f"{values.iso('ref_client.start_date')}",
             )
         )
@@ -307,11 +306,11 @@ def _measure_checks() -> list[tuple[str, str]]:
         ),
         (
             f"p.v_instrument = 'ODI' AND len(p.v_items) <> {ODI_SECTIONS}",
-            f"'ODI needs {ODI_SECTIONS} section scores, got ' || len(p.v_items)",
+            f"{literal(f'ODI needs {ODI_SECTIONS} section scores, got ')} || len(p.v_items)",
         ),
         (
             f"p.v_instrument = 'ODI' AND {out_of(ODI_SECTION_MAX)}",
-            f"'ODI section scores must be 0–{ODI_SECTION_MAX}'",
+            literal(f"ODI section scores must be 0–{ODI_SECTION_MAX}"),
         ),
         (
             f"p.v_instrument = 'ODI' AND len(p.v_items) = {ODI_SECTIONS} AND {unanswered} > 1",
@@ -319,20 +318,21 @@ def _measure_checks() -> list[tuple[str, str]]:
         ),
         (
             f"p.v_instrument = 'LEFS' AND len(p.v_items) <> {LEFS_ITEMS}",
-            f"'LEFS needs {LEFS_ITEMS} item scores, got ' || len(p.v_items)",
+            f"{literal(f'LEFS needs {LEFS_ITEMS} item scores, got ')} || len(p.v_items)",
         ),
         (
             f"p.v_instrument = 'LEFS' AND {out_of(LEFS_ITEM_MAX)}",
-            f"'LEFS item scores must be 0–{LEFS_ITEM_MAX}'",
+            literal(f"LEFS item scores must be 0–{LEFS_ITEM_MAX}"),
         ),
         (
             f"p.v_instrument = 'LEFS' AND len(p.v_items) = {LEFS_ITEMS} AND {unanswered} > 0",
-            f"'LEFS has ' || {unanswered} || ' unanswered items; all {LEFS_ITEMS} are needed'",
+            f"'LEFS has ' || {unanswered} || {literal(f' unanswered items; all {LEFS_ITEMS} are needed')}",
         ),
         (
             f"p.v_instrument = 'PSFS' AND p.v_items IS NOT NULL AND NOT ({answered} BETWEEN {PSFS_MIN_ACTIVITIES} "
             f"AND {PSFS_MAX_ACTIVITIES} AND len(p.v_items) = {answered})",
-            f"'PSFS needs {PSFS_MIN_ACTIVITIES}–{PSFS_MAX_ACTIVITIES} activity ratings, got ' || {answered}",
+            literal(f"PSFS needs {PSFS_MIN_ACTIVITIES}–{PSFS_MAX_ACTIVITIES} activity ratings, got ")
+            + f" || {answered}",
         ),
         ("p.v_instrument = 'PSFS' AND " + out_of(10), "'PSFS activity ratings must be 0–10'"),
         (

@@ -12,7 +12,8 @@ regular expressions for the rows that need it. DuckDB evaluates CASE branches an
 only for the rows that reach them, so the slow paths cost nothing on clean rows. Words that mean
 "not recorded" (`n/a`, `-`) are likewise only looked for in cells that failed to parse.
 
-Everything here is a constant of the code: no user input is ever formatted into SQL.
+Text goes into SQL one way only, as a `literal`. Here it is always a constant of the code; what a file
+brings (its name, its headers) is quoted the same way where a query takes it (`etl.read`, `etl.rules`).
 """
 
 from __future__ import annotations
@@ -47,9 +48,18 @@ class Cell:
         return quoted(self.text)
 
 
+def literal(text: str) -> str:
+    """`text` as a DuckDB string literal: between single quotes, each single quote in it doubled. That is
+    the only escape a DuckDB string literal has (a backslash is a backslash), and this is the one way etl
+    writes text into SQL. It is for SQL put together per rule or per file; SQL that is the same every
+    time takes its values as bound parameters instead ($today, ?)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quoted(expression: str) -> str:
     """SQL for the expression's text between single quotes, as messages show values."""
-    return f"'''' || {expression} || ''''"
+    quote = literal("'")
+    return f"{quote} || {expression} || {quote}"
 
 
 @dataclass
@@ -59,7 +69,8 @@ class Parsed:
 
 
 def _words(words: tuple[str, ...] | list[str]) -> str:
-    return ", ".join("'" + w.replace("'", "''") + "'" for w in words)
+    """The words as literals, a list for IN (...)."""
+    return ", ".join(literal(w) for w in words)
 
 
 def is_missing(text: str, keep: tuple[str, ...] = ()) -> str:
@@ -67,21 +78,22 @@ def is_missing(text: str, keep: tuple[str, ...] = ()) -> str:
     return f"lower(trim({text})) IN ({_words(tokens)})"
 
 
-def did_not_parse(cell: Cell) -> str:
-    """SQL: the cell has text that did not parse, and is not a "not recorded" word."""
-    return f"{cell.text} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(cell.text)}"
+def did_not_parse(cell: Cell, keep: tuple[str, ...] = ()) -> str:
+    """SQL: the cell has text that did not parse, and is not a "not recorded" word (but those of `keep`)."""
+    return f"{cell.text} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(cell.text, keep)}"
 
 
-def unparsed(cell: Cell, what: str) -> tuple[str, str]:
+def unparsed(cell: Cell, what: str, keep: tuple[str, ...] = ()) -> tuple[str, str]:
     """The check every parser adds: the cell has text that did not parse (and is not a "not recorded"
-    word). The message quotes the text and says `what` is wrong: "reps 'ten' is not a number"."""
-    return did_not_parse(cell), f"'{cell.name} ' || {cell.shown} || ' {what}'"
+    word, but those of `keep`, which mean something in the column). The message quotes the text and says
+    `what` is wrong: "reps 'ten' is not a number"."""
+    return did_not_parse(cell, keep), f"{literal(cell.name + ' ')} || {cell.shown} || {literal(' ' + what)}"
 
 
 def required(cell: Cell) -> tuple[str, str]:
     return (
         f"{cell.value} IS NULL AND ({cell.text} IS NULL OR {is_missing(cell.text)})",
-        f"'{cell.name} is missing'",
+        literal(f"{cell.name} is missing"),
     )
 
 
@@ -119,13 +131,14 @@ def date_formats(order: DateOrder) -> list[str]:
 
 # A time-zone suffix (Z, +01:00) is dropped: the date is the one the clinic wrote down. (Parsing
 # with %z in DuckDB 2.0 also rolls impossible dates over, 31 February becoming 3 March.)
-_TIME_ZONE = "'([T ]\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?) ?(?:Z|[+-]\\d{2}(?::?\\d{2})?)$'"
+_TIME_ZONE = literal(r"([T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?) ?(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+_TIME = literal(r"\1")  # what a match is replaced with: its time, without the zone
 
 # A two-digit year is 2000 + yy (docs/input-formats.md): 01/06/26 (or 1/6/26, with or without a time)
 # is 1 June 2026. The year is written out in full before parsing, because DuckDB's %y pivots at 69
 # (01/06/75 would be 1975) and its %Y reads "26" as the year 26.
 TWO_DIGIT_YEARS_FROM = 2000
-_TWO_DIGIT_YEAR = "'^(\\d{1,2}/\\d{1,2}/)(\\d{2})( \\d{1,2}:\\d{2}(?::\\d{2})?)?$'"
+_TWO_DIGIT_YEAR = literal(r"^(\d{1,2}/\d{1,2}/)(\d{2})( \d{1,2}:\d{2}(?::\d{2})?)?$")
 
 # Dates outside these years are quarantined, not loaded: a year of three digits (01/06/026), one
 # before 1900 or one of five digits is a typing mistake (docs/input-formats.md).
@@ -135,7 +148,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 9999
 def _within_years(day: str) -> str:
     """SQL for `day` when its year is FIRST_YEAR..LAST_YEAR, else NULL, with `day` (a parse) written once:
     a date outside is clamped to the day just outside the bounds, then nulled."""
-    before, after = f"DATE '{FIRST_YEAR - 1}-12-31'", f"DATE '{LAST_YEAR + 1}-01-01'"
+    before, after = f"DATE {literal(f'{FIRST_YEAR - 1}-12-31')}", f"DATE {literal(f'{LAST_YEAR + 1}-01-01')}"
     return f"nullif(nullif(least(greatest({day}, {before}), {after}), {before}), {after})"
 
 
@@ -147,12 +160,12 @@ def date(cell: Cell, order: DateOrder) -> Parsed:
     t = cell.text
     slashed = "%d/%m/%Y" if order == "dmy" else "%m/%d/%Y"
     common = (
-        f"CASE WHEN substr({t}, 3, 1) = '/' THEN CAST(try_strptime({t}, '{slashed}') AS DATE) "
+        f"CASE WHEN substr({t}, 3, 1) = '/' THEN CAST(try_strptime({t}, {literal(slashed)}) AS DATE) "
         f"ELSE TRY_CAST({t} AS DATE) END"
     )
-    formats = ", ".join(f"'{f}'" for f in date_formats(order))
-    century = f"'\\1{TWO_DIGIT_YEARS_FROM // 100}\\2\\3'"
-    spelled = f"regexp_replace(regexp_replace(trim({t}), {_TIME_ZONE}, '\\1'), {_TWO_DIGIT_YEAR}, {century})"
+    formats = _words(date_formats(order))
+    century = literal(rf"\1{TWO_DIGIT_YEARS_FROM // 100}\2\3")
+    spelled = f"regexp_replace(regexp_replace(trim({t}), {_TIME_ZONE}, {_TIME}), {_TWO_DIGIT_YEAR}, {century})"
     general = f"CAST(try_strptime({spelled}, [{formats}]) AS DATE)"
     hint = "YYYY-MM-DD or day/month/year" if order == "dmy" else "YYYY-MM-DD or month/day/year"
     # The message is only put together for a cell that gave no date: a date was read, but its year is
@@ -160,9 +173,9 @@ def date(cell: Cell, order: DateOrder) -> Parsed:
     # every row: DuckDB may evaluate the terms of an AND in any order.)
     out_of_years = f"coalesce({general}, {common}) IS NOT NULL"
     message = (
-        f"'{cell.name} ' || {cell.shown} || CASE WHEN {out_of_years} "
-        f"THEN ' has a year outside {FIRST_YEAR}–{LAST_YEAR} (write the year with four digits)' "
-        f"ELSE ' is not a date (use {hint})' END"
+        f"{literal(cell.name + ' ')} || {cell.shown} || CASE WHEN {out_of_years} "
+        f"THEN {literal(f' has a year outside {FIRST_YEAR}–{LAST_YEAR} (write the year with four digits)')} "
+        f"ELSE {literal(f' is not a date (use {hint})')} END"
     )
     return Parsed(
         # The years are checked on the whole, not on `general`: a function around the second argument
@@ -179,7 +192,8 @@ def iso(value: str) -> str:
 def not_in_future(cell: Cell) -> tuple[str, str]:
     return (
         f"{cell.value} > $today",
-        f"'{cell.name} ' || {iso(cell.value)} || ' is in the future (today is ' || {iso('$today')} || ')'",
+        f"{literal(cell.name + ' ')} || {iso(cell.value)} || {literal(' is in the future (today is ')} || "
+        f"{iso('$today')} || {literal(')')}",
     )
 
 
@@ -196,44 +210,45 @@ def decimal(text: str) -> str:
     return f"CASE WHEN contains({text}, ',') THEN {comma} ELSE {number(text)} END"
 
 
-def _shown_value(cell: Cell) -> str:
-    return f"'{cell.name}=' || trim({cell.text}) || '"
+def _about(cell: Cell, what: str) -> str:
+    """A message about a number as written (trimmed): "reps=600 is more than 500, which cannot be right"."""
+    return f"{literal(cell.name + '=')} || trim({cell.text}) || {literal(' ' + what)}"
 
 
 def amount(cell: Cell, high: float, whole: bool, unit: str = "") -> Parsed:
     """A count or a duration: never negative, and not beyond what a person could do."""
-    v, shown = cell.value, _shown_value(cell)
+    v = cell.value
     checks = [
         unparsed(cell, "is not a number"),
-        (f"{v} < 0", f"{shown} is negative'"),
-        (f"{v} > {high}", f"{shown} is more than {high:g}{unit}, which cannot be right'"),
+        (f"{v} < 0", _about(cell, "is negative")),
+        (f"{v} > {high}", _about(cell, f"is more than {high:g}{unit}, which cannot be right")),
     ]
     if whole:
-        checks.append((f"{v} <> floor({v})", f"{shown} is not a whole number'"))
+        checks.append((f"{v} <> floor({v})", _about(cell, "is not a whole number")))
     return Parsed(decimal(cell.text), checks)
 
 
 def whole_between(cell: Cell, low: int, high: int) -> Parsed:
-    v, shown = cell.value, _shown_value(cell)
+    v = cell.value
     return Parsed(
         decimal(cell.text),
         [
             unparsed(cell, "is not a number"),
-            (f"{v} NOT BETWEEN {low} AND {high}", f"{shown} is outside {low}–{high}'"),
-            (f"{v} <> floor({v})", f"{shown} is not a whole number'"),
+            (f"{v} NOT BETWEEN {low} AND {high}", _about(cell, f"is outside {low}–{high}")),
+            (f"{v} <> floor({v})", _about(cell, "is not a whole number")),
         ],
     )
 
 
 def pain(cell: Cell) -> Parsed:
     """NPRS 0-10 in whole or half points (docs/input-formats.md)."""
-    v, shown = cell.value, _shown_value(cell)
+    v = cell.value
     return Parsed(
         decimal(cell.text),
         [
             unparsed(cell, "is not a number"),
-            (f"{v} NOT BETWEEN 0 AND 10", f"{shown} is outside 0–10'"),
-            (f"{v} * 2 <> floor({v} * 2)", f"{shown} is not a whole or half point on the 0–10 scale'"),
+            (f"{v} NOT BETWEEN 0 AND 10", _about(cell, "is outside 0–10")),
+            (f"{v} * 2 <> floor({v} * 2)", _about(cell, "is not a whole or half point on the 0–10 scale")),
         ],
     )
 
@@ -244,7 +259,7 @@ def rating(cell: Cell) -> Parsed:
         decimal(cell.text),
         [
             unparsed(cell, "is not a number"),
-            (f"{cell.value} NOT BETWEEN 0 AND 10", f"{_shown_value(cell)} is outside 0–10'"),
+            (f"{cell.value} NOT BETWEEN 0 AND 10", _about(cell, "is outside 0–10")),
         ],
     )
 
@@ -268,7 +283,7 @@ FALSE_WORDS = (
 def yes_no(cell: Cell) -> Parsed:
     t = cell.text
     common = " ".join(
-        f"WHEN '{form}' THEN {'TRUE' if word in TRUE_WORDS else 'FALSE'}"
+        f"WHEN {literal(form)} THEN {'TRUE' if word in TRUE_WORDS else 'FALSE'}"
         for word in ("yes", "no", "true", "false", "y", "n", "1", "0")
         for form in dict.fromkeys((word, word.capitalize(), word.upper()))
     )
@@ -285,7 +300,7 @@ def choice(cell: Cell, synonyms: dict[str, tuple[str, ...]]) -> Parsed:
     t = cell.text
     key = f"trim(regexp_replace(lower({t}), '[^a-z0-9:]+', ' ', 'g'))"
     whens = " ".join(
-        f"WHEN {key} IN ({_words((canonical.lower(), *words))}) THEN '{canonical}'"
+        f"WHEN {key} IN ({_words((canonical.lower(), *words))}) THEN {literal(canonical)}"
         for canonical, words in synonyms.items()
     )
     return Parsed(
@@ -328,7 +343,7 @@ def resistance(cell: Cell) -> Parsed:
     has_unit = f"regexp_matches({words}, '(kg|kgs|kilo|kilos)$|^weight ')"
     strength = _band_strength(words)
     sql = f"""CASE
-        WHEN {t} IN ('none', {_words(RESISTANCES)}) THEN {t}
+        WHEN {t} IN ({_words(("none", *RESISTANCES))}) THEN {t}
         WHEN {words} IN ({_words(NO_RESISTANCE)}) OR trim({t}) IN ('-', '--') THEN 'none'
         WHEN regexp_matches({words}, '^(band|spring) (light|medium|heavy)$') THEN replace({words}, ' ', '_')
         WHEN {kg} IS NOT NULL AND {has_unit}
@@ -337,17 +352,8 @@ def resistance(cell: Cell) -> Parsed:
             THEN 'band_' || {strength}
         WHEN regexp_matches({words}, '\\bsprings?\\b') AND {strength} IS NOT NULL THEN 'spring_' || {strength}
     END"""
-    return Parsed(
-        sql,
-        [
-            (
-                f"{t} IS NOT NULL AND {cell.value} IS NULL AND NOT {is_missing(t, keep=('none', '-', '--'))}",
-                f"'{cell.name} ' || {cell.shown} || ' is not recognised "
-                "(use none, band_light, band_medium, band_heavy, "
-                "spring_light, spring_medium, spring_heavy or a weight in kg such as 2 kg)'",
-            )
-        ],
-    )
+    allowed = f"none, {', '.join(RESISTANCES)} or a weight in kg such as 2 kg"
+    return Parsed(sql, [unparsed(cell, f"is not recognised (use {allowed})", keep=("none", "-", "--"))])
 
 
 def level_number(cell: Cell) -> Parsed:
@@ -358,6 +364,6 @@ def level_number(cell: Cell) -> Parsed:
         f"coalesce(TRY_CAST({t} AS INTEGER), {spelled})",
         [
             unparsed(cell, "is not a level number"),
-            (f"{cell.value} NOT BETWEEN 1 AND 20", f"{_shown_value(cell)} is outside 1–20'"),
+            (f"{cell.value} NOT BETWEEN 1 AND 20", _about(cell, "is outside 1–20")),
         ],
     )

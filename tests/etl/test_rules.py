@@ -16,7 +16,8 @@ import duckdb
 import pytest
 
 from etl import rules
-from etl.rules import Source, literal, table_columns, validation_insert
+from etl.rules import Source, table_columns, validation_insert
+from etl.values import literal
 from etl.warehouse import create_schema
 from tests.etl.cells import TODAY, run
 
@@ -78,12 +79,6 @@ def test_the_columns_that_name_a_record_of_the_roster():
 def test_a_column_that_refers_to_the_roster_is_only_trimmed_by_its_parser(con, text, stored):
     """The join to the roster checks it (see the row tests below); 'n/a' is dropped when stored."""
     assert run(con, parser("session_log", "staff_id"), text, "staff_id") == (stored, [])
-
-
-def test_literal_quotes_text_for_sql():
-    assert literal("week1.csv") == "'week1.csv'"
-    assert literal("O'Brien's.csv") == "'O''Brien''s.csv'"
-    assert literal("") == "''"
 
 
 # --- words: role, region, session type, side, form -------------------------------------------------

@@ -12,9 +12,11 @@ from datetime import date
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from etl import values
-from etl.values import Cell, Parsed
+from etl.values import Cell, Parsed, literal
 from tests.etl.cells import evaluate, run
 
 NOT_A_DATE = "is not a date (use YYYY-MM-DD or day/month/year)"
@@ -30,6 +32,31 @@ def con():
     con = duckdb.connect()
     yield con
     con.close()
+
+
+# --- text in SQL ----------------------------------------------------------------------------------
+
+
+def test_literal_quotes_text_for_sql():
+    assert literal("week1.csv") == "'week1.csv'"
+    assert literal("O'Brien's.csv") == "'O''Brien''s.csv'"
+    assert literal("") == "''"
+
+
+@pytest.mark.parametrize("text", ["'", "''", "x'); DROP TABLE t; --", "a\\b", "a\\'b", "\\", "line\nbreak", "2–3 kg"])
+def test_a_literal_reads_back_as_its_text(con, text):
+    """DuckDB's string literals know one escape, a doubled quote: a backslash is only a backslash."""
+    assert con.execute(f"SELECT {literal(text)}").fetchall() == [(text,)]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))))
+def test_any_text_reads_back_from_its_literal(con, text):
+    assert con.execute(f"SELECT {literal(text)}").fetchall() == [(text,)]
+
+
+def test_a_value_quoted_in_a_message_reads_back_between_quotes(con):
+    assert con.execute(f"SELECT {values.quoted('$t')}", {"t": "it's"}).fetchall() == [("'it's'",)]
 
 
 # --- "not recorded" --------------------------------------------------------------------------------
