@@ -215,6 +215,19 @@ def _about(cell: Cell, what: str) -> str:
     return f"{literal(cell.name + '=')} || trim({cell.text}) || {literal(' ' + what)}"
 
 
+def _outside(cell: Cell, low: int, high: int) -> tuple[str, str]:
+    return f"{cell.value} NOT BETWEEN {low} AND {high}", _about(cell, f"is outside {low}–{high}")
+
+
+def _not_whole(cell: Cell) -> tuple[str, str]:
+    return f"{cell.value} <> floor({cell.value})", _about(cell, "is not a whole number")
+
+
+def _number_between(cell: Cell, low: int, high: int, *more: tuple[str, str]) -> Parsed:
+    """A number from `low` to `high`, and whatever else the checks of `more` ask of it."""
+    return Parsed(decimal(cell.text), [unparsed(cell, "is not a number"), _outside(cell, low, high), *more])
+
+
 def amount(cell: Cell, high: float, whole: bool, unit: str = "") -> Parsed:
     """A count or a duration: never negative, and not beyond what a person could do."""
     v = cell.value
@@ -224,44 +237,24 @@ def amount(cell: Cell, high: float, whole: bool, unit: str = "") -> Parsed:
         (f"{v} > {high}", _about(cell, f"is more than {high:g}{unit}, which cannot be right")),
     ]
     if whole:
-        checks.append((f"{v} <> floor({v})", _about(cell, "is not a whole number")))
+        checks.append(_not_whole(cell))
     return Parsed(decimal(cell.text), checks)
 
 
 def whole_between(cell: Cell, low: int, high: int) -> Parsed:
-    v = cell.value
-    return Parsed(
-        decimal(cell.text),
-        [
-            unparsed(cell, "is not a number"),
-            (f"{v} NOT BETWEEN {low} AND {high}", _about(cell, f"is outside {low}–{high}")),
-            (f"{v} <> floor({v})", _about(cell, "is not a whole number")),
-        ],
-    )
+    return _number_between(cell, low, high, _not_whole(cell))
 
 
 def pain(cell: Cell) -> Parsed:
     """NPRS 0-10 in whole or half points (docs/input-formats.md)."""
-    v = cell.value
-    return Parsed(
-        decimal(cell.text),
-        [
-            unparsed(cell, "is not a number"),
-            (f"{v} NOT BETWEEN 0 AND 10", _about(cell, "is outside 0–10")),
-            (f"{v} * 2 <> floor({v} * 2)", _about(cell, "is not a whole or half point on the 0–10 scale")),
-        ],
-    )
+    halves = f"{cell.value} * 2"
+    not_half = (f"{halves} <> floor({halves})", _about(cell, "is not a whole or half point on the 0–10 scale"))
+    return _number_between(cell, 0, 10, not_half)
 
 
 def rating(cell: Cell) -> Parsed:
     """Borg CR-10 effort: 0-10, decimals allowed."""
-    return Parsed(
-        decimal(cell.text),
-        [
-            unparsed(cell, "is not a number"),
-            (f"{cell.value} NOT BETWEEN 0 AND 10", _about(cell, "is outside 0–10")),
-        ],
-    )
+    return _number_between(cell, 0, 10)
 
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "attended", "present", "x", "came")
@@ -364,6 +357,6 @@ def level_number(cell: Cell) -> Parsed:
         f"coalesce(TRY_CAST({t} AS INTEGER), {spelled})",
         [
             unparsed(cell, "is not a level number"),
-            (f"{cell.value} NOT BETWEEN 1 AND 20", _about(cell, "is outside 1–20")),
+            _outside(cell, 1, 20),
         ],
     )
