@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from access.roles import Viewer
-from analytics.export import spreadsheet_safe
+from analytics.spreadsheet import spreadsheet_safe
 from etl.records import connect, reading
 
 ACTIONS = {

@@ -15,6 +15,7 @@ from analytics.metrics import (
     Analytics,
 )
 from analytics.progressions import RECOMMEND_COLUMNS
+from analytics.spreadsheet import spreadsheet_safe
 
 COHORT_SUMMARY_COLUMNS = [
     "cohort_id",
@@ -38,22 +39,6 @@ def metric_tables(analytics: Analytics) -> dict[str, pd.DataFrame]:
         "cohort_weekly.csv": analytics.cohort_weekly()[COHORT_WEEKLY_COLUMNS],
         "cohort_summary.csv": analytics.cohort_summary()[COHORT_SUMMARY_COLUMNS],
     }
-
-
-# Text a spreadsheet would run as a formula (docs/input-formats.md): it is stored as written, and neutralised on
-# the way out with a leading apostrophe (the OWASP advice for CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with every text cell that starts like a formula prefixed with an apostrophe."""
-    safe = table.copy()
-    for column in safe.columns:
-        if pd.api.types.is_string_dtype(safe[column]):
-            text = safe[column]
-            risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
-            safe[column] = text.where(~risky, "'" + text)
-    return safe
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from analytics import Analytics
-from analytics.export import spreadsheet_safe
+from analytics.spreadsheet import spreadsheet_safe
 from etl.instruments import instrument_label
 from reports.client_report import NotFound, Period, client_period
 
