@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.instruments import INSTRUMENTS
+from etl.rules import TOLERANCE as TOLERANCE  # stated once, in etl: see below
 
 # Adherence: "adherent" is >= 80 %, the most common threshold in the exercise-adherence literature
 # (BJSM 2018; Bailey et al.); "low" is < 60 % over the last 4 weeks.
@@ -71,9 +72,10 @@ HOLD_STEP_S = 10
 REPS_STEP = 2
 DECISIONS = ("refer", "regress", "hold", "progress")
 
-# Scores are means of halves and decimals: two numbers this close are equal, so a change of exactly
-# 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996).
-TOLERANCE = 1e-9
+# Scores are means of halves and decimals: two numbers closer than TOLERANCE are equal, so a change of
+# exactly 2 points is not lost to floating point (5.1 - 3.1 = 1.9999999999999996). It is the loader's
+# tolerance (etl.rules.TOLERANCE, imported above), the same number for the same reason, so it is stated
+# once, there: etl may not import analytics.
 
 # Red-flag review (docs/metrics.md): a physio's outcome for a client's red-flag notes. A review covers the notes
 # dated on or before its day; `referred` and `paused` put the client on hold until a later `cleared`.

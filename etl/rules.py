@@ -281,13 +281,16 @@ def _scored_from_items() -> str:
     END"""
 
 
-# A score given with items must agree with them within 0.1 (docs/input-formats.md). Scores are binary
-# floating point, in which decimals are inexact: 40.1 - 40.0 is 0.10000000000000142. Two numbers closer
-# than TOLERANCE count as equal, so a score 0.1 from its items (as written) agrees. It is the analytics'
-# 1e-9 (analytics.definitions.TOLERANCE), stated again here because etl does not import analytics (the
-# layers import downwards: analytics -> etl).
-SCORE_AGREEMENT = 0.1
+# Scores are binary floating point, in which decimals are inexact: 40.1 - 40.0 is 0.10000000000000142,
+# 5.1 - 3.1 is 1.9999999999999996. Two numbers closer than TOLERANCE count as equal, so a difference that
+# is exactly a threshold as written (0.1 here, 2 points of pain in the analytics) is not lost to floating
+# point. It is the code's one tolerance: analytics.definitions imports it from here (the layers import
+# downwards, analytics -> etl), for its changes of pain and function, its rounding and its adherence.
 TOLERANCE = 1e-9
+
+# A score given with items must agree with them within 0.1 (docs/input-formats.md): a score 0.1 from
+# its items (as written) agrees.
+SCORE_AGREEMENT = 0.1
 
 
 def _measure_checks() -> list[tuple[str, str]]:

@@ -722,7 +722,7 @@ def test_a_score_agrees_with_its_items_within_0_1_and_no_further(warehouse, inst
 
 
 def test_the_tolerance_is_the_analytics_one():
-    """etl may not import analytics (the layers), so the tolerance is stated twice: they must agree."""
+    """One tolerance: analytics.definitions takes the loader's (etl may not import analytics)."""
     from analytics.definitions import TOLERANCE
 
     assert rules.TOLERANCE == TOLERANCE
