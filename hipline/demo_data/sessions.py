@@ -88,6 +88,8 @@ COLUMNS = {
     "form": np.int8,
     "note": np.int16,
 }
+# What a missed session records: who, when, which kind, and that it was missed.
+RECORDED_WHEN_MISSED = ("client", "day", "session_type", "attended")
 
 
 @dataclass
@@ -102,6 +104,11 @@ class SessionRows:
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.columns.items()})
+
+
+def _not_recorded(n: int, *names: str) -> dict[str, np.ndarray]:
+    """Columns of n rows left empty: NaN in a number column, -1 (no text) in a text column's code."""
+    return {name: np.full(n, np.nan if np.issubdtype(COLUMNS[name], np.floating) else -1) for name in names}
 
 
 def exercise_codes(library: dict[str, Family]) -> dict[tuple[str, str], int]:
@@ -305,24 +312,13 @@ def _how_sessions_felt(rng, client_index, days, kinds, attended, pain, flare_day
 
 def _add_missed_sessions(rows: SessionRows, sessions: Sessions) -> None:
     missed = ~sessions.attended
-    nan, none = np.full(int(missed.sum()), np.nan), np.full(int(missed.sum()), -1)
+    n = int(missed.sum())
     rows.add(
-        client=np.full(nan.size, sessions.client),
+        client=np.full(n, sessions.client),
         day=sessions.days[missed],
         session_type=sessions.kinds[missed],
-        attended=np.zeros(nan.size, dtype=bool),
-        exercise=none,
-        sets=nan,
-        reps=nan,
-        hold_s=nan,
-        side=none,
-        pain_before=nan,
-        pain_during=nan,
-        pain_after=nan,
-        pain_next_day=nan,
-        rpe=nan,
-        form=none,
-        note=none,
+        attended=np.zeros(n, dtype=bool),
+        **_not_recorded(n, *(name for name in COLUMNS if name not in RECORDED_WHEN_MISSED)),
     )
 
 
@@ -371,7 +367,6 @@ def _follow_the_clinician(rng, family: Family, start_index: int, sessions: Sessi
 
 
 def _add_warm_up(rows: SessionRows, codes: dict[tuple[str, str], int], sessions: Sessions, done: np.ndarray) -> None:
-    nan = np.full(done.size, np.nan)
     rows.add(
         client=np.full(done.size, sessions.client),
         day=sessions.days[done],
@@ -379,16 +374,10 @@ def _add_warm_up(rows: SessionRows, codes: dict[tuple[str, str], int], sessions:
         attended=np.ones(done.size, dtype=bool),
         exercise=np.full(done.size, codes[("", UNKNOWN_EXERCISE)]),
         sets=np.ones(done.size),
-        reps=nan,
         hold_s=np.full(done.size, 60.0),
         side=np.full(done.size, 2),
         pain_before=sessions.before[done],
-        pain_during=nan,
-        pain_after=nan,
-        pain_next_day=nan,
-        rpe=nan,
-        form=np.full(done.size, -1),
-        note=np.full(done.size, -1),
+        **_not_recorded(done.size, "reps", "pain_during", "pain_after", "pain_next_day", "rpe", "form", "note"),
     )
 
 
