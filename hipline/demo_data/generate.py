@@ -251,9 +251,9 @@ def _write_sessions(con, out_dir: Path) -> list[Path]:
         path = out_dir / f"sessions_{month}.csv"
         con.execute(
             f"""COPY (SELECT {SESSION_COLUMNS} FROM session_export
-                      WHERE NOT legacy AND strftime(session_date, '%Y-%m') = ?)
-                TO '{path}' (DELIMITER ';', HEADER, DATEFORMAT '%d/%m/%Y')""",
-            [month],
+                      WHERE NOT legacy AND strftime(session_date, '%Y-%m') = $month)
+                TO $path (DELIMITER ';', HEADER, DATEFORMAT '%d/%m/%Y')""",
+            {"month": month, "path": str(path)},
         )
         paths.append(path)
     legacy = con.execute(f"SELECT {LEGACY_COLUMNS} FROM session_export WHERE legacy").df()
@@ -292,7 +292,7 @@ def _write_measures(out_dir: Path, clients: pd.DataFrame, measures: list[Measure
     )
     con = duckdb.connect()
     con.register("performance", frame)
-    con.execute(f"COPY performance TO '{parquet}' (FORMAT parquet)")
+    con.execute("COPY performance TO ? (FORMAT parquet)", [str(parquet)])
     con.close()
     return [path, parquet]
 

@@ -23,6 +23,14 @@ def test_the_same_seed_gives_the_same_files(tmp_path):
     assert _digests(tmp_path / "a") != _digests(tmp_path / "c")
 
 
+def test_the_files_can_go_into_a_folder_with_a_quote_in_its_name(tmp_path):
+    """The folder reaches DuckDB's COPY as a bound parameter, not as text inside the SQL."""
+    out = tmp_path / "o'brien's clinic"
+    generate_demo(out, clients=3, seed=1)
+    names = {p.name for p in out.iterdir()}
+    assert "performance_tests.parquet" in names and any(n.startswith("sessions_") for n in names)
+
+
 def test_the_demo_writes_several_formats_and_one_bad_file(demo_files):
     names = {p.name for p in demo_files.iterdir()}
     assert {
