@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -24,32 +25,30 @@ console = Console(stderr=True)
 out = Console()
 
 
-@contextlib.contextmanager
-def simulation_progress() -> Iterator:
-    with Progress(
-        TextColumn("Simulating clients"),
+def _counting_bar(title: str, *more: ProgressColumn) -> Progress:
+    """A bar that counts what is done of all and the time left, then shows `more`."""
+    return Progress(
+        TextColumn(title),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeRemainingColumn(),
+        *more,
         console=console,
         transient=True,
-    ) as bar:
+    )
+
+
+@contextlib.contextmanager
+def simulation_progress() -> Iterator:
+    with _counting_bar("Simulating clients") as bar:
         task = bar.add_task("clients", total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @contextlib.contextmanager
 def report_progress() -> Iterator:
-    """The caseload export's bar: reports written of all, the client just done, time left."""
-    with Progress(
-        TextColumn("Progress reports"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as bar:
+    """The caseload export's bar: reports written of all, time left, the client just done."""
+    with _counting_bar("Progress reports", TextColumn("{task.description}")) as bar:
         task = bar.add_task("", total=None)
         yield lambda done, total, name: bar.update(task, completed=done, total=total, description=name)
 
