@@ -1,7 +1,8 @@
-"""Small pieces every page uses: number formats in clinic words, flag badges, cards and empty states."""
+"""Small pieces every page uses: number formats in clinic words, flag badges, cards, grids and empty states."""
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
@@ -187,6 +188,24 @@ FLAGS_COLUMN = {
     "autoHeight": True, "cellStyle": {"paddingTop": "9px", "paddingBottom": "9px", "lineHeight": "20px"},
     "cellRendererParams": {"order": list(FLAGS), "labels": FLAG_LABELS, "explanations": FLAG_EXPLANATIONS},
 }  # fmt: skip
+
+
+def grid(id: str, columns: list, no_rows: str, *, rows: list | None = None, defaults: dict | None = None,
+         options: dict | None = None, height: str | None = None, **props) -> dag.AgGrid:  # fmt: skip
+    """An AG Grid as every page draws one: as wide as the page, its columns sortable and resizable (`defaults`
+    adds to the columns' defaults), no row animation, and `no_rows` said when it has none. As tall as its
+    rows (the page scrolls, not the grid) unless it is given a `height`: then its rows scroll inside it.
+    `options` adds to AG Grid's options, `props` to the grid's own (getRowId, className...)."""
+    whole = {} if height else {"domLayout": "autoHeight"}
+    return dag.AgGrid(
+        id=id,
+        columnDefs=columns,
+        rowData=[] if rows is None else rows,
+        defaultColDef={"sortable": True, "resizable": True, **(defaults or {})},
+        dashGridOptions={"animateRows": False, **whole, **(options or {}), "localeText": {"noRowsToShow": no_rows}},
+        style={"width": "100%"} if height is None else {"height": height, "width": "100%"},
+        **props,
+    )
 
 
 def moves_last_below(grid_width: int = TABLET) -> dict:

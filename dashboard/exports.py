@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 
 from dashboard import components as ui
 from dashboard import rights
@@ -92,6 +92,34 @@ def alert_area(prefix: str) -> html.Div:
 
 
 # --- what the callbacks share ----------------------------------------------------------------------
+
+
+def report_callback(prefix: str, *page: State) -> dict:
+    """`@callback(**report_callback(prefix, *page))`: the callback of the PDF button of `export_bar(prefix)`.
+    It is given the click, the day reviewed, the page's `page` states (whose report) and the paper, and
+    gives the download and the alert; the button is disabled while the report is made."""
+    return {
+        "output": [Output(f"{prefix}-report-download", "data"), Output(f"{prefix}-export-alert", "children")],
+        "inputs": [Input(f"{prefix}-export-pdf", "n_clicks")],
+        "state": [State("today", "date"), *page, State(PAPER_ID, "value")],
+        "running": [(Output(f"{prefix}-export-pdf", "disabled"), True, False)],
+        "prevent_initial_call": True,
+    }
+
+
+def numbers_callback(prefix: str, *page: State, with_report: bool = True) -> dict:
+    """`@callback(**numbers_callback(prefix, *page))`: the callback of `numbers_buttons(prefix)`. It is given
+    the clicks on XLSX and CSV, the day reviewed and the page's `page` states (whose numbers), and gives the
+    download and the alert (which, `with_report`, the PDF button's callback gives too)."""
+    return {
+        "output": [
+            Output(f"{prefix}-numbers-download", "data"),
+            Output(f"{prefix}-export-alert", "children", allow_duplicate=with_report),
+        ],
+        "inputs": [Input(f"{prefix}-export-xlsx", "n_clicks"), Input(f"{prefix}-export-csv", "n_clicks")],
+        "state": [State("today", "date"), *page],
+        "prevent_initial_call": True,
+    }
 
 
 def file_name(kind: str, key: str, day: date, suffix: str) -> str:

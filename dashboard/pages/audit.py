@@ -6,7 +6,6 @@ user, client, action and day; export what is shown as CSV (`hipline audit` does 
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
@@ -74,16 +73,8 @@ def layout(**_query) -> html.Div:
                 className="audit-filters",
             ),
             html.Div(id="audit-count", className="count-line"),
-            dag.AgGrid(
-                id="audit-grid",
-                columnDefs=COLUMNS,
-                rowData=[],
-                defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                dashGridOptions={"animateRows": False, "pagination": True, "paginationPageSize": 50,
-                                 "domLayout": "autoHeight",
-                                 "localeText": {"noRowsToShow": "Nothing in the audit trail matches."}},
-                style={"width": "100%"},
-            ),
+            ui.grid("audit-grid", COLUMNS, "Nothing in the audit trail matches.", defaults={"filter": True},
+                    options={"pagination": True, "paginationPageSize": 50}),
         ],
         className="audit-page",
     )  # fmt: skip

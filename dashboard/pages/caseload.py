@@ -8,7 +8,6 @@ the flags in priority order and the last session. A row opens the client.
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html
@@ -45,7 +44,7 @@ COLUMNS = [
 ]  # fmt: skip
 # Each column's data type is stated, not inferred from the first rows: AG Grid infers it when the rows come,
 # after the grid has started, and a filter model put back then (going back to the page) was dropped.
-COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "cellDataType": False, **ui.WRAPPED_HEADERS}
+COLUMN_DEFAULTS = {"filter": True, "cellDataType": False, **ui.WRAPPED_HEADERS}
 ui.keep_in_view("caseload-grid")
 
 
@@ -152,21 +151,16 @@ def layout(clinician: str | None = None, **_query) -> html.Div:
             _zip_running(),
             exports.alert_area("caseload"),
             html.Div(id="caseload-zip-status"),
-            dag.AgGrid(
-                id="caseload-grid",
-                columnDefs=COLUMNS,
-                rowData=[],
+            ui.grid(
+                "caseload-grid",
+                COLUMNS,
+                "No active clients match.",
+                defaults=COLUMN_DEFAULTS,
+                options={"tooltipShowDelay": 300, "rowHeight": 40},
+                height="70vh",
                 getRowId="params.data.client_id",
-                defaultColDef=COLUMN_DEFAULTS,
-                dashGridOptions={
-                    "animateRows": False,
-                    "tooltipShowDelay": 300,
-                    "rowHeight": 40,
-                    "localeText": {"noRowsToShow": "No active clients match."},
-                },
                 persisted_props=["filterModel"],
                 **kept_for_the_visit,
-                style={"height": "70vh", "width": "100%"},
                 className="caseload-grid",
             ),
         ],
@@ -335,15 +329,7 @@ def _zip_running() -> html.Div:
     )
 
 
-@callback(
-    Output("caseload-numbers-download", "data"),
-    Output("caseload-export-alert", "children"),
-    Input("caseload-export-xlsx", "n_clicks"),
-    Input("caseload-export-csv", "n_clicks"),
-    State("today", "date"),
-    State("caseload-clinician", "value"),
-    prevent_initial_call=True,
-)
+@callback(**exports.numbers_callback("caseload", State("caseload-clinician", "value"), with_report=False))
 @rights.requires("export_client")
 def export_numbers(_xlsx, _csv, today, clinician):
     """The caseload of the clinician chosen (or everyone's the viewer may see) and its weekly pain, as

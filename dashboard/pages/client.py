@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
@@ -64,8 +63,7 @@ LOG_COLUMNS = [
     {"field": "notes", "headerName": "Notes", "minWidth": 200, "flex": 2, "wrapText": True, "autoHeight": True,
      "cellStyle": {"lineHeight": "18px", "paddingTop": "6px", "paddingBottom": "6px"}},
 ]  # fmt: skip
-LOG_COLUMN_DEFAULTS = {"sortable": True, "resizable": True, "filter": True, "floatingFilter": True,
-                       **ui.WRAPPED_HEADERS}  # fmt: skip
+LOG_COLUMN_DEFAULTS = {"filter": True, "floatingFilter": True, **ui.WRAPPED_HEADERS}
 ui.keep_in_view("client-log")
 
 
@@ -148,20 +146,13 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
             ),
             ui.section(
                 "Session log",
-                dag.AgGrid(
-                    id="client-log",
-                    columnDefs=LOG_COLUMNS,
-                    rowData=[],
-                    defaultColDef=LOG_COLUMN_DEFAULTS,
-                    dashGridOptions={
-                        "animateRows": False,
-                        "pagination": True,
-                        "paginationPageSize": 25,
-                        "paginationPageSizeSelector": [25, 50, 100],
-                        "domLayout": "autoHeight",  # the page scrolls, not the grid: every row of a page shows
-                        "localeText": {"noRowsToShow": "No sessions in this period."},
-                    },
-                    style={"width": "100%"},
+                ui.grid(
+                    "client-log",
+                    LOG_COLUMNS,
+                    "No sessions in this period.",
+                    defaults=LOG_COLUMN_DEFAULTS,
+                    # As tall as its rows (the page scrolls, not the grid): every row of a page shows.
+                    options={"pagination": True, "paginationPageSize": 25, "paginationPageSizeSelector": [25, 50, 100]},
                     className="log-grid",
                 ),
                 id="session-log",
@@ -914,18 +905,10 @@ def save_decision(_confirm, _cancel, pending, today, client_id, choice, level, s
 # --- exports -------------------------------------------------------------------------------------
 
 
-@callback(
-    Output("client-report-download", "data"),
-    Output("client-export-alert", "children"),
-    Input("client-export-pdf", "n_clicks"),
-    State("today", "date"),
-    State("client-id", "data"),
-    State("client-range", "start_date"),
-    State("client-range", "end_date"),
-    State(exports.PAPER_ID, "value"),
-    running=[(Output("client-export-pdf", "disabled"), True, False)],
-    prevent_initial_call=True,
-)
+EXPORTED = (State("client-id", "data"), State("client-range", "start_date"), State("client-range", "end_date"))
+
+
+@callback(**exports.report_callback("client", *EXPORTED))
 @rights.requires("export_client")
 def export_report(_clicks, today, client_id, start, end, paper):
     """The progress report of the period shown, as of the day reviewed, as PDF."""
@@ -945,17 +928,7 @@ def export_report(_clicks, today, client_id, start, end, paper):
     )
 
 
-@callback(
-    Output("client-numbers-download", "data"),
-    Output("client-export-alert", "children", allow_duplicate=True),
-    Input("client-export-xlsx", "n_clicks"),
-    Input("client-export-csv", "n_clicks"),
-    State("today", "date"),
-    State("client-id", "data"),
-    State("client-range", "start_date"),
-    State("client-range", "end_date"),
-    prevent_initial_call=True,
-)
+@callback(**exports.numbers_callback("client", *EXPORTED))
 @rights.requires("export_client")
 def export_numbers(_xlsx, _csv, today, client_id, start, end):
     """The numbers behind the client's charts and tables, of the period shown, as XLSX or zipped CSV."""

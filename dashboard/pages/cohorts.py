@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
@@ -26,6 +25,7 @@ from presentation.in_words import ADHERENT_FROM
 ADHERENT_LABEL = f"Adherent ≥ {ADHERENT_FROM}"
 NO_PAIN_DATA = "none with pain data yet"  # pain data: a baseline and a current pain (docs/metrics.md)
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+GRID_OPTIONS = {"tooltipShowDelay": 300, "rowHeight": 40}  # both grids: the list and a cohort's members
 
 
 def _sorted_by(field: str) -> dict:
@@ -102,20 +102,13 @@ def cohort_list(**_query) -> html.Div:
         [
             html.Div(html.H1("Cohorts", className="page-title"), className="page-head"),
             html.Div(id="cohorts-count", className="count-line"),
-            dag.AgGrid(
-                id="cohorts-grid",
-                columnDefs=COHORT_COLUMNS,
-                rowData=[],
+            ui.grid(
+                "cohorts-grid",
+                COHORT_COLUMNS,
+                "No cohorts in the roster yet.",
+                defaults=ui.WRAPPED_HEADERS,
+                options=GRID_OPTIONS,
                 getRowId="params.data.cohort_id",
-                defaultColDef={"sortable": True, "resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
-                dashGridOptions={
-                    "animateRows": False,
-                    "tooltipShowDelay": 300,
-                    "rowHeight": 40,
-                    "domLayout": "autoHeight",
-                    "localeText": {"noRowsToShow": "No cohorts in the roster yet."},
-                },
-                style={"width": "100%"},
                 className="cohort-grid",
             ),
         ],
@@ -225,22 +218,12 @@ def cohort_page(cohort_id: str | None = None, **_query) -> html.Div:
                 [
                     ui.section(
                         "Members",
-                        dag.AgGrid(
-                            id="cohort-members-grid",
-                            columnDefs=MEMBER_COLUMNS,
-                            rowData=[],
+                        ui.grid(
+                            "cohort-members-grid",
+                            MEMBER_COLUMNS,
+                            "No members yet.",
+                            options={**GRID_OPTIONS, "headerHeight": 36, "groupHeaderHeight": 30},
                             getRowId="params.data.client_id",
-                            defaultColDef={"sortable": True, "resizable": True},
-                            dashGridOptions={
-                                "animateRows": False,
-                                "tooltipShowDelay": 300,
-                                "rowHeight": 40,
-                                "headerHeight": 36,
-                                "groupHeaderHeight": 30,
-                                "domLayout": "autoHeight",
-                                "localeText": {"noRowsToShow": "No members yet."},
-                            },
-                            style={"width": "100%"},
                             className="cohort-grid",
                         ),
                         id="cohort-members",
@@ -425,16 +408,7 @@ def open_member(cell: dict | None) -> str:
 # --- exports -------------------------------------------------------------------------------------
 
 
-@callback(
-    Output("cohort-report-download", "data"),
-    Output("cohort-export-alert", "children"),
-    Input("cohort-export-pdf", "n_clicks"),
-    State("today", "date"),
-    State("cohort-id", "data"),
-    State(exports.PAPER_ID, "value"),
-    running=[(Output("cohort-export-pdf", "disabled"), True, False)],
-    prevent_initial_call=True,
-)
+@callback(**exports.report_callback("cohort", State("cohort-id", "data")))
 @rights.requires("export_cohort")
 def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None):
     """The cohort's report as of the day reviewed, as PDF."""
@@ -452,15 +426,7 @@ def export_report(_clicks, today: str | None, cohort_id: str, paper: str | None)
     return exports.report_download(today, "cohort report", "cohort-report", cohort_id, context_of, pdf_of)
 
 
-@callback(
-    Output("cohort-numbers-download", "data"),
-    Output("cohort-export-alert", "children", allow_duplicate=True),
-    Input("cohort-export-xlsx", "n_clicks"),
-    Input("cohort-export-csv", "n_clicks"),
-    State("today", "date"),
-    State("cohort-id", "data"),
-    prevent_initial_call=True,
-)
+@callback(**exports.numbers_callback("cohort", State("cohort-id", "data")))
 @rights.requires("export_cohort")
 def export_numbers(_xlsx, _csv, today: str | None, cohort_id: str):
     """The numbers behind the cohort's roll-ups and charts, as XLSX or zipped CSV."""

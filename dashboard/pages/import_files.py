@@ -24,7 +24,6 @@ import tempfile
 from pathlib import Path, PureWindowsPath
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
@@ -425,21 +424,16 @@ def _quarantine_grid(summary: WarehouseSummary) -> list:
         shown = f"{total:,} quarantined row{'s' if total != 1 else ''}. Filter by file, kind or reason in the headers."
     shaped = quarantine.assign(kind=quarantine["kind"].str.replace("_", " "))
     rows = shaped.astype(object).where(shaped.notna(), None).to_dict("records")
-    # A long quarantine scrolls inside the grid, which then draws only the rows in view.
-    height = {"domLayout": "autoHeight"} if len(rows) <= GRID_ROWS_WHOLE else {}
     return [
         html.Div(shown, className="count-line", id="quarantine-count"),
-        dag.AgGrid(
-            id="quarantine",
-            columnDefs=QUARANTINE_COLUMNS,
-            rowData=rows,
-            defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True},
-            dashGridOptions={
-                "animateRows": False,
-                "localeText": {"noRowsToShow": "Nothing quarantined: every row read was loaded."},
-                **height,
-            },
-            style={"height": None if height else "600px", "width": "100%"},
+        ui.grid(
+            "quarantine",
+            QUARANTINE_COLUMNS,
+            "Nothing quarantined: every row read was loaded.",
+            rows=rows,
+            defaults={"floatingFilter": True},
+            # A long quarantine scrolls inside the grid, which then draws only the rows in view.
+            height=None if len(rows) <= GRID_ROWS_WHOLE else "600px",
             className="quarantine-grid",
         ),
     ]

@@ -7,7 +7,6 @@ change is audited with the admin who made it, and a password is never shown or k
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html
 
@@ -46,19 +45,13 @@ def layout(**_query) -> html.Div:
                 className="page-head",
             ),
             dcc.Store(id="users-changed"),
-            dag.AgGrid(
-                id="users-grid",
-                columnDefs=COLUMNS,
-                rowData=[],
+            ui.grid(
+                "users-grid",
+                COLUMNS,
+                "No users yet.",
+                defaults={"filter": True},
+                options={"rowSelection": "single"},
                 getRowId="params.data.username",
-                defaultColDef={"sortable": True, "resizable": True, "filter": True},
-                dashGridOptions={
-                    "animateRows": False,
-                    "domLayout": "autoHeight",
-                    "rowSelection": "single",
-                    "localeText": {"noRowsToShow": "No users yet."},
-                },
-                style={"width": "100%"},
             ),
             html.Div(
                 [
