@@ -158,6 +158,12 @@ def alert(message: str, colour: str = "warning", id: str | None = None):
     return dbc.Alert(message, color=colour, id=id or "alert", className="py-2")
 
 
+def sentence(error: Exception) -> str:
+    """An error's message as a sentence for the page: 'no such role: nurse' -> 'No such role: nurse.'"""
+    text = str(error)
+    return text[:1].upper() + text[1:] + "."
+
+
 # docs/dashboard.md: every page works at 1280 px and on a tablet (820 px) with the columns that matter in view. A grid
 # column that can give way carries `moves_last_below(px)`: while the grid is narrower than that it moves
 # after the others (it is still there, a sideways scroll away), and back when the grid is wide again

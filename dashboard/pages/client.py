@@ -1,9 +1,10 @@
 """Client (`/clients/<client_id>`): one client's progress and what they do next (docs/dashboard.md).
 
 Header (region, week, adherence, pain, clinician, cohort, flags); pain chart; one chart per function
-instrument; weekly adherence; exercise levels over time; the recommended next progressions with
-their evidence and Accept / Override; the session log. Each part has its own callback, so the
-browser asks for them at once and a slow part never holds up the rest.
+instrument; weekly adherence; exercise levels over time; the red flags and their Review; the recommended
+next progressions with their evidence and Accept / Override; the session log. Each part has its own
+callback, so the browser asks for them at once and a slow part never holds up the rest. The dialogs of
+Review and of Accept / Override, and the callbacks that record them, are in client_dialogs.
 """
 
 from __future__ import annotations
@@ -13,26 +14,19 @@ from datetime import date
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from analytics.decisions import DecisionError, Prescription, option, read_decisions, record
-from analytics.definitions import DECISIONS, FLARE_PAIN_DURING, function_threshold
-from analytics.reviews import ReviewError, record_review
+from analytics.decisions import read_decisions
+from analytics.definitions import FLARE_PAIN_DURING, function_threshold
 from dashboard import components as ui
 from dashboard import exports, rights
 from dashboard.clinic_data import clinic
+from dashboard.pages.client_dialogs import DECISION_WORDS, decision_dialog, next_words, review_dialog
 from dashboard.timing import timed
 from etl.instruments import HIGHER_IS_BETTER
 from presentation import figures, in_words
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
-DECISION_WORDS = {
-    "progress": "Progress",
-    "hold": "Hold",
-    "regress": "Regress",
-    "refer": "Refer",
-}
-
 # Narrow numbers: filtered by typing in the box under the header, which fills the column (no filter buttons).
 NARROW_NUMBER = {"type": "numericColumn", "width": 70, "suppressFloatingFilterButton": True,
                  "suppressHeaderFilterButton": True}  # fmt: skip
@@ -65,6 +59,11 @@ LOG_COLUMNS = [
 ]  # fmt: skip
 LOG_COLUMN_DEFAULTS = {"filter": True, "floatingFilter": True, **ui.WRAPPED_HEADERS}
 ui.keep_in_view("client-log")
+
+# What every part of the page is drawn from: the day reviewed and the client; the charts and the session log
+# also from the period shown. A part that shows what a dialog saves (client_dialogs) listens to that too.
+CLIENT = (Input("today", "date"), Input("client-id", "data"))
+PERIOD = (*CLIENT, Input("client-range", "start_date"), Input("client-range", "end_date"))
 
 
 def register() -> None:
@@ -157,82 +156,17 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
                 ),
                 id="session-log",
             ),
-            _decision_modal(),
-            _review_modal(),
+            decision_dialog(),
+            review_dialog(),
         ],
         className="client-page",
     )
 
 
-def _decision_modal() -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle(id="decision-title")),
-            dbc.ModalBody(
-                [
-                    html.Div(id="decision-summary"),
-                    html.P(id="decision-by", className="text-muted small"),
-                    html.Div(
-                        [
-                            html.Label("Decision instead", htmlFor="decision-choice", className="form-label"),
-                            dcc.Dropdown(
-                                id="decision-choice",
-                                options=[{"label": DECISION_WORDS[d], "value": d} for d in DECISIONS],
-                                clearable=False,
-                            ),
-                            html.Label("Exercise", htmlFor="decision-level", className="form-label mt-2"),
-                            dcc.Dropdown(id="decision-level", clearable=False),
-                            html.Div(
-                                [
-                                    _number("Sets", "decision-sets"),
-                                    _number("Reps", "decision-reps"),
-                                    _number("Hold (s)", "decision-hold"),
-                                    html.Div(
-                                        [
-                                            html.Label("Tempo", htmlFor="decision-tempo", className="form-label"),
-                                            dcc.Input(id="decision-tempo", type="text", className="form-control"),
-                                        ]
-                                    ),
-                                ],
-                                className="dose-inputs",
-                            ),
-                            html.Label("Reason (required)", htmlFor="decision-reason", className="form-label mt-2"),
-                            dcc.Textarea(id="decision-reason", className="form-control", style={"height": "70px"}),
-                        ],
-                        id="override-fields",
-                    ),
-                    html.Div(id="decision-error", className="text-danger mt-2"),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    dbc.Button("Cancel", id="decision-cancel", color="secondary", outline=True),
-                    dbc.Button("Confirm", id="decision-confirm", color="primary"),
-                ]
-            ),
-        ],
-        id="decision-modal",
-        is_open=False,
-        size="lg",
-    )
-
-
-def _number(label: str, id: str) -> html.Div:
-    return html.Div(
-        [html.Label(label, htmlFor=id, className="form-label"),
-         dcc.Input(id=id, type="number", min=0, step=1, className="form-control")]
-    )  # fmt: skip
-
-
 # --- header --------------------------------------------------------------------------------------
 
 
-@callback(
-    Output("client-header", "children"),
-    Input("today", "date"),
-    Input("client-id", "data"),
-    Input("review-saved", "data"),
-)
+@callback(Output("client-header", "children"), *CLIENT, Input("review-saved", "data"))
 @rights.requires("client")
 def show_header(today, client_id, _reviewed=None):
     with timed("query"), rights.reading(today) as analytics:
@@ -301,19 +235,8 @@ def _on_hold(client: dict):
 
 # --- red flags -----------------------------------------------------------------------------------
 
-REVIEW_OUTCOME_WORDS = {
-    "cleared": "Cleared: safe to continue",
-    "referred": "Referred on (GP, emergency care, a specialist)",
-    "paused": "Paused: exercise stops until a later review",
-}
 
-
-@callback(
-    Output("client-red-flags", "children"),
-    Input("today", "date"),
-    Input("client-id", "data"),
-    Input("review-saved", "data"),
-)
+@callback(Output("client-red-flags", "children"), *CLIENT, Input("review-saved", "data"))
 @rights.requires("client")
 def show_red_flags(today, client_id, _reviewed=None):
     with timed("query"), rights.reading(today) as analytics:
@@ -363,100 +286,6 @@ def _review_words(review) -> str:
     return f"{ui.day(review.reviewed_on)} · {review.outcome}{to} by {who}: “{review.note}”"
 
 
-def _review_modal() -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Review the red flags")),
-            dbc.ModalBody(
-                [
-                    html.P("A review covers every red-flag note up to the day shown. Referred or paused puts the "
-                           "client on hold until a later review clears it.", className="text-muted small"),
-                    html.Label("Outcome", htmlFor="review-outcome", className="form-label"),
-                    dcc.RadioItems(
-                        id="review-outcome",
-                        options=[{"label": words, "value": o} for o, words in REVIEW_OUTCOME_WORDS.items()],
-                        labelStyle={"display": "block"},
-                        inputStyle={"marginRight": "6px"},
-                    ),
-                    html.Label("Referred to", htmlFor="review-to", className="form-label mt-2"),
-                    dcc.Input(id="review-to", type="text", className="form-control",
-                              placeholder="GP, emergency care, orthopaedic surgeon…"),
-                    html.Label("Note (required)", htmlFor="review-note", className="form-label mt-2"),
-                    dcc.Textarea(id="review-note", className="form-control", style={"height": "70px"}),
-                    html.P(id="review-by", className="text-muted small mt-2"),
-                    html.Div(id="review-error", className="text-danger mt-2"),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    dbc.Button("Cancel", id="review-cancel", color="secondary", outline=True),
-                    dbc.Button("Save review", id="review-save", color="primary"),
-                ]
-            ),
-        ],
-        id="review-modal",
-        is_open=False,
-    )  # fmt: skip
-
-
-@callback(
-    Output("review-modal", "is_open"),
-    Output("review-outcome", "value"),
-    Output("review-to", "value"),
-    Output("review-note", "value"),
-    Output("review-by", "children"),
-    Output("review-error", "children"),
-    Input("review-open", "n_clicks"),
-    prevent_initial_call=True,
-)
-@rights.requires("review")
-def open_review(clicks):
-    if not clicks:
-        return (dash.no_update,) * 6
-    viewer = rights.current()
-    return True, None, "", "", f"Recorded as reviewed by {viewer.name} ({viewer.role}), now.", ""
-
-
-@callback(
-    Output("review-modal", "is_open", allow_duplicate=True),
-    Output("review-error", "children", allow_duplicate=True),
-    Output("review-saved", "data"),
-    Output("review-alert", "children"),
-    Input("review-save", "n_clicks"),
-    Input("review-cancel", "n_clicks"),
-    State("today", "date"),
-    State("client-id", "data"),
-    State("review-outcome", "value"),
-    State("review-to", "value"),
-    State("review-note", "value"),
-    prevent_initial_call=True,
-)
-@rights.requires("review")
-def save_review(_save, _cancel, today, client_id, outcome, to, note):
-    """Store the review in the signed-in user's name, dated the day the page shows (it covers the
-    notes up to it), audit it, then refresh the page. A client outside the viewer's scope reads as one
-    that does not exist (and the attempt is audited)."""
-    if ctx.triggered_id == "review-cancel":
-        return False, "", dash.no_update, dash.no_update
-    with rights.reading(today) as analytics:
-        known = analytics.has_client(client_id)
-        day = analytics.today
-    if not known:
-        return True, "There is no such client.", dash.no_update, dash.no_update
-    if not outcome:
-        return True, "Choose an outcome.", dash.no_update, dash.no_update
-    viewer = rights.current()
-    try:
-        review_id = record_review(clinic().db, client_id, outcome=outcome, note=note or "", referred_to=to,
-                                  reviewed_by=viewer.staff_id, reviewed_on=day)  # fmt: skip
-    except ReviewError as e:
-        return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update
-    to_whom = f" to {to.strip()}" if outcome == "referred" and to else ""
-    rights.record("review", f"review {review_id}: {outcome}{to_whom} as of {day}: {note.strip()}", client_id=client_id)
-    message = ui.alert(f"Review saved: {outcome}{to_whom}.", "success", id="review-done")
-    return False, "", {"review": review_id}, message
-
-
 # --- charts --------------------------------------------------------------------------------------
 
 
@@ -466,15 +295,7 @@ def _range(client: dict, today: date, start: str | None, end: str | None) -> tup
     return figures.period_range(start or client["start_date"], end or today)
 
 
-CHART_INPUTS = (
-    Input("today", "date"),
-    Input("client-id", "data"),
-    Input("client-range", "start_date"),
-    Input("client-range", "end_date"),
-)
-
-
-@callback(Output("client-pain", "figure"), *CHART_INPUTS)
+@callback(Output("client-pain", "figure"), *PERIOD)
 @rights.requires("client")
 def show_pain(today, client_id, start, end):
     with timed("query"), rights.reading(today) as analytics:
@@ -490,7 +311,7 @@ def show_pain(today, client_id, start, end):
         return figures.pain_chart(pain_points, weekly, sessions, red_flags, client, _range(client, day, start, end))
 
 
-@callback(Output("client-function", "children"), Input("today", "date"), Input("client-id", "data"))
+@callback(Output("client-function", "children"), *CLIENT)
 @rights.requires("client")
 def show_function(today, client_id):
     with timed("query"), rights.reading(today) as analytics:
@@ -500,7 +321,7 @@ def show_function(today, client_id):
         return function_charts(function, measures)
 
 
-@callback(Output("client-adherence", "figure"), Output("client-timeline", "figure"), *CHART_INPUTS)
+@callback(Output("client-adherence", "figure"), Output("client-timeline", "figure"), *PERIOD)
 @rights.requires("client")
 def show_adherence_and_levels(today, client_id, start, end):
     with timed("query"), rights.reading(today) as analytics:
@@ -540,13 +361,7 @@ def function_charts(function: pd.DataFrame, measures: pd.DataFrame) -> list:
 # --- session log ---------------------------------------------------------------------------------
 
 
-@callback(
-    Output("client-log", "rowData"),
-    Input("today", "date"),
-    Input("client-id", "data"),
-    Input("client-range", "start_date"),
-    Input("client-range", "end_date"),
-)
+@callback(Output("client-log", "rowData"), *PERIOD)
 @rights.requires("client")
 def show_log(today, client_id, start, end):
     with timed("query"), rights.reading(today) as analytics:
@@ -585,13 +400,7 @@ def _dose(sets, reps, hold_s, side) -> str:
 # --- recommendations and decisions ---------------------------------------------------------------
 
 
-@callback(
-    Output("client-recs", "children"),
-    Input("today", "date"),
-    Input("client-id", "data"),
-    Input("decision-saved", "data"),
-    Input("review-saved", "data"),
-)
+@callback(Output("client-recs", "children"), *CLIENT, Input("decision-saved", "data"), Input("review-saved", "data"))
 @rights.requires("client")
 def show_recommendations(today, client_id, _saved, _reviewed=None):
     with timed("query"), rights.reading(today) as analytics:
@@ -654,20 +463,6 @@ def refer_card(referred: pd.DataFrame, notes: pd.DataFrame | None) -> html.Div:
     )
 
 
-def _next_words(rec: dict) -> str:
-    decision = rec["decision"]
-    if decision == "refer":
-        return "No change until a clinician has reviewed the red flag."
-    if decision == "hold" and rec.get("change") == "target dose":
-        return f"Keep the level, at its target dose: {rec['next_exercise']}, {rec['next_dose']}"
-    if decision == "hold" and rec.get("change") not in (None, "none"):  # a stretch that passed every check
-        return f"Dose up to: {rec['next_exercise']}, {rec['next_dose']}"
-    if decision == "hold":
-        return f"Keep: {rec['next_exercise']}, {rec['next_dose']}"
-    verb = "Progress to" if decision == "progress" else "Step back to"
-    return f"{verb}: {rec['next_exercise']}, {rec['next_dose']}"
-
-
 def recommendation_card(rec: dict, decision, names: dict, may_decide: bool = True) -> html.Div:
     ladder = rec["ladder"]
     level = "" if ui.missing(rec["level"]) else f" (level {rec['level']})"
@@ -683,7 +478,7 @@ def recommendation_card(rec: dict, decision, names: dict, may_decide: bool = Tru
             ),
             html.P(rec["why"], className="rec-why"),
             html.P(f"Now: {rec['exercise']}{level}, {rec['dose']}", className="rec-now"),
-            html.P(_next_words(rec), className="rec-next"),
+            html.P(next_words(rec), className="rec-next"),
             html.Details(
                 [html.Summary("Every rule checked"),
                  html.Ul([html.Li(item, className="fail" if item.rstrip(")").endswith("✗") else "pass")
@@ -716,190 +511,6 @@ def _decided(decision, names: dict) -> html.Div:
         text = f"Overridden by {who} on {when}: {DECISION_WORDS[decision['decision']].lower()} — “{decision['reason']}”"
     dose = [str(decision["exercise"])] if decision["exercise"] else []
     return html.Div(text + (f" ({', '.join(dose)})" if dose else ""), className="rec-decided")
-
-
-def _recommendation(analytics, client_id: str, ladder: str) -> dict | None:
-    recs = analytics.recommendations(client_id)
-    match = recs[recs["ladder"] == ladder]
-    return None if match.empty else match.iloc[0].to_dict()
-
-
-@callback(
-    Output("decision-modal", "is_open"),
-    Output("decision-pending", "data"),
-    Output("decision-title", "children"),
-    Output("decision-summary", "children"),
-    Output("override-fields", "style"),
-    Output("decision-by", "children"),
-    Output("decision-choice", "value"),
-    Output("decision-level", "options"),
-    Output("decision-level", "value"),
-    Output("decision-sets", "value"),
-    Output("decision-reps", "value"),
-    Output("decision-hold", "value"),
-    Output("decision-tempo", "value"),
-    Output("decision-reason", "value"),
-    Output("decision-error", "children"),
-    Input({"type": "rec-accept", "ladder": ALL}, "n_clicks"),
-    Input({"type": "rec-override", "ladder": ALL}, "n_clicks"),
-    State("today", "date"),
-    State("client-id", "data"),
-    prevent_initial_call=True,
-)
-@rights.requires("decide")
-def open_decision(_accepts, _overrides, today, client_id):
-    """Accept or Override opens the same dialog; for an override, what instead and why. The decision is
-    the signed-in user's: it is recorded in their name."""
-    trigger = ctx.triggered_id
-    if not trigger or not (ctx.triggered and ctx.triggered[0]["value"]):
-        return (dash.no_update,) * 15
-    action = "accept" if trigger["type"] == "rec-accept" else "override"
-    ladder = trigger["ladder"]
-    with rights.reading(today) as analytics:
-        rec = _recommendation(analytics, client_id, ladder)
-        levels = analytics.exercise_levels(ladder) if rec is not None and rec["in_library"] else pd.DataFrame()
-        day = analytics.today
-        decided = analytics.decisions(client_id)  # kept current with the records on every request
-    if rec is None:
-        return (dash.no_update,) * 15
-    viewer = rights.current()
-    by = f"Recorded as decided by {viewer.name} ({viewer.role}), now."
-    # A recommendation already decided on today: this decision says that it replaces that one (docs/recommendations.md).
-    earlier = decided[(decided["ladder"] == ladder) & (decided["as_of"] == day.isoformat())]
-    replaces = None
-    if len(earlier):
-        last = earlier.iloc[-1]
-        replaces = int(last["decision_id"])
-        done = "accepted" if last["action"] == "accept" else f"overridden ({last['decision']})"
-        who = ui.either(last["decider"], last["decided_by"])
-        by += f" This recommendation was already {done} by {who} today: this decision replaces it."
-    if len(levels) and not rec["stretch"]:
-        level_options = [{"label": f"{r.level}. {r.exercise}", "value": int(r.level)} for r in levels.itertuples()]
-        level_value = None if ui.missing(rec["next_level"]) else int(rec["next_level"])
-    else:  # a stretch or an exercise the library does not know: only its dose can change
-        level_options = [{"label": rec["exercise"], "value": 0}]
-        level_value = 0
-    family = ui.either(rec["family_label"], rec["exercise"])
-    if action == "accept":
-        title = f"Accept: {DECISION_WORDS[rec['decision']].lower()} · {family}"
-        summary = html.P(_next_words(rec), id="decision-what")
-    else:
-        title = f"Override the recommendation · {family}"
-        summary = html.P(f"Recommended: {DECISION_WORDS[rec['decision']].lower()}. {_next_words(rec)}",
-                         id="decision-what")  # fmt: skip
-    return (
-        True,
-        {"ladder": ladder, "action": action, "replaces": replaces},
-        title,
-        summary,
-        {"display": "none"} if action == "accept" else {},
-        by,
-        rec["decision"],
-        level_options,
-        level_value,
-        _whole(rec["next_sets"]),
-        _whole(rec["next_reps"]),
-        _whole(rec["next_hold_s"]),
-        None if ui.missing(rec["next_tempo"]) else rec["next_tempo"],
-        "",
-        "",
-    )
-
-
-@callback(
-    Output("decision-level", "value", allow_duplicate=True),
-    Output("decision-sets", "value", allow_duplicate=True),
-    Output("decision-reps", "value", allow_duplicate=True),
-    Output("decision-hold", "value", allow_duplicate=True),
-    Output("decision-tempo", "value", allow_duplicate=True),
-    Input("decision-choice", "value"),
-    State("decision-pending", "data"),
-    State("today", "date"),
-    State("client-id", "data"),
-    prevent_initial_call=True,
-)
-@rights.requires("decide")
-def fill_in_decision(choice, pending, today, client_id):
-    """Choosing a decision fills in the exercise and dose that agree with it (analytics.decisions.option):
-    the engine's step back or up, the level kept, or no change for refer. The clinician may edit them."""
-    if not choice or not pending or pending.get("action") != "override":
-        return (dash.no_update,) * 5
-    with rights.reading(today) as analytics:
-        rec = _recommendation(analytics, client_id, pending["ladder"])
-    if rec is None:
-        return (dash.no_update,) * 5
-    chosen = option(rec, choice)
-    return (0 if chosen.level is None else chosen.level), chosen.sets, chosen.reps, chosen.hold_s, chosen.tempo
-
-
-def _whole(value) -> int | None:
-    return None if ui.missing(value) else int(value)
-
-
-@callback(
-    Output("decision-modal", "is_open", allow_duplicate=True),
-    Output("decision-error", "children", allow_duplicate=True),
-    Output("decision-saved", "data"),
-    Output("decision-alert", "children"),
-    Input("decision-confirm", "n_clicks"),
-    Input("decision-cancel", "n_clicks"),
-    State("decision-pending", "data"),
-    State("today", "date"),
-    State("client-id", "data"),
-    State("decision-choice", "value"),
-    State("decision-level", "value"),
-    State("decision-sets", "value"),
-    State("decision-reps", "value"),
-    State("decision-hold", "value"),
-    State("decision-tempo", "value"),
-    State("decision-reason", "value"),
-    prevent_initial_call=True,
-)
-@rights.requires("decide")
-def save_decision(_confirm, _cancel, pending, today, client_id, choice, level, sets, reps, hold, tempo, reason):
-    """Store the decision in the signed-in user's name (analytics.decisions: who, when, what was shown,
-    what was taken), audit it, then refresh. A recommendation outside the viewer's scope reads as one
-    that is no longer current (and the attempt is audited)."""
-    if ctx.triggered_id == "decision-cancel" or not pending:
-        return False, "", dash.no_update, dash.no_update
-    with rights.reading(today) as analytics:
-        rec = _recommendation(analytics, client_id, pending["ladder"])
-        levels = analytics.exercise_levels(pending["ladder"])
-        day = analytics.today
-    if rec is None:
-        rights.refused("decision", f"{pending['ladder']} of client {client_id}: no such recommendation in their scope",
-                       client_id=client_id)  # fmt: skip
-        return True, "This recommendation is no longer current: reload the page.", dash.no_update, ""
-    prescription = None
-    if pending["action"] == "override" and choice in ("regress", "progress", "hold") and level is not None:
-        chosen = levels[levels["level"] == level]
-        exercise = chosen["exercise"].iloc[0] if len(chosen) else rec["exercise"]
-        prescription = Prescription(
-            exercise, int(level) if len(chosen) else _whole(rec["level"]), _whole(sets), _whole(reps), _whole(hold),
-            tempo or None,
-        )  # fmt: skip
-    viewer = rights.current()
-    try:
-        decision_id = record(
-            clinic().db,
-            rec,
-            decided_by=viewer.staff_id,
-            action=pending["action"],
-            decision=choice,
-            prescription=prescription,
-            reason=reason,
-            as_of=day,
-            decided_on=day,  # the clinic day reviewed: a decision made while reviewing a day applies from it
-            replaces=pending.get("replaces"),
-        )
-    except DecisionError as e:
-        return True, str(e)[0].upper() + str(e)[1:] + ".", dash.no_update, dash.no_update
-    done = "accepted" if pending["action"] == "accept" else "overridden"
-    rights.record("decision", f"decision {decision_id}: {done} {rec['decision']} of {rec['ladder']} as of {day}"
-                  + (f", {choice} instead: {reason.strip()}" if pending["action"] == "override" else ""),
-                  client_id=client_id)  # fmt: skip
-    message = ui.alert(f"Recommendation {done}; the recommendations below are updated.", "success", id="decision-done")
-    return False, "", {"ladder": pending["ladder"], "at": pd.Timestamp.now().isoformat()}, message
 
 
 # --- exports -------------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ def add_user(_clicks, staff_id, username, role, password, again):
         user = users.add_user(clinic().db, staff_id, named.iloc[0], role, password or "", by=rights.actor(),
                               username=(username or "").strip() or None)  # fmt: skip
     except users.UserError as e:
-        return _said(_sentence(e)), dash.no_update, "", ""
+        return _said(ui.sentence(e)), dash.no_update, "", ""
     return _said(f"{user.name} may now sign in as {user.username} ({user.role}).", "success"), user.username, "", ""
 
 
@@ -224,13 +224,8 @@ def change_user(_role, _password, _disable, _enable, username, role, password, a
             user = users.set_enabled(db, username, enabled, by=by)
             done = f"{user.name} may sign in again." if enabled else f"{user.name} is disabled and signed out."
     except users.UserError as e:
-        return _said(_sentence(e)), dash.no_update, "", ""
+        return _said(ui.sentence(e)), dash.no_update, "", ""
     return _said(done, "success"), f"{user.username} {user.changed_at}", "", ""
-
-
-def _sentence(error: Exception) -> str:
-    text = str(error)
-    return text[:1].upper() + text[1:] + "."
 
 
 def _said(message: str, colour: str = "warning") -> dbc.Alert:

@@ -16,6 +16,7 @@ from analytics.decisions import read_decisions
 from analytics.reviews import read_reviews
 from dashboard.app import create_app
 from dashboard.pages import client as page
+from dashboard.pages import client_dialogs as dialogs
 from dashboard.security import Refused
 from tests.conftest import copy_warehouse
 
@@ -101,7 +102,7 @@ def test_accept_through_the_dialog_is_recorded_as_the_signed_in_clinician_as_of_
     signed_in(clinician)
     pending = {"ladder": rec["ladder"], "action": "accept"}
     with clicked("decision-confirm"):
-        is_open, error, saved, _alert = page.save_decision(
+        is_open, error, saved, _alert = dialogs.save_decision(
             1, None, pending, today.isoformat(), rec["client_id"], None, None, None, None, None, None, None
         )
     assert (is_open, error) == (False, "")
@@ -127,7 +128,7 @@ def test_a_physio_cannot_decide_on_another_physios_client_and_the_attempt_is_aud
     signed_in(Viewer("other", other["staff_id"], other["name"], "physio"))
     pending = {"ladder": rec["ladder"], "action": "accept"}
     with clicked("decision-confirm"):
-        is_open, error, saved, _alert = page.save_decision(
+        is_open, error, saved, _alert = dialogs.save_decision(
             1, None, pending, today.isoformat(), rec["client_id"], None, None, None, None, None, None, None
         )
     # The answer for a recommendation that does not exist: nothing of the client in it.
@@ -144,7 +145,7 @@ def test_an_override_without_a_reason_keeps_the_dialog_open_with_the_reason_why(
     pending = {"ladder": rec["ladder"], "action": "override"}
     signed_in(_clinician_of(db, rec["client_id"]))
     with clicked("decision-confirm"):
-        is_open, error, *_ = page.save_decision(
+        is_open, error, *_ = dialogs.save_decision(
             1, None, pending, today.isoformat(), rec["client_id"], "hold", None, None, None, None, None, ""
         )
     assert is_open and "reason" in error
@@ -182,17 +183,17 @@ def test_a_review_through_the_dialog_clears_refer_or_puts_the_client_on_hold(dem
     signed_in(physio)
     day = today.isoformat()
     with clicked("review-save"):
-        is_open, error, saved, _ = page.save_review(1, None, day, client_id, "referred", "", "knee gave way")
+        is_open, error, saved, _ = dialogs.save_review(1, None, day, client_id, "referred", "", "knee gave way")
     assert is_open and error == "Say to whom the client is referred (GP, emergency care, a specialist)."
     with clicked("review-save"):
-        is_open, error, saved, _ = page.save_review(1, None, day, client_id, "referred", "GP", "knee gave way")
+        is_open, error, saved, _ = dialogs.save_review(1, None, day, client_id, "referred", "GP", "knee gave way")
     assert (is_open, error) == (False, "") and saved["review"] >= 1
     header = str(page.show_header(day, client_id))
     assert f"On hold since {today.day} " in header and "referred to GP" in header
     # still one refer card: on hold
     assert "on hold: referred to GP on " in str(page.show_recommendations(day, client_id, None))
     with clicked("review-save"):
-        page.save_review(1, None, day, client_id, "cleared", None, "x-ray clear, safe to continue")
+        dialogs.save_review(1, None, day, client_id, "cleared", None, "x-ray clear, safe to continue")
     with Analytics.open(db, Scope.everyone(), NEWEST) as analytics:
         flags = analytics.client(client_id)["flags"]
         decisions = set(analytics.recommendations(client_id)["decision"])
@@ -208,7 +209,7 @@ def test_an_instructor_cannot_review_a_red_flag(demo, clicked, signed_in):
     client_id = _referred_client(db)
     signed_in(Viewer("instructor", "S-009", "An Instructor", "instructor"))
     with clicked("review-save"), pytest.raises(Refused, match="review"):
-        page.save_review(1, None, today.isoformat(), client_id, "cleared", None, "fine")
+        dialogs.save_review(1, None, today.isoformat(), client_id, "cleared", None, "fine")
     assert read_reviews(db).empty
 
 
@@ -243,9 +244,9 @@ def test_choosing_a_decision_fills_in_a_dose_that_agrees_with_it(demo, signed_in
     _db, today, recs = demo
     rec = recs[(recs["decision"] == "progress") & recs["level"].notna() & (recs["level"] > 1)].iloc[0]
     pending = {"ladder": rec["ladder"], "action": "override"}
-    level, *_ = page.fill_in_decision("regress", pending, today.isoformat(), rec["client_id"])
+    level, *_ = dialogs.fill_in_decision("regress", pending, today.isoformat(), rec["client_id"])
     assert level == rec["level"] - 1  # a level back, at its target dose
-    progress = page.fill_in_decision("progress", pending, today.isoformat(), rec["client_id"])
+    progress = dialogs.fill_in_decision("progress", pending, today.isoformat(), rec["client_id"])
     assert progress[:4] == (rec["next_level"], rec["next_sets"], _int(rec["next_reps"]), _int(rec["next_hold_s"]))
 
 
@@ -260,10 +261,10 @@ def test_the_dialog_on_a_recommendation_decided_today_says_whose_decision_this_o
     signed_in(clinician)
     pending = {"ladder": rec["ladder"], "action": "accept"}
     with clicked("decision-confirm"):
-        page.save_decision(1, None, pending, today.isoformat(), rec["client_id"], *[None] * 7)
+        dialogs.save_decision(1, None, pending, today.isoformat(), rec["client_id"], *[None] * 7)
     first = int(read_decisions(db).iloc[0]["decision_id"])
     accept = json.dumps({"ladder": rec["ladder"], "type": "rec-accept"}, separators=(",", ":"))
     with clicked(accept):
-        opened = page.open_decision([1], [None], today.isoformat(), rec["client_id"])
+        opened = dialogs.open_decision([1], [None], today.isoformat(), rec["client_id"])
     assert opened[1] == {"ladder": rec["ladder"], "action": "accept", "replaces": first}
     assert f"already accepted by {clinician.name} today: this decision replaces it" in opened[5]
