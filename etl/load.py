@@ -7,6 +7,10 @@ Reference files (staff, cohorts, clients) load first so the rows that point at t
 checked. The whole load is published at once (see `etl.warehouse`): a crash leaves the warehouse
 as it was. Inside that, a file that fails half-way is taken out again by its load id, so one bad
 file does not stop the others.
+
+Every load is recorded as a numbered run with who asked for it (`loaded_by`), and what a corrected
+file replaces is moved to the archive, not deleted, so that `etl.history.undo` can put it back
+(etl/archive.py). `preview` says, before a load, which files would replace an earlier version.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from typing import Protocol
 
 import duckdb
 
-from etl import read, warehouse
+from etl import archive, read, warehouse
 from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.library import LIBRARY_FILE, load_library, unknown_exercise_names, write_library
 from etl.read import Prepared
-from etl.rules import validation_insert
-from etl.sessions import refresh_session_summary, remember_removed
+from etl.rules import literal, validation_insert
+from etl.sessions import refresh_session_summary, remember_loads
 from etl.settings import DATE_ORDER, MEMORY_LIMIT
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
 from etl.values import DateOrder, quoted
@@ -66,6 +70,7 @@ class LoadReport:
     warehouse: str
     files: list[FileReport]
     seconds: float
+    run_id: int | None = None  # the load's number in the history (None: nothing was given to load)
 
     @property
     def all_readable(self) -> bool:
@@ -77,6 +82,7 @@ class LoadReport:
     def as_dict(self) -> dict:
         return {
             "warehouse": self.warehouse,
+            "load": self.run_id,
             "seconds": round(self.seconds, 3),
             "files": [asdict(f) for f in self.files],
         }
@@ -104,6 +110,7 @@ class _Loaded:
     rows_quarantined: int
     roster_version: int | None
     finished: datetime
+    run_id: int | None  # the load (run) it was part of
 
 
 @dataclass
@@ -113,6 +120,7 @@ class _Target:
     report: FileReport
     prepared: Prepared | None = None
     previous: _Loaded | None = None  # the version of the same name that is loaded now
+    sha256: str | None = None  # of the file's bytes, once read
 
 
 def find_files(paths: Sequence[Path]) -> list[tuple[Path, str]]:
@@ -142,30 +150,107 @@ def load(
     memory_limit: str = MEMORY_LIMIT,
     on_wait=None,
     library: Path = LIBRARY_FILE,
+    loaded_by: str | None = None,
 ) -> LoadReport:
+    """Load files or folders into the warehouse `db`. `loaded_by` is who asked, as the history keeps
+    it: the signed-in user's staff_id (the pages), `os:<account>` or `--as` (the command line)."""
     started = time.perf_counter()
     today = today or date.today()
     families = load_library(library)  # a broken library stops the load before anything is written
     targets = [_Target(p, n, FileReport(str(p), n)) for p, n in find_files(paths)]
-    with read.new_workdir() as workdir, ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        # Hashing and sniffing run in parallel: hashlib releases the GIL while it reads.
-        list(pool.map(lambda target: _prepare(target, kind, Path(workdir)), targets))
-        targets.sort(key=lambda t: (LOAD_ORDER.get(t.report.kind or "", 99), t.name))
-        with warehouse.exclusive_writer(db, on_wait):
-            to_load = _decide(db, targets)
-            if progress:
-                progress.begin(sum(t.prepared.facts.size for t in to_load))
-            if to_load or any(t.report.error for t in targets):
-                with warehouse.write_then_swap(db, memory_limit) as con:
-                    write_library(con, families)
-                    first_new_load_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
-                    for batch in _batches(to_load):
-                        _load_batch(con, batch, today, date_order, progress)
-                    for target in targets:
-                        if target.report.error and target.prepared is None:
-                            _record_error(con, target)
-                    refresh_session_summary(con, first_new_load_id)
-    return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started)
+    if not targets:
+        return LoadReport(str(db), [], time.perf_counter() - started)
+    # The lock is taken first: the work folder beside the warehouse is this load's alone.
+    with warehouse.exclusive_writer(db, on_wait) as workdir:
+        _prepare_all(targets, kind, workdir)
+        to_load = _decide(db, targets)
+        if progress:
+            progress.begin(sum(t.prepared.facts.size for t in to_load))
+        with warehouse.write_then_swap(db, memory_limit) as con:
+            write_library(con, families)
+            run_id = archive.begin_run(con, "load", loaded_by)
+            for target in targets:
+                if target.report.status == "unchanged":
+                    _record(con, target, run_id, "unchanged", started=datetime.now())
+            first_new_load_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
+            for batch in _batches(to_load):
+                _load_batch(con, batch, today, date_order, progress, run_id)
+            for target in targets:
+                if target.report.error and target.prepared is None:
+                    _record_error(con, target, run_id)
+            refresh_session_summary(con, first_new_load_id)
+            archive.finish_run(con, run_id)
+    return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started, run_id)
+
+
+def _prepare_all(targets: list[_Target], kind: str | None, workdir: Path) -> None:
+    """Hash, sniff and stage every file (hashing and sniffing run in parallel: hashlib releases the
+    GIL while it reads), then put them in load order."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(lambda target: _prepare(target, kind, workdir), targets))
+    targets.sort(key=lambda t: (LOAD_ORDER.get(t.report.kind or "", 99), t.name))
+
+
+@dataclass
+class FilePreview:
+    """What loading a file would do, told before loading it (`preview`)."""
+
+    file: str
+    kind: str | None
+    status: str  # new | replaces | unchanged | error
+    note: str | None = None  # why unchanged, or why it cannot be read
+    earlier_load: int | None = None  # replaces: the load (in the history) of the version it would replace
+    earlier_load_id: int | None = None
+    rows_before: tuple[int, int, int] | None = None  # that version's rows read, loaded, quarantined
+    rows_after: int | None = None  # replaces: the rows the new file holds (read = loaded + quarantined)
+
+
+def preview(db: Path, paths: Sequence[Path], *, kind: str | None = None, on_wait=None) -> list[FilePreview]:
+    """Which of these files would replace an earlier version if they were loaded now, with its rows
+    before and the new file's rows after (counted by reading the file, as a load reads it, without
+    checking them: how many will be quarantined only the load says). Files are listed in load order.
+    Writes nothing to the warehouse; waits for a load that is running."""
+    targets = [_Target(p, n, FileReport(str(p), n)) for p, n in find_files(paths)]
+    if not targets:
+        return []
+    with warehouse.exclusive_writer(db, on_wait) as workdir:
+        _prepare_all(targets, kind, workdir)
+        _decide(db, targets)
+        con = duckdb.connect(":memory:", config=warehouse.CONFIG)
+        try:
+            return [_preview(con, target) for target in targets]
+        finally:
+            con.close()
+
+
+def _preview(con: duckdb.DuckDBPyConnection, target: _Target) -> FilePreview:
+    report = target.report
+    if report.error:
+        return FilePreview(target.name, report.kind, "error", report.error)
+    if report.status == "unchanged":
+        return FilePreview(target.name, report.kind, "unchanged", report.note)
+    if target.previous is None:
+        return FilePreview(target.name, report.kind, "new")
+    before = target.previous
+    return FilePreview(
+        target.name, report.kind, "replaces", report.note, before.run_id, before.load_id,
+        (before.rows_read, before.rows_loaded, before.rows_quarantined), _rows_in(con, target.prepared),
+    )  # fmt: skip
+
+
+def _rows_in(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> int:
+    """The rows a load would read from the file: its rows, and the lines that do not split into its columns."""
+    if prepared.frame is not None:  # xlsx and JSON Lines: read into a frame (or staged as a dataset)
+        frame = prepared.frame
+        return (frame.count_rows() if hasattr(frame, "count_rows") else len(frame)) + len(prepared.malformed)
+    if prepared.facts.format == "parquet":
+        return scalar(con, f"SELECT count(*) FROM read_parquet({literal(str(prepared.read_path))})")
+    source = read.csv_relation(prepared, {str(prepared.read_path): (0, prepared.facts.name)}, "preview_rejects")
+    rows = scalar(con, f"SELECT count(*) FROM (SELECT * FROM {source.relation})")
+    rejected = scalar(con, "SELECT count(*) FROM (SELECT DISTINCT line FROM preview_rejects)")
+    con.execute("DROP TABLE IF EXISTS preview_rejects")
+    con.execute("DROP TABLE IF EXISTS preview_rejects_scan")
+    return rows + rejected
 
 
 def _prepare(target: _Target, kind: str | None, workdir: Path) -> None:
@@ -175,6 +260,7 @@ def _prepare(target: _Target, kind: str | None, workdir: Path) -> None:
         if target.path.is_dir():
             raise UnreadableFile(f"{target.name} is a folder")
         facts = inspect_file(target.path, target.name)
+        target.sha256 = facts.sha256
         target.prepared = read.prepare(facts, kind, workdir)
         target.report.kind = target.prepared.kind
         target.report.ignored_columns = target.prepared.ignored
@@ -192,9 +278,14 @@ def _decide(db: Path, targets: list[_Target]) -> list[_Target]:
         con = warehouse.connect_read_only(db)
         try:
             if scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'"):
+                has_runs = scalar(
+                    con,
+                    "SELECT count(*) FROM information_schema.columns "
+                    "WHERE table_name = 'loads' AND column_name = 'run_id'",
+                )
                 for name, *fields in con.execute(
                     "SELECT source_file, load_id, content_hash, rows_read, rows_loaded, rows_quarantined, "
-                    "roster_version, finished FROM loads WHERE status = 'loaded'"
+                    f"roster_version, finished, {'run_id' if has_runs else 'NULL'} FROM loads WHERE status = 'loaded'"
                 ).fetchall():
                     history[name] = _Loaded(*fields)
                     by_hash[history[name].content_hash] = name
@@ -238,14 +329,34 @@ def _unchanged(target: _Target, loaded: _Loaded, note: str) -> None:
     target.prepared = None
 
 
-def _record_error(con: duckdb.DuckDBPyConnection, target: _Target) -> None:
-    now = datetime.now()
+def _record_error(con: duckdb.DuckDBPyConnection, target: _Target, run_id: int) -> None:
+    _record(con, target, run_id, "error", started=datetime.now())
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    target: _Target,
+    run_id: int,
+    status: str,
+    *,
+    started: datetime,
+    load_id: int | None = None,
+    roster_version: int | None = None,
+) -> None:
+    """The file's row in the history (`loads`), with the counts and note of its report."""
+    report = target.report
     _run(
         con,
-        "INSERT INTO loads (load_id, source_file, path, content_hash, kind, status, error, started, finished) "
-        "VALUES ((SELECT coalesce(max(load_id), 0) + 1 FROM loads), ?, ?, ?, ?, 'error', ?, ?, ?)",
-        [target.name, str(target.path), None, target.report.kind, target.report.error, now, now],
-    )
+        """INSERT INTO loads (load_id, source_file, path, content_hash, kind, status, rows_read, rows_loaded,
+                              rows_quarantined, error, note, started, finished, roster_version, run_id, replaces)
+           VALUES (coalesce(?, (SELECT coalesce(max(load_id), 0) + 1 FROM loads)), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                   ?, ?, ?, ?, ?)""",
+        [
+            load_id, target.name, str(target.path), target.sha256, report.kind, status, report.rows_read,
+            report.rows_loaded, report.rows_quarantined, report.error, report.note, started, datetime.now(),
+            roster_version, run_id, target.previous.load_id if target.previous and status == "loaded" else None,
+        ],
+    )  # fmt: skip
 
 
 def _run(con, sql: str, params=None) -> None:
@@ -275,10 +386,13 @@ def _batches(targets: list[_Target]) -> list[list[_Target]]:
     return batches
 
 
-def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progress: Progress | None) -> None:
+def _load_batch(
+    con, batch: list[_Target], today: date, order: DateOrder, progress: Progress | None, run_id: int
+) -> None:
     """Load a batch of files. The statements commit one by one: the swap at the end of the load is
     what makes it all-or-nothing, and an UPDATE of rows appended in the same transaction would make
-    DuckDB rewrite them at commit. A batch that fails is deleted again by its load ids."""
+    DuckDB rewrite them at commit. A batch that fails is deleted again by its load ids, and the
+    earlier versions it had moved to the archive are put back."""
     begun, started = time.perf_counter(), datetime.now()
     kind = batch[0].prepared.kind
     first_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
@@ -294,29 +408,31 @@ def _load_batch(con, batch: list[_Target], today: date, order: DateOrder, progre
         _mark_duplicates(con, kind, list(ids.values()), ignore=replaced)
         seconds = (time.perf_counter() - begun) / len(batch)
         for target in batch:
+            _finish_file(con, target, ids[target.name], started, seconds, run_id)
+        for target in batch:
             if target.previous:  # only now: a corrected file that fails to load leaves the earlier one
-                _remove_previous_version(con, target.name, ids[target.name])
-            _finish_file(con, target, ids[target.name], started, seconds)
+                _replace_previous_version(con, target.name, ids[target.name], run_id)
     except duckdb.Error as e:
-        _discard(con, kind, list(ids.values()))
+        _discard(con, kind, list(ids.values()), run_id, replaced)
         if len(batch) > 1:  # find the file at fault: load them one at a time
             for target in batch:
-                _load_batch(con, [target], today, order, None)
+                _load_batch(con, [target], today, order, None, run_id)
         else:
             target = batch[0]
             report = target.report
             report.status, report.rows_read, report.rows_loaded, report.rows_quarantined = "error", 0, 0, 0
             report.error = f"{target.name} could not be read: {str(e).splitlines()[0]}"
             report.seconds = time.perf_counter() - begun
-            _record_error(con, target)
+            _record_error(con, target, run_id)
     finally:
         if progress:
             progress.file_done()
 
 
-def _discard(con, kind: str, load_ids: list[int]) -> None:
+def _discard(con, kind: str, load_ids: list[int], run_id: int, replaced: list[int]) -> None:
+    archive.forget_moves(con, run_id, replaced)
     span = {"first": min(load_ids), "last": max(load_ids)}
-    for table in (f"{kind}_rows", "malformed_rows", "loads"):
+    for table in (f"{kind}_rows", "malformed_rows", "loads", "load_changes"):
         _run(con, f"DELETE FROM {table} WHERE load_id BETWEEN $first AND $last", span)
     for (table,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'rejects_%'"
@@ -324,7 +440,7 @@ def _discard(con, kind: str, load_ids: list[int]) -> None:
         _run(con, f"DROP TABLE {table}")
 
 
-def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds: float) -> None:
+def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds: float, run_id: int) -> None:
     """Duplicates, counts and the load's row in the history, for one file of a batch."""
     prepared, report = target.prepared, target.report
     loaded, quarantined = _counts(con, prepared.kind, load_id)
@@ -340,32 +456,21 @@ def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds:
             kept = f"kept exercise names the library does not know: {names}"
             report.note = f"{report.note}; {kept}" if report.note else kept
     roster = load_id if prepared.kind in REFERENCE_KINDS else scalar(con, ROSTER_VERSION)
-    _run(
-        con,
-        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, 'loaded', ?, ?, ?, NULL, ?, ?, ?, ?)",
-        [
-            load_id,
-            target.name,
-            str(target.path),
-            prepared.facts.sha256,
-            prepared.kind,
-            report.rows_read,
-            loaded,
-            quarantined,
-            report.note,
-            started,
-            datetime.now(),
-            roster,
-        ],
-    )
+    _record(con, target, run_id, "loaded", started=started, load_id=load_id, roster_version=roster)
+    archive.record_in(con, run_id, load_id)
 
 
-def _remove_previous_version(con, name: str, new_load_id: int) -> None:
-    remember_removed(con, name, new_load_id)
-    for kind in RECORD_KINDS:
-        _run(con, f"DELETE FROM {kind}_rows WHERE source_file = ? AND load_id <> ?", [name, new_load_id])
-    _run(con, "DELETE FROM malformed_rows WHERE source_file = ? AND load_id <> ?", [name, new_load_id])
-    _run(con, "UPDATE loads SET status = 'superseded' WHERE source_file = ? AND status = 'loaded'", [name])
+def _replace_previous_version(con, name: str, new_load_id: int, run_id: int) -> None:
+    """The earlier versions of the file leave the warehouse for the archive, where an undo finds them."""
+    earlier = [
+        load_id
+        for (load_id,) in con.execute(
+            "SELECT load_id FROM loads WHERE source_file = ? AND status = 'loaded' AND load_id <> ?",
+            [name, new_load_id],
+        ).fetchall()
+    ]
+    remember_loads(con, earlier)  # their sessions must be aggregated again
+    archive.move_out(con, run_id, earlier, "superseded")
 
 
 def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, order: DateOrder) -> None:

@@ -11,10 +11,13 @@ The table holds facts, not rules: means and maxima of each session's pain rating
 session pain or a flare is decided by the analytics layer (docs/metrics.md).
 
 Incremental: a load re-aggregates only the (client, date) pairs of the rows it added or removed,
-so its cost follows the new rows, not the history.
+so its cost follows the new rows, not the history. An undo (etl/history.py) does the same for the
+rows it took out and put back.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import duckdb
 
@@ -46,14 +49,17 @@ def _touched_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {TOUCHED} (client_id VARCHAR, session_date DATE)")
 
 
-def remember_removed(con: duckdb.DuckDBPyConnection, source_file: str, keep_load_id: int) -> None:
-    """Before a file's earlier version is deleted: its sessions must be re-aggregated."""
+def remember_loads(con: duckdb.DuckDBPyConnection, load_ids: Sequence[int]) -> None:
+    """Before the rows of these loads leave the warehouse, or after they came back (an undo,
+    etl/archive.py): their sessions must be aggregated again."""
+    if not load_ids:
+        return
     _touched_table(con)
     con.execute(
         f"""INSERT INTO {TOUCHED}
             SELECT DISTINCT client_id, session_date FROM session_log_rows
-            WHERE source_file = ? AND load_id <> ? AND reason IS NULL""",
-        [source_file, keep_load_id],
+            WHERE list_contains(?, load_id) AND reason IS NULL""",
+        [list(load_ids)],
     ).fetchall()
 
 

@@ -7,7 +7,13 @@ read-only; a reader that opened it before the swap keeps reading the old file (i
 handle still points at it), one that opens it after sees the new one: the old data or the new,
 never a mix and never a lock error. A crash or `kill -9` mid-load leaves only a stale `.new`
 behind, which the next load deletes: the live file is exactly as it was. A lock file
-(`<name>.lock`) keeps two loads from running at once.
+(`<name>.lock`) keeps two loads (or undos) from running at once.
+
+No leftovers. While it holds the lock a load works in a folder beside the warehouse,
+`<name>.load-work/` (UTF-8 copies of UTF-16 files, DuckDB's spill files): taking the lock clears
+what a killed load left there and the stale `.new`, and letting it go removes them again. Every
+file and folder a load creates is readable by its owner only (0600 and 0700): the load runs with
+umask 077 and sets the modes of its own files explicitly (docs/security.md#who-we-defend-against).
 
 Incremental loads copy the file first; DuckDB's compression keeps that copy small (tens of MB for
 millions of session rows), so its cost grows with the warehouse far more slowly than a reload.
@@ -56,9 +62,17 @@ COLUMN_TYPES = {
 REFERENCE_KEYS = {"staff": "staff_id", "cohorts": "cohort_id", "clients": "client_id"}
 
 
-def _kind_table(kind: str) -> str:
+# What a load replaced, and what an undo took out, is moved to a table of the same columns named
+# `archived_<table>` (etl/archive.py), so that an undo loses nothing.
+ARCHIVED = "archived_"
+ROW_TABLES = (*(f"{kind}_rows" for kind in RECORD_KINDS), "malformed_rows")
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_FOLDER = 0o700
+
+
+def _kind_table(kind: str, prefix: str = "") -> str:
     columns = ",\n".join(f"{c.name} {COLUMN_TYPES.get(c.name, 'VARCHAR')}" for c in RECORD_KINDS[kind].columns)
-    return f"""CREATE TABLE IF NOT EXISTS {kind}_rows (
+    return f"""CREATE TABLE IF NOT EXISTS {prefix}{kind}_rows (
         load_id INTEGER NOT NULL,
         source_file VARCHAR NOT NULL,
         source_row BIGINT,
@@ -137,13 +151,35 @@ SCHEMA = [
         note VARCHAR,
         started TIMESTAMP NOT NULL,
         finished TIMESTAMP,
-        roster_version INTEGER          -- newest roster load the file's rows were checked against
+        roster_version INTEGER,         -- newest roster load the file's rows were checked against
+        run_id INTEGER,                 -- the load (load_runs) this file was part of
+        replaces INTEGER                -- the load_id of the earlier version of the same file it replaced
     )""",
-    *(_kind_table(kind) for kind in RECORD_KINDS),
-    """CREATE TABLE IF NOT EXISTS malformed_rows (
+    # Warehouses written before loads were numbered: the columns are added (NULL for their loads).
+    "ALTER TABLE loads ADD COLUMN IF NOT EXISTS run_id INTEGER",
+    "ALTER TABLE loads ADD COLUMN IF NOT EXISTS replaces INTEGER",
+    """CREATE TABLE IF NOT EXISTS load_runs (
+        run_id INTEGER NOT NULL,        -- the load's number: what `hipline history` lists and `hipline undo` takes
+        action VARCHAR NOT NULL,        -- load | undo
+        loaded_by VARCHAR,              -- who: a staff_id (the pages), os:<account> or --as (the command line)
+        started TIMESTAMP NOT NULL,
+        finished TIMESTAMP,
+        undoes INTEGER,                 -- an undo: the load it undid
+        undone_by INTEGER               -- the undo that undid this load, while that undo stands
+    )""",
+    """CREATE TABLE IF NOT EXISTS load_changes (
+        run_id INTEGER NOT NULL,        -- the load (load_runs) that made the change
+        load_id INTEGER NOT NULL,       -- a version of a file (loads.load_id)
+        change VARCHAR NOT NULL         -- in: its rows were put into the warehouse; out: moved to the archive
+    )""",
+    *(_kind_table(kind, prefix) for prefix in ("", ARCHIVED) for kind in RECORD_KINDS),
+    *(
+        f"""CREATE TABLE IF NOT EXISTS {prefix}malformed_rows (
         load_id INTEGER NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT, kind VARCHAR,
         reason VARCHAR NOT NULL, raw VARCHAR
-    )""",
+    )"""
+        for prefix in ("", ARCHIVED)
+    ),
     """CREATE TABLE IF NOT EXISTS instruments (
         code VARCHAR, label VARCHAR, low DOUBLE, high DOUBLE, higher_is_better BOOLEAN
     )""",
@@ -159,7 +195,7 @@ SCHEMA = [
         UNION ALL SELECT load_id, source_file, source_row, kind, reason, raw FROM malformed_rows""",
     """CREATE OR REPLACE VIEW load_history AS
         SELECT load_id, source_file AS file, path, content_hash, kind, status, rows_read, rows_loaded,
-               rows_quarantined, error, note, started, finished
+               rows_quarantined, error, note, started, finished, run_id, replaces
         FROM loads""",
     SESSION_SUMMARY_TABLE,
     EXPOSURE_SUMMARY_TABLE,
@@ -209,18 +245,61 @@ def staging_path(path: Path) -> Path:
     return path.with_name(path.name + ".new")
 
 
+def work_folder(path: Path) -> Path:
+    """Where a load keeps its temporary files while it holds the lock."""
+    return path.with_name(path.name + ".load-work")
+
+
+def _leftovers(path: Path) -> list[Path]:
+    staging = staging_path(path)
+    return [staging, staging.with_name(staging.name + ".wal"), staging.with_name(staging.name + ".tmp")]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
-def exclusive_writer(path: Path, on_wait=None) -> Iterator[None]:
-    """Hold the warehouse's lock file for the duration of a load."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if on_wait:
-                on_wait()
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+def exclusive_writer(path: Path, on_wait=None) -> Iterator[Path]:
+    """Hold the warehouse's lock file for the duration of a load; yields the load's own work folder.
+
+    While the lock is held the process's umask is 077, so every file DuckDB or a reader creates for
+    the load is its owner's only. Taking the lock removes what a killed load left behind (the stale
+    `.new` and its WAL, the work folder); letting it go, on every way out but `kill -9`, removes
+    them again."""
+    umask = os.umask(0o077)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # a folder it creates is 0700 too
+        descriptor = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, OWNER_ONLY_FILE)
+        with open(descriptor, "w") as lock:
+            os.fchmod(lock.fileno(), OWNER_ONLY_FILE)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    on_wait()
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            work = work_folder(path)
+            try:
+                for leftover in (*_leftovers(path), work):
+                    _remove(leftover)
+                work.mkdir(mode=OWNER_ONLY_FOLDER)
+                os.chmod(work, OWNER_ONLY_FOLDER)
+                yield work
+            finally:
+                for leftover in (*_leftovers(path), work):
+                    _remove(leftover)
+    finally:
+        os.umask(umask)
+
+
+def _private_copy(source: Path, target: Path) -> None:
+    """Copy a file to a new file that is its owner's only from the moment it exists."""
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE))
+    shutil.copyfile(source, target)  # copyfile keeps the mode of a target that exists
 
 
 @contextlib.contextmanager
@@ -228,32 +307,38 @@ def write_then_swap(path: Path, memory_limit: str = MEMORY_LIMIT) -> Iterator[du
     """A connection to a private copy of the warehouse, published atomically when the block ends
     without error. The caller must hold `exclusive_writer`."""
     staging = staging_path(path)
-    for stale in (staging, staging.with_name(staging.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    if path.exists():
-        shutil.copyfile(path, staging)
-        wal = path.with_name(path.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, staging.with_name(staging.name + ".wal"))
-    con = duckdb.connect(str(staging), config={**CONFIG, "memory_limit": memory_limit})
-    con.execute("SET enable_progress_bar = false")  # the command line shows its own bar
-    # The validation query tests cells against word lists (IN (...)) only on rows that need it;
-    # DuckDB's in-clause rewrite would turn each list into a join evaluated on every row.
-    con.execute("SET disabled_optimizers = 'in_clause'")
+    wal = staging.with_name(staging.name + ".wal")
+    con = None
     try:
+        for stale in _leftovers(path):
+            _remove(stale)
+        if path.exists():
+            _private_copy(path, staging)
+            live_wal = path.with_name(path.name + ".wal")
+            if live_wal.exists():
+                _private_copy(live_wal, wal)
+        config = {**CONFIG, "memory_limit": memory_limit, "temp_directory": str(work_folder(path) / "spill")}
+        con = duckdb.connect(str(staging), config=config)
+        os.chmod(staging, OWNER_ONLY_FILE)
+        con.execute("SET enable_progress_bar = false")  # the command line shows its own bar
+        # The validation query tests cells against word lists (IN (...)) only on rows that need it;
+        # DuckDB's in-clause rewrite would turn each list into a join evaluated on every row.
+        con.execute("SET disabled_optimizers = 'in_clause'")
         create_schema(con)
         yield con
         con.execute("CHECKPOINT")
         con.close()
     except BaseException:
-        con.close()
-        staging.unlink(missing_ok=True)
-        staging.with_name(staging.name + ".wal").unlink(missing_ok=True)
+        if con is not None:
+            con.close()
+        for stale in _leftovers(path):
+            _remove(stale)
         raise
     _publish(staging, path)
 
 
 def _publish(staging: Path, path: Path) -> None:
+    os.chmod(staging, OWNER_ONLY_FILE)
     with open(staging, "rb") as f:
         os.fsync(f.fileno())
     os.replace(staging, path)

@@ -16,7 +16,7 @@ def _snapshot(db):
     return {
         table: query(db, f"SELECT * FROM {table} ORDER BY ALL")
         for table in ("staff", "cohorts", "clients", "session_log", "measures", "quarantine")
-    } | {"loads": query(db, "SELECT count(*) FROM loads")}
+    } | {"loads": query(db, "SELECT count(*) FROM loads WHERE status <> 'unchanged'")}
 
 
 def test_loading_the_same_file_twice_changes_nothing(loaded_roster, tmp_path):
@@ -27,6 +27,9 @@ def test_loading_the_same_file_twice_changes_nothing(loaded_roster, tmp_path):
     assert again.status == "unchanged" and again.note.startswith("already loaded on ")
     assert (again.rows_read, again.rows_loaded, again.rows_quarantined) == (first.rows_read, 1, 1)
     assert _snapshot(loaded_roster) == before
+    # The history still says that it was loaded again, and that this changed nothing.
+    history = "SELECT status, rows_read FROM load_history WHERE file = 'june.csv' ORDER BY load_id"
+    assert query(loaded_roster, history) == [("loaded", 2), ("unchanged", 2)]
 
 
 def test_the_same_content_under_another_name_is_not_loaded_twice(loaded_roster, tmp_path):
