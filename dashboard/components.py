@@ -143,6 +143,13 @@ def not_for_role(what: str) -> html.Div:
     )
 
 
+def page_head(title: str, subtitle: str) -> html.Div:
+    """A page's title, and under it what the page is for."""
+    return html.Div(
+        [html.H1(title, className="page-title"), html.P(subtitle, className="page-subtitle")], className="page-head"
+    )
+
+
 def section(title: str, *children, id: str | None = None, actions=None) -> html.Section:
     # `is not None`: a Dash component with no children counts as false.
     header = html.Div([html.H2(title), actions] if actions is not None else [html.H2(title)], className="section-head")

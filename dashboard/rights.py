@@ -23,6 +23,7 @@ from access import audit as audit_trail
 from access.audit import Actor
 from access.roles import RIGHT_WORDS, Viewer
 from analytics import Analytics
+from dashboard import components as ui
 from dashboard import security
 from dashboard.clinic_data import clinic
 from presentation.formats import parse_day
@@ -73,6 +74,14 @@ def refused(action: str, what: str, *, client_id: str | None = None) -> None:
     """Audit a request outside the viewer's rights or scope. The caller answers it as it would a request
     for something that does not exist: nothing in the answer says it does."""
     record(action, what, client_id=client_id, outcome="refused")
+
+
+def refused_page(right: str, page: str, what: str | None = None, *, client_id: str | None = None):
+    """A page that needs `right`, which the viewer's role does not include: audited as refused, under the
+    action a refused callback of that right is filed under ('<page>: not part of their role'), and
+    answered 'Not part of your role: <what>' (`what`: `page` unless told)."""
+    refused(REFUSED_ACTION[right], f"{page}: not part of their role", client_id=client_id)
+    return ui.not_for_role(what or page)
 
 
 def requires(right: str) -> Callable:

@@ -40,21 +40,13 @@ def register() -> None:
 
 def layout(**_query) -> html.Div:
     if not rights.current().may("audit"):
-        rights.refused("request", "the audit trail: not part of their role")
-        return ui.not_for_role("the audit trail")
+        return rights.refused_page("audit", "the audit trail")
     usernames = sorted({u.username for u in list_users(clinic().db)})
     actions = [{"label": words, "value": action} for action, words in audit.ACTIONS.items()]
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1("Audit trail", className="page-title"),
-                    html.P("Every sign-in, client page opened, export, decision, import and user change, and "
-                           "every request refused. Nothing here can be changed or deleted.",
-                           className="page-subtitle"),
-                ],
-                className="page-head",
-            ),
+            ui.page_head("Audit trail", "Every sign-in, client page opened, export, decision, import and user "
+                         "change, and every request refused. Nothing here can be changed or deleted."),
             html.Div(
                 [
                     html.Div(dcc.Dropdown(id="audit-user", options=usernames, placeholder="Any user"),

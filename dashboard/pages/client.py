@@ -79,8 +79,7 @@ def layout(client_id: str | None = None, **_query) -> html.Div:
         return ui.no_data_yet()
     viewer = rights.current()
     if not viewer.may("client"):
-        rights.refused("view_client", "a client's page: not part of their role", client_id=client_id)
-        return ui.not_for_role("a client's page")
+        return rights.refused_page("client", "a client's page", client_id=client_id)
     with rights.reading() as analytics:  # one outside the viewer's scope is audited as refused there
         known = client_id is not None and analytics.has_client(client_id)
     if not known:

@@ -65,22 +65,14 @@ def register() -> None:
 
 def layout(**_query) -> html.Div:
     if not rights.current().may("import"):
-        rights.refused("import", "the import page: not part of their role")
-        return ui.not_for_role("importing files")
+        return rights.refused_page("import", "the import page", "importing files")
     limit = security.max_upload_mb()
     rules = {"max_mb": limit, "max_bytes": limit * 1024 * 1024, "extensions": sorted(EXTENSIONS)}
     return html.Div(
         [
             dcc.Store(id="upload-rules", data=rules),
             dcc.Store(id="upload-accepted"),
-            html.Div(
-                [
-                    html.H1("Import", className="page-title"),
-                    html.P("Upload your clinic's files; every row is loaded or quarantined with a reason.",
-                           className="page-subtitle"),
-                ],
-                className="page-head",
-            ),
+            ui.page_head("Import", "Upload your clinic's files; every row is loaded or quarantined with a reason."),
             ui.loading(
                 html.Div([html.Div(_upload_box(), id="upload-slot"),
                           html.Div(id="upload-refusal", className="upload-refusal", role="alert"),

@@ -33,17 +33,10 @@ def register() -> None:
 
 def layout(**_query) -> html.Div:
     if not rights.current().may("users"):
-        rights.refused("user_change", "the users page: not part of their role")
-        return ui.not_for_role("managing users")
+        return rights.refused_page("users", "the users page", "managing users")
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1("Users", className="page-title"),
-                    html.P("Who may sign in, and what each role may do.", className="page-subtitle"),
-                ],
-                className="page-head",
-            ),
+            ui.page_head("Users", "Who may sign in, and what each role may do."),
             dcc.Store(id="users-changed"),
             ui.grid(
                 "users-grid",
