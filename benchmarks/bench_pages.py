@@ -93,22 +93,14 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
+from dashboard.headless import CHROMIUM_ARGS  # as the browser tests start it
+
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 OUT = RESULTS / "pages.json"
 QUICK_OUT = RESULTS / "pages-quick.json"
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/browser/conftest.py
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 UPDATE = "/_dash-update-component"
 SESSION_COOKIE, CSRF_COOKIE = "hipline_session", "_csrf_token"  # dashboard.security's cookies
 LOGIN = "/login"  # dashboard.security's sign-in page

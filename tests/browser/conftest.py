@@ -20,21 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.headless import CHROMIUM_ARGS
 from hipline.demo_data.accounts import DEMO_USERS
 from tests.conftest import chromium_path, in_ci
 
 expect.set_options(timeout=20_000)
 SCREENSHOTS = Path(__file__).parents[1] / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def free_port() -> int:
