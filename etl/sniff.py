@@ -5,6 +5,10 @@ One pass over the bytes computes the sha256 (idempotent loads), checks that text
 inside the data (so row numbers stay those a spreadsheet shows). A UTF-16 byte-order mark, or the
 zero bytes of UTF-16 text, make it UTF-16. Files that cannot be read get an `UnreadableFile` naming the file and the
 problem, and nothing of them is loaded.
+
+The bounds every file is held to are here too (docs/input-formats.md#limits), so that a file that would
+take minutes or gigabytes is refused, or its row quarantined, before the expensive work: a workbook is
+measured from its zip directory before anything of it is unpacked.
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ HEAD = 1 << 16
 BLANK_LINE = re.compile(rb"\n(?=\r?\n)")  # a line end followed by an empty line
 
 MAX_UPLOAD_MB = 50  # the most one upload through the pages may hold, by default (HIPLINE_MAX_UPLOAD_MB)
+
+# Bounds on every file (docs/input-formats.md#limits). The longest cell is a setting (HIPLINE_MAX_CELL_CHARS).
+MAX_COLUMNS = 500  # the most columns a header may have; a wider file is refused
+MAX_LINE_CHARS = 4_000_000  # the longest line of a CSV or JSON Lines file; a longer one is quarantined
+MAX_XLSX_MB = 200  # the most a workbook may unpack to (the sum of its zip entries' sizes)
+MAX_XLSX_ROWS = 1_000_000  # the most rows a sheet may have
+MAX_XLSX_RATIO = 100  # the most an entry of a workbook may be compressed (real sheets: about 10 to 1) ...
+RATIO_CHECKED_MB = 10  # ... when it unpacks to more than this
 EXTENSIONS = {".csv", ".tsv", ".txt", ".psv", ".tab", ".xlsx", ".jsonl", ".ndjson", ".json", ".parquet"}
 
 
@@ -83,8 +95,8 @@ def inspect_file(path: Path, name: str | None = None) -> FileFacts:
         head = f.read(HEAD)
     kind = _format(name, head)
     if kind in ("xlsx", "parquet"):
-        if kind == "xlsx" and not zipfile.is_zipfile(path):
-            raise UnreadableFile(f"{name} looks like an .xlsx workbook but is damaged (not a complete zip file)")
+        if kind == "xlsx":
+            check_workbook_size(path, name)
         return FileFacts(path, name, size, _sha256(path), kind)
     encoding = _text_encoding(name, head) or _utf8_or_latin1(name, head)
     digest, blank_offsets, utf8 = _scan_text(path, check_utf8=encoding == "utf-8")
@@ -96,6 +108,34 @@ def inspect_file(path: Path, name: str | None = None) -> FileFacts:
         raise UnreadableFile(f"{name} holds a JSON array: hipline reads JSON Lines (one JSON object per line)")
     blank_lines = _line_numbers(path, blank_offsets) if blank_offsets and not encoding.startswith("utf-16") else []
     return FileFacts(path, name, size, digest, text_format, encoding, blank_lines)
+
+
+def check_workbook_size(path: Path, name: str) -> None:
+    """Refuse a workbook that would unpack to too much, or whose parts are compressed like a zip bomb's,
+    from the sizes its zip directory states (nothing is unpacked; reading never yields more than they
+    state: zipfile stops at an entry's stated size)."""
+    damaged = f"{name} looks like an .xlsx workbook but is damaged (not a complete zip file)"
+    if not zipfile.is_zipfile(path):
+        raise UnreadableFile(damaged)
+    try:
+        with zipfile.ZipFile(path) as book:
+            entries = book.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as e:
+        raise UnreadableFile(damaged) from e
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_XLSX_MB * 1_000_000:
+        raise UnreadableFile(
+            f"{name} would unpack to {unpacked / 1_000_000:,.0f} MB; hipline opens workbooks that unpack to at most "
+            f"{MAX_XLSX_MB} MB: save the sheet as CSV instead"
+        )
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > RATIO_CHECKED_MB * 1_000_000 and ratio > MAX_XLSX_RATIO:
+            raise UnreadableFile(
+                f"{name} is not a workbook hipline will open: its part {entry.filename} is compressed "
+                f"{ratio:,.0f} to 1 ({entry.compress_size:,} bytes unpack to {entry.file_size:,}), where real "
+                f"sheets are about 10 to 1 and hipline allows {MAX_XLSX_RATIO} to 1 (a zip bomb?)"
+            )
 
 
 def _utf8_or_latin1(name: str, head: bytes) -> str:
