@@ -1,11 +1,12 @@
-"""The `hipline` command: generate demo data, load files, look at the quarantine, serve the dashboard,
-manage the users who may sign in and read the audit trail."""
+"""The `hipline` command: generate demo data, load files, list and undo loads, look at the quarantine,
+serve the dashboard, manage the users who may sign in and read the audit trail."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -58,6 +59,21 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         help="how to read 03/04/2025: dmy = 3 April (default), mdy = 4 March",
     )
     load.add_argument("--today", type=_date, help="reject dates after this day (default: the current date)")
+    as_help = "who the history records as loading (default: os:<your account>), e.g. your staff_id"
+    load.add_argument("--as", dest="loaded_by", metavar="WHO", help=as_help)
+
+    history = commands.add_parser("history", help="list the loads and undos, newest first (docs/warehouse.md)")
+    history.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    history.add_argument("--json", action="store_true", help="print every load as JSON")
+    history.add_argument("--limit", type=int, help="only the newest N loads")
+
+    undo = commands.add_parser(
+        "undo", help="put the warehouse back to what it held before a load, for that load's files (itself a load)"
+    )
+    undo.add_argument("load", type=int, metavar="LOAD", help="the load's number, as `hipline history` lists it")
+    undo.add_argument("--db", type=Path, default=settings.db, help=db_help)
+    undo.add_argument("--as", dest="loaded_by", metavar="WHO", help=as_help.replace("loading", "undoing"))
+    undo.add_argument("--json", action="store_true", help="print a machine-readable report")
 
     quarantine = commands.add_parser("quarantine", help="list quarantined rows and why")
     quarantine.add_argument("--db", type=Path, default=settings.db, help=db_help)
@@ -179,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     command = {
         "generate": _generate,
         "load": _load,
+        "history": _history,
+        "undo": _undo,
         "quarantine": _quarantine,
         "metrics": _metrics,
         "recommend": _recommend,
@@ -207,22 +225,60 @@ def _generate(args, settings: Settings) -> int:
     return 0
 
 
+def _stoppable(what: str, work):
+    """Run `work()` so that `kill` (SIGTERM) stops it as cleanly as Ctrl+C: a load or an undo is all or
+    nothing, so the warehouse stays as it was and its temporary files are removed (only `kill -9`
+    cannot be caught; the next load clears what that leaves). Returns work's result, or the exit code
+    of a stop (128 + the signal)."""
+    from hipline.progress import console
+
+    stopped: list[int] = []
+
+    def stop(signum, frame):
+        stopped.append(signum)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return work()
+    except BaseException:  # a query DuckDB was running reports the signal as its own interruption
+        if not stopped:
+            raise
+        console.print(f"Stopped by SIGTERM before the {what} finished: the warehouse is as it was before it.")
+        return 128 + stopped[0]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _who(args) -> str:
+    """Who the history records: `--as`, else the operating-system account as the audit trail names it."""
+    from access.audit import Actor
+
+    return getattr(args, "loaded_by", None) or Actor.command_line().username
+
+
 def _load(args, settings: Settings) -> int:
     from etl.load import load
     from hipline.progress import LoadProgressBar, console, print_load_report
 
     with LoadProgressBar(enabled=not args.json) as bar:
-        report = load(
-            args.db,
-            args.paths,
-            today=args.today,
-            date_order=args.date_order,
-            kind=args.kind,
-            progress=bar,
-            memory_limit=settings.memory_limit,
-            on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
+        report = _stoppable(
+            "load",
+            lambda: load(
+                args.db,
+                args.paths,
+                today=args.today,
+                date_order=args.date_order,
+                kind=args.kind,
+                progress=bar,
+                memory_limit=settings.memory_limit,
+                on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
+                loaded_by=_who(args),
+            ),
         )
-    _audit_load(args.db, report)
+    if isinstance(report, int):
+        return report
+    _audit_load(args.db, report, args.loaded_by)
     if args.json:
         json.dump(report.as_dict(), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
@@ -239,12 +295,114 @@ def _audit_export(db: Path, what: str, client_id: str | None = None) -> None:
     audit.record(db, Actor.command_line(), "export", what, client_id=client_id)
 
 
-def _audit_load(db: Path, report) -> None:
+def _audit_load(db: Path, report, loaded_by: str | None = None) -> None:
     """A load from the command line is an import: audited, with the operating-system user as who."""
     from access import audit
     from access.audit import Actor
 
-    audit.record(db, Actor.command_line(), "import", report.in_words())
+    number = f"load {report.run_id}" + (f" as {loaded_by}" if loaded_by else "") + ": " if report.run_id else ""
+    audit.record(db, Actor.command_line(), "import", number + report.in_words())
+
+
+def _history(args, settings: Settings) -> int:
+    from etl.history import history
+    from hipline.progress import console, out
+
+    try:
+        entries = history(args.db, args.limit)
+    except FileNotFoundError as e:
+        console.print(str(e))
+        return 1
+    if args.json:
+        json.dump([e.as_dict() for e in entries], sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return 0
+    out.print(_history_table(args.db, entries))
+    if not entries:
+        out.print("Nothing has been loaded yet.")
+    return 0
+
+
+def _history_table(db: Path, entries):
+    """Each load on a line of its own (number, when, who, what), then a line per file: what the load did
+    with it and its rows read = loaded + quarantined; an undo's lines say what it took out and put back."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"Loads into {db}, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("load", justify="right", no_wrap=True)
+    table.add_column("when", no_wrap=True)
+    table.add_column("by", overflow="fold")
+    table.add_column("what", overflow="fold", ratio=1)
+    for entry in entries:
+        what = entry.what() if entry.load is not None else "load (before loads were numbered)"
+        number = "" if entry.load is None else str(entry.load)
+        table.add_row(number, f"{entry.started:%Y-%m-%d %H:%M}", entry.loaded_by or "", f"[bold]{what}[/bold]")
+        for f in entry.files:
+            table.add_row("", "", "", f"  {_file_words(f)}")
+        if not entry.files:
+            table.add_row("", "", "", "  no files")
+    return table
+
+
+def _file_words(f) -> str:
+    """`june.csv: replaced, 2 read = 2 loaded + 0 quarantined; it replaced the version of load 2 (…)`."""
+    if f.status in ("taken out", "put back"):
+        return f"{f.status} {f.file}, the version of load {f.loaded_in}: {f.counts()}"
+    if f.error:
+        return f"{f.file}: [red]error[/red]: {f.error}"
+    words = f"{f.file} (sha256 {f.sha256[:12]}…): {f.status}, {f.counts()}"
+    if f.replaced:
+        r = f.replaced
+        words += (
+            f"; it replaced the version of load {r.load} ({r.rows_read:,} read = {r.rows_loaded:,} loaded + "
+            f"{r.rows_quarantined:,} quarantined)"
+        )
+    if f.status in ("loaded", "replaced") and f.now != "loaded":
+        words += f"; {f.now} since"
+    if f.note:
+        words += f"; {f.note}"
+    return words
+
+
+def _undo(args, settings: Settings) -> int:
+    from access import audit
+    from access.audit import Actor
+    from etl.history import UndoRefused, undo
+    from hipline.progress import console, out
+
+    try:
+        report = _stoppable(
+            "undo",
+            lambda: undo(
+                args.db,
+                args.load,
+                loaded_by=_who(args),
+                memory_limit=settings.memory_limit,
+                on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
+            ),
+        )
+    except UndoRefused as e:
+        if args.db.exists():
+            what = f"undo of load {args.load} refused: {e}"
+            audit.record(args.db, Actor.command_line(), "undo", what, outcome="failed")
+        console.print(f"Nothing changed: {e}.")
+        return 1
+    if isinstance(report, int):
+        return report
+    audit.record(args.db, Actor.command_line(), "undo", report.in_words())
+    if args.json:
+        json.dump(report.as_dict(), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return 0
+    out.print(
+        f"Load {report.undid} is undone (this undo is load {report.run_id}; hipline undo {report.run_id} redoes it):"
+    )
+    for f in report.taken_out:
+        out.print(f"  took out {f.file}, the version of load {f.loaded_in} ({f.counts()})")
+    for f in report.put_back:
+        out.print(f"  put back {f.file}, the version of load {f.loaded_in} ({f.counts()})")
+    return 0
 
 
 def _quarantine(args, settings: Settings) -> int:
@@ -503,7 +661,13 @@ def _demo(args, settings: Settings) -> int:
         with simulation_progress() as tick:
             generate_demo(args.data_dir, args.clients, args.seed, progress=tick)
     with LoadProgressBar(enabled=True) as bar:
-        report = load(args.db, [args.data_dir], progress=bar, memory_limit=settings.memory_limit)
+        report = load(
+            args.db,
+            [args.data_dir],
+            progress=bar,
+            memory_limit=settings.memory_limit,
+            loaded_by=_who(args),
+        )
     _audit_load(args.db, report)
     print_load_report(report)
     demo_users = add_demo_users(args.db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -276,3 +277,58 @@ def test_the_demo_pins_today_to_its_newest_session_and_serve_does_not():
     assert _parser(settings).parse_args(["demo"]).today == "newest"
     assert _parser(settings).parse_args(["serve"]).today is None
     assert _parser(settings).parse_args(["demo", "--today", "2026-10-01"]).today == date(2026, 10, 1)
+
+
+def test_history_lists_loads_newest_first_and_undo_puts_back_what_a_load_replaced(loaded_roster, tmp_path, capsys):
+    import getpass
+
+    from access import audit
+
+    row = "C-1,2026-06-01,yes,home,bridge,2,2,,10,,both,3,{pain},2,3,5,,,"
+    v1 = write(tmp_path / "v1", "june.csv", SESSION_HEADER + "\n" + row.format(pain=4) + "\n")
+    v2 = write(tmp_path / "v2", "june.csv", SESSION_HEADER + "\n" + row.format(pain=5) + "\n")
+    db = str(loaded_roster)
+    assert main(["load", "--db", db, "--today", "2026-06-30", "--as", "S-3", str(v1)]) == 0
+    assert main(["load", "--db", db, "--today", "2026-06-30", str(v2)]) == 0
+    capsys.readouterr()
+
+    assert main(["history", "--db", db]) == 0
+    table = " ".join(capsys.readouterr().out.split())
+    me = f"os:{getpass.getuser()}"
+    for load, who in ((3, me), (2, "S-3")):  # number, when, who, what
+        assert re.search(rf"\b{load} \d{{4}}-\d\d-\d\d \d\d:\d\d {re.escape(who)} load\b", table), table
+    assert "june.csv (sha256 " in table
+    assert "replaced, 1 read = 1 loaded + 0 quarantined; it replaced the version of load 2" in table
+
+    assert main(["history", "--db", db, "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert [(e["load"], e["action"], e["loaded_by"]) for e in entries] == [
+        (3, "load", me),
+        (2, "load", "S-3"),
+        (1, "load", None),
+    ]
+    [file] = entries[0]["files"]
+    assert (file["file"], file["status"], file["rows_read"], file["replaced"]["load"]) == ("june.csv", "replaced", 1, 2)
+
+    assert main(["undo", "3", "--db", db, "--as", "S-3"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert said.startswith(
+        "Load 3 is undone (this undo is load 4; hipline undo 4 redoes it): took out june.csv, the version of load 3"
+    )
+    assert "put back june.csv, the version of load 2 (1 read = 1 loaded + 0 quarantined)" in said
+    from tests.conftest import query
+
+    assert query(loaded_roster, "SELECT pain_during FROM session_log") == [(4.0,)]
+
+    assert main(["undo", "3", "--db", db]) == 1
+    refused = " ".join(capsys.readouterr().err.split())
+    assert refused == "Nothing changed: load 3 was already undone by load 4 (undo load 4 to redo it)."
+    undos = audit.read(loaded_roster, action="undo")
+    assert list(undos["outcome"]) == ["failed", "done"]
+    assert undos["what"].iloc[1].startswith("load 4 undid load 3: taken out june.csv as load 3 had loaded it")
+
+    result = _hipline("undo", "4", "--db", db, "--json")  # an undo of the undo, as another process
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["load"], report["undid"], [f["loaded_in"] for f in report["put_back"]]) == (5, 4, [3])
+    assert query(loaded_roster, "SELECT pain_during FROM session_log") == [(5.0,)]
