@@ -180,8 +180,15 @@ def history(db: Path, limit: int | None = None) -> list[LoadEntry]:
     try:
         if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'"):
             return []
-        entries = _entries(con) if _has_runs(con) else []
-        numbered = "run_id IS NULL" if _has_runs(con) else "TRUE"
+        runs = _has_runs(con)
+        entries: list[LoadEntry] = []
+        if runs:
+            newest = None
+            if limit:
+                query = "SELECT run_id FROM load_runs ORDER BY run_id DESC LIMIT ?"
+                newest = [i for (i,) in con.execute(query, [limit]).fetchall()]
+            entries = _entries(con, newest)
+        numbered = "run_id IS NULL" if runs else "TRUE"
         for row in con.execute(
             f"""SELECT load_id, source_file, kind, status, content_hash, rows_read, rows_loaded, rows_quarantined,
                        error, note, NULL, NULL, NULL, NULL, NULL, NULL, started, finished

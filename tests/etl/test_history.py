@@ -179,3 +179,40 @@ def test_a_load_that_fails_leaves_nothing_behind(loaded_roster, tmp_path, monkey
         load_files(loaded_roster, _june(tmp_path, [(1, 3)]))
     assert sorted(p.name for p in loaded_roster.parent.iterdir()) == ["hipline.duckdb", "hipline.duckdb.lock"]
     assert query(loaded_roster, "SELECT count(*) FROM loads") == before
+
+
+def test_a_warehouse_loaded_before_loads_were_numbered_keeps_its_history_and_loads_on(loaded_roster, tmp_path):
+    import duckdb
+
+    from etl.warehouse import CONFIG
+
+    load_files(loaded_roster, _june(tmp_path / "v1", [(1, 3), (2, 4)]))
+    con = duckdb.connect(str(loaded_roster), config=CONFIG)  # as the loader wrote it before load_runs existed
+    for statement in (
+        "DROP VIEW load_history",
+        "ALTER TABLE loads DROP COLUMN replaces",
+        "ALTER TABLE loads DROP COLUMN run_id",
+        "DROP TABLE load_runs",
+        "DROP TABLE load_changes",
+        *(f"DROP TABLE archived_{kind}_rows" for kind in ("staff", "cohorts", "clients", "session_log", "measures")),
+        "DROP TABLE archived_malformed_rows",
+    ):
+        con.execute(statement)
+    con.close()
+
+    assert [(e.load, [f.file for f in e.files]) for e in history(loaded_roster)] == [
+        (None, ["june.csv"]),
+        (None, ["clients.csv"]),
+        (None, ["cohorts.csv"]),
+        (None, ["staff.csv"]),
+    ]
+    corrected = load_files(loaded_roster, _june(tmp_path / "v2", [(1, 3), (2, 5)]), loaded_by="S-3")
+    assert (corrected.run_id, corrected.files[0].status) == (1, "replaced")
+    entries = history(loaded_roster)
+    assert [e.load for e in entries] == [1, None, None, None, None]
+    assert entries[0].files[0].replaced.load is None  # the version it replaced was loaded before loads had numbers
+
+    from etl.history import undo
+
+    undo(loaded_roster, corrected.run_id)
+    assert query(loaded_roster, "SELECT pain_during FROM session_log ORDER BY session_date") == [(3.0,), (4.0,)]
