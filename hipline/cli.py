@@ -284,7 +284,15 @@ def _load(args, settings: Settings) -> int:
         sys.stdout.write("\n")
     else:
         print_load_report(report)
+        _say_how_to_undo(report)
     return 0 if report.all_readable else 1
+
+
+def _say_how_to_undo(report) -> None:
+    from hipline.progress import out
+
+    if any(f.status in ("loaded", "replaced") for f in report.files):
+        out.print(f"This is load {report.run_id} (hipline history lists it; hipline undo {report.run_id} undoes it).")
 
 
 def _audit_export(db: Path, what: str, client_id: str | None = None) -> None:

@@ -290,7 +290,8 @@ def test_history_lists_loads_newest_first_and_undo_puts_back_what_a_load_replace
     db = str(loaded_roster)
     assert main(["load", "--db", db, "--today", "2026-06-30", "--as", "S-3", str(v1)]) == 0
     assert main(["load", "--db", db, "--today", "2026-06-30", str(v2)]) == 0
-    capsys.readouterr()
+    said = " ".join(capsys.readouterr().out.split())
+    assert said.endswith("This is load 3 (hipline history lists it; hipline undo 3 undoes it).")
 
     assert main(["history", "--db", db]) == 0
     table = " ".join(capsys.readouterr().out.split())
