@@ -1,13 +1,16 @@
 """Import (`/import`): upload files, see what the load did with each, browse the quarantine (docs/dashboard.md).
 
 Admins only (docs/security.md#roles-and-what-each-may-do). An upload is first checked in the browser and again on
-the server: at most
-HIPLINE_MAX_UPLOAD_MB in all, and only the kinds of file hipline reads; anything else is refused with
-a message before any loading. It is then loaded exactly as `hipline load` loads a folder: each file
-keeps its own name (so loading a corrected version replaces the earlier one, and loading the same
-bytes again changes nothing), and the warehouse is swapped in whole. The load runs inside `ClinicData.writing()`, so
-this process holds no connection to the old file while the loader replaces it; the other pages,
-and the other workers, see the new data on their next request (ClinicData notices the new file).
+the server: at most HIPLINE_MAX_UPLOAD_MB in all, and only the kinds of file hipline reads; anything
+else is refused with a message before any loading. It is then loaded exactly as `hipline load` loads a
+folder: each file keeps its own name (so loading a corrected version replaces the earlier one, and
+loading the same bytes again changes nothing), and the warehouse is swapped in whole.
+
+The load runs in a process of its own (dashboard/load_jobs.py, etl/load_job.py): the request that
+starts it returns at once, the page follows its progress, and every other request keeps being
+answered meanwhile; the pages see the new data on their next request (ClinicData notices the new
+file). A file that would replace an earlier version is named first, with its rows before and after,
+and loads only when the admin says so. Each load in the history can be undone from here (etl/history.py).
 
 The report answers docs/input-formats.md "Bad input": for each file, rows read = rows loaded + rows quarantined,
 and every quarantined row with the reason a person can act on. An empty warehouse is not an error:
@@ -20,22 +23,25 @@ import base64
 import binascii
 import json
 import logging
-import tempfile
 from pathlib import Path, PureWindowsPath
 
 import dash
+import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
 from dashboard import components as ui
-from dashboard import rights, security
+from dashboard import load_jobs, rights, security
 from dashboard.clinic_data import clinic
 from etl.columns import RECORD_KINDS, RecordKind
-from etl.load import FileReport, LoadReport, load
+from etl.history import LoadEntry, history
+from etl.load import FilePreview, FileReport, LoadReport, preview
+from etl.load_job import ROWS_SHOWN
 from etl.sniff import EXTENSIONS
 from etl.summary import WarehouseSummary
 
-UPLOAD_ROWS_SHOWN = 200  # per file, in the report of an upload; the quarantine grid below has them all
+LOADS_SHOWN = 50  # the newest loads on the page; `hipline history` lists them all
+JOB_POLL_MS = 500  # how often the page asks how far a load has got
 QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number
 GRID_ROWS_WHOLE = 25  # a quarantine this short is shown whole, a longer one scrolls inside the grid
 
@@ -72,6 +78,9 @@ def layout(**_query) -> html.Div:
         [
             dcc.Store(id="upload-rules", data=rules),
             dcc.Store(id="upload-accepted"),
+            dcc.Store(id="upload-job"),
+            # Polls a running load or undo; off while none runs.
+            dcc.Interval(id="upload-poll", interval=JOB_POLL_MS, disabled=True),
             ui.page_head("Import", "Upload your clinic's files; every row is loaded or quarantined with a reason."),
             ui.loading(
                 html.Div([html.Div(_upload_box(), id="upload-slot"),
@@ -128,11 +137,9 @@ clientside_callback(
 
 @callback(
     Output("upload-report", "children"),
-    Output("import-contents", "children"),
     Output("upload-slot", "children"),
-    Output("today", "date", allow_duplicate=True),
-    Output("today", "max_date_allowed", allow_duplicate=True),
-    Output("today", "disabled", allow_duplicate=True),
+    Output("upload-job", "data"),
+    Output("upload-poll", "disabled"),
     Input("upload-accepted", "data"),
     State("upload", "contents"),
     State("upload", "filename"),
@@ -140,29 +147,218 @@ clientside_callback(
 )
 @rights.requires("import")
 def upload_files(_accepted, contents: list[str] | None, filenames: list[str] | None):
-    """Load the uploaded files and report on them. A fresh upload box lets the same file be chosen again
-    (a file input that holds a file does not report choosing it a second time)."""
+    """Save the uploaded files and start loading them in a process of their own (dashboard.load_jobs);
+    when a file would replace an earlier version, first say what it replaces and ask. A fresh upload
+    box lets the same file be chosen again (a file input that holds a file does not report choosing it
+    a second time)."""
     if not contents:
-        return (dash.no_update,) * 6
+        return (dash.no_update,) * 4
     refusal = upload_refusal(contents, filenames or [], security.max_upload_mb())
     if refusal:
         rights.record("import", f"refused an upload of {', '.join(filenames or [])}: {refusal}", outcome="refused")
-        return (
-            ui.alert(f"Not uploaded: {refusal}", "danger", id="upload-error"),
-            dash.no_update,
-            _upload_box(),
-            *(dash.no_update,) * 3,
-        )
+        return ui.alert(f"Not uploaded: {refusal}", "danger", id="upload-error"), _upload_box(), None, True
+    db = clinic().db
+    job_id, folder = load_jobs.new_job(db)
     try:
-        report, quarantined = _load_upload(contents, filenames or [])
+        _save_uploads(contents, filenames or [], folder.files)
+        replacing = [p for p in preview(db, sorted(folder.files.iterdir())) if p.status == "replaces"]
     except Exception as e:  # whatever went wrong, the page stays up and says what
+        folder.remove()
         logging.getLogger(__name__).exception("upload of %s failed", filenames)
         rights.record("import", f"upload of {', '.join(filenames or [])} failed: {type(e).__name__}", outcome="failed")
-        message = f"The upload could not be loaded: {e}"
-        return ui.alert(message, "danger", id="upload-error"), dash.no_update, _upload_box(), *(dash.no_update,) * 3
-    rights.record("import", report.in_words())
+        return ui.alert(f"The upload could not be loaded: {e}", "danger", id="upload-error"), _upload_box(), None, True
+    job = {"job": job_id, "action": "load"}
+    if replacing:
+        return _confirm_replacing(replacing), _upload_box(), {**job, "confirm": True}, True
+    _start(folder, "load")
+    return _progress(None), _upload_box(), job, False
+
+
+@callback(
+    Output("upload-report", "children", allow_duplicate=True),
+    Output("upload-job", "data", allow_duplicate=True),
+    Output("upload-poll", "disabled", allow_duplicate=True),
+    Input("job-go", "n_clicks"),
+    State("upload-job", "data"),
+    prevent_initial_call=True,
+)
+@rights.requires("import")
+def go_ahead(go: int | None, job: dict | None):
+    """Yes to "load and replace?" or "undo this load?": start it."""
+    if not go or not job or not job.get("confirm"):
+        return (dash.no_update,) * 3
+    if job["action"] == "undo":
+        job_id, folder = load_jobs.new_job(clinic().db)
+        _start(folder, "undo", job["load"])
+        return _progress(None), {"job": job_id, "action": "undo", "load": job["load"]}, False
+    folder = load_jobs.find_job(clinic().db, job.get("job"))
+    if folder is None:
+        return ui.alert("The upload is no longer there: upload it again.", "danger", id="upload-error"), None, True
+    _start(folder, "load")
+    return _progress(None), {**job, "confirm": False}, False
+
+
+@callback(
+    Output("upload-report", "children", allow_duplicate=True),
+    Output("upload-job", "data", allow_duplicate=True),
+    Input("job-cancel", "n_clicks"),
+    State("upload-job", "data"),
+    prevent_initial_call=True,
+)
+@rights.requires("import")
+def cancel(clicked: int | None, job: dict | None):
+    """No: the uploaded files are deleted unread; nothing changes."""
+    if not clicked or not job or not job.get("confirm"):
+        return (dash.no_update,) * 2
+    folder = load_jobs.find_job(clinic().db, job.get("job"))
+    if folder is not None:
+        folder.remove()
+    return ui.alert("Nothing was changed.", "secondary", id="job-cancelled"), None
+
+
+@callback(
+    Output("upload-report", "children", allow_duplicate=True),
+    Output("upload-job", "data", allow_duplicate=True),
+    Output("upload-poll", "disabled", allow_duplicate=True),
+    Input({"type": "undo-load", "load": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+@rights.requires("import")
+def ask_to_undo(clicks: list[int | None]):
+    """An Undo button of the history: say what undoing that load would take out and put back, and ask."""
+    if not any(clicks) or not isinstance(dash.ctx.triggered_id, dict):
+        return (dash.no_update,) * 3
+    number = int(dash.ctx.triggered_id["load"])
+    entry = next((e for e in history(clinic().db) if e.load == number), None)
+    if entry is None:
+        return ui.alert(f"There is no load {number}.", "danger", id="upload-error"), None, True
+    return _confirm_undo(entry), {"job": None, "action": "undo", "load": number, "confirm": True}, True
+
+
+@callback(
+    Output("upload-report", "children", allow_duplicate=True),
+    Output("import-contents", "children"),
+    Output("today", "date", allow_duplicate=True),
+    Output("today", "max_date_allowed", allow_duplicate=True),
+    Output("today", "disabled", allow_duplicate=True),
+    Output("upload-job", "data", allow_duplicate=True),
+    Output("upload-poll", "disabled", allow_duplicate=True),
+    Input("upload-poll", "n_intervals"),
+    State("upload-job", "data"),
+    prevent_initial_call=True,
+)
+@rights.requires("import")
+def follow_job(_tick, job: dict | None):
+    """How far the running load or undo has got; at its end, its report and what the warehouse holds now."""
+    unchanged = (dash.no_update,) * 5
+    folder = load_jobs.find_job(clinic().db, (job or {}).get("job"))
+    if folder is None or not load_jobs.started_by(folder, rights.current().username):
+        return (dash.no_update, *unchanged, True)
+    state = load_jobs.state(folder)
+    if not state.finished:
+        return (_progress(state), *unchanged, False)
+    result = load_jobs.take_result(folder)
+    if result is None:  # another request of this page showed it already
+        return (dash.no_update, *unchanged, True)
+    shown = _finished(job, result)
     day = clinic().default_today().isoformat() if clinic().has_data() else None
-    return _report(report, quarantined), _contents(), _upload_box(), day, day, day is None
+    return shown, _contents(), day, day, day is None, None, True
+
+
+def _start(folder, action: str, load: int | None = None) -> None:
+    warehouse = clinic()
+    load_jobs.start(folder, warehouse.db, warehouse.settings, rights.current().username, action, load)
+
+
+def _finished(job: dict, result: dict):
+    """The report of a finished job, audited in the name of the user who started it."""
+    if not result.get("ok"):
+        what = "undo of load {}".format(job.get("load")) if job.get("action") == "undo" else "upload"
+        rights.record("import", f"{what} failed: {result.get('error')}", outcome="failed")
+        return ui.alert(f"The {what} could not be done: {result.get('error')}", "danger", id="upload-error")
+    if "undo" in result:
+        undone = result["undo"]
+        words = _undo_words(undone)
+        rights.record("import", words)
+        return html.Div(ui.alert(words[:1].upper() + words[1:] + ".", "success", id="undo-result"),
+                        className="upload-result", id="upload-result")  # fmt: skip
+    report = result["report"]
+    loaded = LoadReport(report["warehouse"], [FileReport(**f) for f in report["files"]], report["seconds"],
+                        report.get("load"))  # fmt: skip
+    rights.record("import", loaded.in_words())
+    return _report(loaded, [tuple(row) for row in result.get("quarantined", [])])
+
+
+def _undo_words(undone: dict) -> str:
+    """'load 14 undid load 12: took out sessions.csv (4 rows), put back sessions.csv (32,767 rows)'"""
+    changes = [f"took out {f['file']} ({f['rows_read']:,} rows)" for f in undone["taken_out"]]
+    changes += [f"put back {f['file']} ({f['rows_read']:,} rows)" for f in undone["put_back"]]
+    return f"load {undone['load']} undid load {undone['undid']}: " + ("; ".join(changes) or "nothing to change")
+
+
+def _progress(state: load_jobs.JobState | None) -> html.Div:
+    """A progress bar with what the load is doing now."""
+    if state is None or state.state == "waiting":
+        words, fraction = "Waiting for the load to start (another load may be running)…", 0.0
+    else:
+        fraction = state.fraction
+        doing = f"Loading {state.file}" if state.file else "Checking the files"
+        words = f"{doing}… {fraction:.0%} of the bytes read"
+    return html.Div(
+        [
+            html.Div(words, className="job-words", id="job-words"),
+            dbc.Progress(value=round(fraction * 100), striped=True, animated=True, className="job-bar"),
+            html.Div("Other pages keep working while this runs.", className="hint"),
+        ],
+        className="job-progress",
+        id="job-progress",
+    )
+
+
+def _confirm_replacing(replacing: list[FilePreview]) -> html.Div:
+    rows = [
+        html.Tr([html.Td(p.file, className="file-name"), html.Td(f"load {p.earlier_load}" if p.earlier_load else "–"),
+                 html.Td(f"{p.rows_before[0]:,}", className="num"), html.Td(f"{p.rows_after:,}", className="num")])
+        for p in replacing
+    ]  # fmt: skip
+    head = html.Tr([html.Th("File"), html.Th("Loaded by"), html.Th("Rows before", className="num"),
+                    html.Th("Rows after", className="num")])  # fmt: skip
+    many = len(replacing) != 1
+    return _confirmation(
+        f"{'These files replace' if many else 'This file replaces'} an earlier version: its rows are taken out and "
+        "the new file's rows are loaded instead. The earlier version is kept, and undoing this load from the "
+        "history puts it back.",
+        html.Table([html.Thead(head), html.Tbody(rows)], className="data-table", id="replace-files"),
+        "Load and replace",
+    )
+
+
+def _confirm_undo(entry: LoadEntry) -> html.Div:
+    files = html.Ul([html.Li(f.in_words()) for f in entry.files], className="undo-files")
+    return _confirmation(
+        f"Undo load {entry.load} ({entry.what()}, {entry.started:%-d %b %Y %H:%M}): the warehouse goes back to what "
+        "it held before it, for these files. The undo is itself a load in the history, and can be undone.",
+        files,
+        f"Undo load {entry.load}",
+    )
+
+
+def _confirmation(question: str, details, action: str) -> html.Div:
+    return html.Div(
+        [
+            html.P(question, className="confirm-question"),
+            details,
+            html.Div(
+                [
+                    html.Button(action, id="job-go", className="btn btn-primary"),
+                    html.Button("Cancel", id="job-cancel", className="btn btn-outline-secondary"),
+                ],
+                className="confirm-actions",
+            ),
+        ],
+        className="job-confirm",
+        id="job-confirm",
+    )
 
 
 def upload_refusal(contents: list[str], filenames: list[str], max_mb: int) -> str | None:
@@ -183,26 +379,6 @@ def search_quarantine(text: str | None):
     options = Patch()
     options["quickFilterText"] = text or ""
     return options
-
-
-def _load_upload(contents: list[str], filenames: list[str]) -> tuple[LoadReport, list[tuple]]:
-    """Save the files under their own names in a fresh folder, load them, and read back the rows of
-    theirs that were quarantined, all while this process holds nothing of the old warehouse open.
-    The loader is given the files, not the folder: a file it does not recognise then gets an error in
-    the report instead of being passed over."""
-    warehouse = clinic()
-    settings = warehouse.settings  # read once, when the command started
-    with tempfile.TemporaryDirectory(prefix="hipline-upload-") as folder:
-        files = _save_uploads(contents, filenames, Path(folder))
-        with warehouse.writing():
-            report = load(warehouse.db, files, date_order=settings.date_order, memory_limit=settings.memory_limit)
-            quarantined = [
-                row
-                for f in report.files
-                if f.rows_quarantined and not f.error
-                for row in warehouse.quarantined(f.file, UPLOAD_ROWS_SHOWN)
-            ]
-    return report, quarantined
 
 
 def _save_uploads(contents: list[str], filenames: list[str], folder: Path) -> list[Path]:
@@ -299,9 +475,9 @@ def _file_table(files: list[FileReport]) -> html.Table:
 
 def _quarantined_in_upload(files: list[FileReport], quarantined: list[tuple]) -> html.Div:
     more = [
-        f"{f.file}: the first {UPLOAD_ROWS_SHOWN:,} of {f.rows_quarantined:,} rows are shown"
+        f"{f.file}: the first {ROWS_SHOWN:,} of {f.rows_quarantined:,} rows are shown"
         for f in files
-        if not f.error and f.rows_quarantined > UPLOAD_ROWS_SHOWN
+        if not f.error and f.rows_quarantined > ROWS_SHOWN
     ]
     header = html.Tr([html.Th("File"), html.Th("Row", className="num"), html.Th("Kind"), html.Th("Reason"),
                       html.Th("The row as it was in the file")])  # fmt: skip
@@ -354,6 +530,8 @@ def _browse(summary: WarehouseSummary) -> html.Div:
     return html.Div(
         [
             _counts(summary.counts),
+            ui.section("Loads", html.Div(_loads_table(history(clinic().db, LOADS_SHOWN)), className="scroll-box"),
+                       id="loads-section"),
             ui.section("Load history", html.Div(_history_table(summary.load_history), className="scroll-box"),
                        id="history-section"),
             ui.section("Quarantine", *_quarantine_grid(summary), id="quarantine-section",
@@ -378,7 +556,31 @@ def _counts(counts: dict[str, int]) -> html.Div:
     )
 
 
-def _history_table(history: pd.DataFrame) -> html.Table:
+def _loads_table(loads: list[LoadEntry]) -> html.Table:
+    """Each load and undo, newest first, with who ran it; a load that stands can be undone from here."""
+    header = html.Tr([html.Th("Load", className="num"), html.Th("What"), html.Th("By"), html.Th("Finished"),
+                      html.Th("Files"), html.Th("")])  # fmt: skip
+    rows = [
+        html.Tr(
+            [
+                html.Td("–" if entry.load is None else str(entry.load), className="num"),
+                html.Td(entry.what()),
+                html.Td(entry.loaded_by or "–"),
+                html.Td("–" if entry.finished is None else f"{entry.finished:%-d %b %Y %H:%M}", className="finished"),
+                html.Td(", ".join(f.file for f in entry.files) or "–", className="file-name"),
+                html.Td(
+                    html.Button("Undo", id={"type": "undo-load", "load": entry.load},
+                                className="btn btn-sm btn-outline-secondary")
+                    if entry.load is not None and entry.undone_by is None and entry.files else None
+                ),
+            ]
+        )
+        for entry in loads
+    ]  # fmt: skip
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="loads")
+
+
+def _history_table(files: pd.DataFrame) -> html.Table:
     header = html.Tr(
         [html.Th("File"), html.Th("Kind"), html.Th("Status"), html.Th("Read", className="num"),
          html.Th("Loaded", className="num"), html.Th("Quarantined", className="num"), html.Th("Note"),
@@ -400,7 +602,7 @@ def _history_table(history: pd.DataFrame) -> html.Table:
                 ),
             ]
         )
-        for row in history.itertuples(index=False)
+        for row in files.itertuples(index=False)
     ]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="data-table", id="load-history")
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -69,10 +70,36 @@ def warehouse_copy(demo_warehouse: Path, tmp_path: Path) -> Path:
     return db
 
 
-def upload(files: dict[str, bytes]):
-    """Run the upload callback as Dash would; returns (report, page contents, upload box, today...)."""
+JOB_SECONDS = 120  # a test's load runs in a process of its own; it is done long before this
+
+
+def upload(files: dict[str, bytes], replace: bool = True):
+    """Run the upload callbacks as the page would: upload, say yes when asked whether to replace, then
+    follow the load (it runs in a process of its own) to its end. Returns (report, page contents,
+    upload box, today, its latest allowed day, whether it is disabled); a refused upload returns the
+    refusal with the page's contents unchanged (dash.no_update)."""
     names = list(files)
-    return import_files.upload_files(1, [data_url(files[n]) for n in names], names)
+    shown, box, job, idle = import_files.upload_files(1, [data_url(files[n]) for n in names], names)
+    if job and job.get("confirm"):
+        assert has_id(shown, "job-confirm"), "a replacement is asked about first"
+        if not replace:
+            return import_files.cancel(1, job)[0], dash.no_update, box, *(dash.no_update,) * 3
+        shown, job, idle = import_files.go_ahead(1, job)
+    report, contents, today, latest, disabled = follow(shown, job, idle)
+    return report, contents, box, today, latest, disabled
+
+
+def follow(shown, job, idle):
+    """Poll a started job as the page's interval does; (report, contents, today, latest, disabled)."""
+    contents = today = latest = disabled = dash.no_update
+    deadline = time.monotonic() + JOB_SECONDS
+    while not idle:
+        assert time.monotonic() < deadline, "the load did not finish"
+        time.sleep(0.1)
+        polled, contents, today, latest, disabled, kept, idle = import_files.follow_job(1, job)
+        shown = polled if polled is not dash.no_update else shown
+        job = kept if kept is not dash.no_update else job  # the page's store keeps its value
+    return shown, contents, today, latest, disabled
 
 
 def test_an_upload_reports_rows_read_as_loaded_plus_quarantined_and_lists_the_reasons(warehouse_copy):
