@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from analytics import Scope
-from analytics.metrics import SQL
+from analytics.queries import SQL
 from tests.analytics.clinic import Clinic
 
 

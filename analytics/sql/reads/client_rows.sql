@@ -1,5 +1,5 @@
 -- The clients' rows of client_metrics with their episode (docs/metrics.md#per-client): those in the
--- viewer's scope ({in_scope}: Analytics._scoped) that the filters choose, each filter off when NULL:
+-- viewer's scope ({in_scope}: on client_id) that the filters choose, each filter off when NULL:
 -- one client ($client), a clinician's clients ($staff), a cohort's members ($cohort); and only the
 -- active ones when $active_only. The first ten columns are what `hipline metrics` writes.
 SELECT

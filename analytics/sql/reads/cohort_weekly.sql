@@ -1,7 +1,7 @@
 -- Mean pain by program week for each cohort (docs/metrics.md): for each week, the mean over members of each
 -- member's mean pain in that week, weeks counted from each member's own start_date; n = members with
 -- a value that week. The t-based interval is added in Python (scipy's t quantile).
--- {in_scope}: the members the viewer may see (Analytics._scoped): a roll-up is computed over them only.
+-- {in_scope}: the members the viewer may see (on w.client_id): a roll-up is computed over them only.
 SELECT
     e.cohort_id,
     w.program_week,
