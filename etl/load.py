@@ -32,7 +32,7 @@ from etl.library import LIBRARY_FILE, load_library, unknown_exercise_names, writ
 from etl.read import Prepared
 from etl.rules import literal, validation_insert
 from etl.sessions import refresh_session_summary, remember_loads
-from etl.settings import DATE_ORDER, MEMORY_LIMIT
+from etl.settings import DATE_ORDER, MAX_CELL_CHARS, MEMORY_LIMIT
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
 from etl.values import DateOrder, quoted
 from etl.warehouse import scalar
@@ -151,6 +151,7 @@ def load(
     on_wait=None,
     library: Path = LIBRARY_FILE,
     loaded_by: str | None = None,
+    max_cell_chars: int = MAX_CELL_CHARS,
 ) -> LoadReport:
     """Load files or folders into the warehouse `db`. `loaded_by` is who asked, as the history keeps
     it: the signed-in user's staff_id (the pages), `os:<account>` or `--as` (the command line)."""
@@ -162,7 +163,7 @@ def load(
         return LoadReport(str(db), [], time.perf_counter() - started)
     # The lock is taken first: the work folder beside the warehouse is this load's alone.
     with warehouse.exclusive_writer(db, on_wait) as workdir:
-        _prepare_all(targets, kind, workdir)
+        _prepare_all(targets, kind, workdir, max_cell_chars)
         to_load = _decide(db, targets)
         if progress:
             progress.begin(sum(t.prepared.facts.size for t in to_load))
@@ -183,11 +184,11 @@ def load(
     return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started, run_id)
 
 
-def _prepare_all(targets: list[_Target], kind: str | None, workdir: Path) -> None:
+def _prepare_all(targets: list[_Target], kind: str | None, workdir: Path, max_cell_chars: int = MAX_CELL_CHARS) -> None:
     """Hash, sniff and stage every file (hashing and sniffing run in parallel: hashlib releases the
     GIL while it reads), then put them in load order."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(lambda target: _prepare(target, kind, workdir), targets))
+        list(pool.map(lambda target: _prepare(target, kind, workdir, max_cell_chars), targets))
     targets.sort(key=lambda t: (LOAD_ORDER.get(t.report.kind or "", 99), t.name))
 
 
@@ -253,7 +254,7 @@ def _rows_in(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> int:
     return rows + rejected
 
 
-def _prepare(target: _Target, kind: str | None, workdir: Path) -> None:
+def _prepare(target: _Target, kind: str | None, workdir: Path, max_cell_chars: int) -> None:
     try:
         if not target.path.exists():
             raise UnreadableFile(f"{target.name} does not exist")
@@ -261,7 +262,7 @@ def _prepare(target: _Target, kind: str | None, workdir: Path) -> None:
             raise UnreadableFile(f"{target.name} is a folder")
         facts = inspect_file(target.path, target.name)
         target.sha256 = facts.sha256
-        target.prepared = read.prepare(facts, kind, workdir)
+        target.prepared = read.prepare(facts, kind, workdir, max_cell_chars)
         target.report.kind = target.prepared.kind
         target.report.ignored_columns = target.prepared.ignored
     except UnreadableFile as e:

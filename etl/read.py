@@ -1,9 +1,15 @@
 """Read a file's header, tell which kind of record it holds, and stage its rows for validation.
 
 CSV and Parquet are read by DuckDB itself, in parallel, straight into the validation query. Excel
-workbooks (python-calamine: DuckDB cannot fetch its excel extension offline) and JSON Lines are read
-in Python into a frame that DuckDB then scans. Every cell is staged as text, so that validation sees
-exactly what the file says and formula-like text stays text.
+workbooks (etl.workbook: DuckDB cannot fetch its excel extension offline) and JSON Lines are read a
+piece at a time and staged in Parquet files in the load's work folder, which DuckDB then scans. Every
+cell is staged as text, so that validation sees exactly what the file says and formula-like text stays
+text.
+
+Memory stays bounded whatever the file (docs/input-formats.md#limits): a header of more than
+MAX_COLUMNS columns is refused from its first line, before any row is read; lines and cells are read
+up to a limit; and a row with a cell longer than the load's `max_cell_chars` is quarantined with that
+reason alone, keeping only the start of the cell (`_checked`).
 """
 
 from __future__ import annotations
@@ -11,18 +17,28 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset
+import pyarrow.parquet
 
 from etl.columns import KINDS, RECORD_KINDS, normalise_header
-from etl.rules import Source, literal
-from etl.sniff import HEAD, FileFacts, UnreadableFile, inspect_file
+from etl.rules import Source
+from etl.settings import MAX_CELL_CHARS
+from etl.sniff import HEAD, MAX_COLUMNS, MAX_LINE_CHARS, FileFacts, UnreadableFile, inspect_file
+from etl.values import literal
+from etl.workbook import Workbook
 
 DELIMITERS = [",", ";", "\t", "|"]
+NAME_CHARS = 100  # longer than any column name hipline knows
+KEPT_CHARS = 1_000  # how much of a cell or line over the limit the quarantine keeps
+STAGED_ROWS = 10_000  # rows staged in one Parquet file, at most ...
+STAGED_CHARS = 8_000_000  # ... and characters
+STAGING_MEMORY = "256MB"  # DuckDB's memory while JSON Lines are staged (it spills to the work folder beyond)
 KIND_WORDS = {
     "staff": "a staff list",
     "cohorts": "a cohort list",
@@ -44,8 +60,11 @@ class Prepared:
     delimiter: str | None = None
     skip: int = 0  # lines before the header (CSV)
     read_path: Path | None = None  # the file DuckDB reads (a UTF-8 copy of a UTF-16 file)
-    frame: pd.DataFrame | None = None  # xlsx and JSON Lines rows: source_row, c0, c1, ...
-    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, raw)
+    # xlsx and JSON Lines rows, staged in Parquet in the load's work folder: source_row, c0, c1, ... (and, for
+    # JSON Lines, line_problem and line_raw: why a line is no row, and what of it is kept)
+    frame: pyarrow.dataset.Dataset | None = None
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, raw) found while reading
+    max_cell_chars: int = MAX_CELL_CHARS  # a row with a longer cell is quarantined
 
 
 def detect_kind(name: str, headers: list[str], forced: str | None = None) -> tuple[str, dict[str, int], list[str]]:
@@ -95,14 +114,74 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def prepare(facts: FileFacts, forced_kind: str | None, workdir: Path) -> Prepared:
+def prepare(facts: FileFacts, forced_kind: str | None, workdir: Path, max_cell_chars: int = MAX_CELL_CHARS) -> Prepared:
     if facts.format == "csv":
-        return _prepare_csv(facts, forced_kind, workdir)
-    if facts.format == "xlsx":
-        return _prepare_xlsx(facts, forced_kind)
-    if facts.format == "jsonl":
-        return _prepare_jsonl(facts, forced_kind)
-    return _prepare_parquet(facts, forced_kind)
+        prepared = _prepare_csv(facts, forced_kind, workdir)
+    elif facts.format == "xlsx":
+        prepared = _prepare_xlsx(facts, forced_kind, workdir, max_cell_chars)
+    elif facts.format == "jsonl":
+        prepared = _prepare_jsonl(facts, forced_kind, workdir, max_cell_chars)
+    else:
+        prepared = _prepare_parquet(facts, forced_kind)
+    prepared.max_cell_chars = max_cell_chars
+    return prepared
+
+
+def _too_wide(name: str, columns: int) -> UnreadableFile:
+    return UnreadableFile(
+        f"{name} has {columns:,} columns; hipline reads files of at most {MAX_COLUMNS} columns "
+        "(is the delimiter inside a value, or the file turned on its side?)"
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    """SQL: a text as the quarantine keeps it: whole up to `limit` characters, else its start and a marker."""
+    return (
+        f"CASE WHEN length({text}) > {limit} THEN left({text}, {KEPT_CHARS}) || "
+        f"{literal(f' … [cut: only the first {KEPT_CHARS:,} of more than {limit:,} characters are kept]')} "
+        f"ELSE {text} END"
+    )
+
+
+def too_long(column: str, limit: int) -> str:
+    """The reason a row with a cell longer than the limit is quarantined."""
+    return f"{column} is longer than {limit:,} characters, the most a cell may hold"
+
+
+def _checked(relation: str, headers: list[str], limit: int, line_problems: bool = False) -> str:
+    """`relation` with `row_problem`, a reason that quarantines a row before any rule looks at it (a cell longer
+    than `limit` characters; for JSON Lines also a line that is no object), and `row_problem_raw`, the row as
+    the quarantine keeps it (each long cell cut to its start). Clean rows pay one comparison: the longest
+    cell's bytes (never fewer than its characters) against the limit."""
+    cells = [f"c{i}" for i in range(len(headers))]
+    longest = f"greatest({', '.join(f'strlen({c})' for c in cells)})"
+    reasons = ", ".join(
+        f"CASE WHEN length({c}) > {limit} THEN {literal(too_long(h, limit))} END"
+        for c, h in zip(cells, headers, strict=True)
+    )
+    problem = f"CASE WHEN {longest} > {limit} THEN NULLIF(concat_ws('; ', {reasons}), '') END"
+    kept = (
+        "CAST(json_object("
+        + ", ".join(f"{literal(h)}, {_cut(f'c{i}', limit)}" for i, h in enumerate(headers))
+        + ") AS VARCHAR)"
+    )
+    if line_problems:
+        problem, kept = f"coalesce(line_problem, {problem})", f"coalesce(line_raw, {kept})"
+    return (
+        f"(SELECT *, CASE WHEN row_problem IS NOT NULL THEN {kept} END AS row_problem_raw "
+        f"FROM (SELECT *, {problem} AS row_problem FROM {relation}))"
+    )
+
+
+def _source(prepared: Prepared, relation: str, has_source_row: bool, load_id: str, name: str) -> Source:
+    checked = _checked(relation, prepared.headers, prepared.max_cell_chars, "line_problem" in _staged(prepared))
+    return Source(
+        checked, prepared.headers, prepared.columns, has_source_row, load_id, name, "row_problem", "row_problem_raw"
+    )
+
+
+def _staged(prepared: Prepared) -> list[str]:
+    return prepared.frame.schema.names if prepared.frame is not None else []
 
 
 # ---------------------------------------------------------------------------------------- CSV
@@ -112,41 +191,79 @@ def _prepare_csv(facts: FileFacts, forced_kind: str | None, workdir: Path) -> Pr
     read_path = facts.path
     if facts.encoding and facts.encoding.startswith("utf-16"):
         # DuckDB reads UTF-16 only with a byte-order mark; a UTF-8 copy reads every UTF-16 file the same way.
-        read_path = workdir / f"{facts.sha256}.csv"  # unique per content, safe when files are prepared in parallel
-        with open(facts.path, encoding="utf-16" if facts.encoding == "utf-16" else facts.encoding, newline="") as src:
-            read_path.write_text(src.read().lstrip("\ufeff"), encoding="utf-8", newline="")
+        read_path = Path(tempfile.mkdtemp(dir=workdir)) / "recoded.csv"  # files are prepared in parallel
+        _recode(facts, read_path)
         recoded = inspect_file(read_path, facts.name)
         facts = FileFacts(facts.path, facts.name, facts.size, facts.sha256, "csv", "utf-8", recoded.blank_lines)
-    with open(read_path, "rb") as f:
-        head_bytes = f.read(HEAD)
-    head = head_bytes.decode("latin-1" if facts.encoding == "latin-1" else "utf-8", errors="replace").lstrip("\ufeff")
+    head, complete = _head(read_path, facts)
     lines = head.splitlines()
     skip = next((i for i, line in enumerate(lines) if line.strip()), None)
     if skip is None:
+        if not complete:  # blank for a whole window: an absurd file, not worth reading on
+            raise UnreadableFile(f"{facts.name} starts with more than {HEAD:,} bytes of blank lines")
         raise UnreadableFile(f"{facts.name} has no data: it holds only blank lines")
+    if skip == len(lines) - 1 and not complete:
+        head, complete = _head(read_path, facts, MAX_LINE_CHARS + HEAD)  # a header longer than the first window
+        lines = head.splitlines()
+        if skip == len(lines) - 1 and not complete:
+            raise UnreadableFile(
+                f"{facts.name}'s header line is longer than {MAX_LINE_CHARS:,} characters; "
+                f"hipline reads files of at most {MAX_COLUMNS} columns"
+            )
     header_line = lines[skip]
-    delimiter, headers = _best_delimiter(header_line)
-    has_rows = any(line.strip() for line in lines[skip + 1 :]) or len(head_bytes) == HEAD
+    delimiter, names = _best_delimiter(header_line)
+    if len(names) > MAX_COLUMNS:
+        raise _too_wide(facts.name, len(names))
+    headers = _unique(names)
+    has_rows = any(line.strip() for line in lines[skip + 1 :]) or not complete
     if not has_rows:
         raise UnreadableFile(f"{facts.name} has a header but no rows")
     kind, columns, ignored = detect_kind(facts.name, headers, forced_kind)
     return Prepared(facts, kind, headers, columns, ignored, delimiter=delimiter, skip=skip, read_path=read_path)
 
 
+def _head(path: Path, facts: FileFacts, size: int = HEAD) -> tuple[str, bool]:
+    """The first `size` bytes of a text file as text, and whether they are the whole file."""
+    with open(path, "rb") as f:
+        head_bytes = f.read(size)
+    head = head_bytes.decode("latin-1" if facts.encoding == "latin-1" else "utf-8", errors="replace")
+    return head.lstrip("\ufeff"), len(head_bytes) < size
+
+
+def _recode(facts: FileFacts, target: Path) -> None:
+    """A UTF-16 file copied as UTF-8, a piece at a time."""
+    encoding = "utf-16" if facts.encoding == "utf-16" else facts.encoding
+    with open(facts.path, encoding=encoding, newline="") as src, open(target, "w", encoding="utf-8", newline="") as out:
+        first = True
+        while piece := src.read(1 << 20):
+            out.write(piece.lstrip("\ufeff") if first else piece)
+            first = False
+
+
 def _split(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
+    try:
+        return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
+    except csv.Error:  # a name longer than the csv module's field limit (128 KiB): no header splits so
+        return [line]
 
 
 def _best_delimiter(header_line: str) -> tuple[str, list[str]]:
-    """The delimiter that splits the header into the most known column names (then the most columns)."""
+    """The delimiter that splits the header into the most known column names (then the most columns), and
+    the names it splits it into. Only the first MAX_COLUMNS + 1 names are looked up (a wider header is
+    refused whatever they are), and only those of a name's length (a whole header line is none)."""
+    splits = {d: _split(header_line, d) for d in DELIMITERS}
 
     def score(d: str) -> tuple[int, int]:
-        names = _split(header_line, d)
-        known = sum(1 for h in names if any(RECORD_KINDS[k].resolve(h) for k in KINDS))
+        names = splits[d]
+        known = sum(
+            1
+            for h in names[: MAX_COLUMNS + 1]
+            if len(h) <= NAME_CHARS and any(RECORD_KINDS[k].resolve(h) for k in KINDS)
+        )
         return known, len(names)
 
     best = max(DELIMITERS, key=score)
-    return best, _unique(_split(header_line, best))
+    return best, splits[best]
 
 
 def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str) -> Source:
@@ -157,7 +274,8 @@ def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects:
         f"(SELECT *, file_index FROM read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
         f"skip={prepared.skip}, auto_detect=false, columns={columns}, quote='\"', escape='\"', "
         f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, "
-        f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, max_line_size=4000000))"
+        f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, "
+        f"max_line_size={MAX_LINE_CHARS}))"
     )
     # file_index numbers the files in the order they are listed: no per-row comparison of file names.
     ids = [i for i, _ in files.values()]
@@ -169,110 +287,188 @@ def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects:
     name = (
         "CASE file_index " + " ".join(f"WHEN {k} THEN {literal(n)}" for k, (_, n) in enumerate(files.values())) + " END"
     )
-    return Source(relation, prepared.headers, prepared.columns, False, load_id, name)
+    return _source(prepared, relation, False, load_id, name)
+
+
+# ------------------------------------------------------------------------------------ staging
+
+
+class _Stage:
+    """Rows written to Parquet files a bounded piece at a time; read back as one dataset of text columns."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.rows: list[tuple[int, list[str | None]]] = []
+        self.chars = 0
+        self.files: list[Path] = []
+        self.width = 0
+
+    def add(self, number: int, cells: list[str | None]) -> None:
+        self.rows.append((number, cells))
+        self.chars += sum(map(len, filter(None, cells)))
+        if len(self.rows) >= STAGED_ROWS or self.chars >= STAGED_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        width = max(len(cells) for _, cells in self.rows)
+        self.width = max(self.width, width)
+        padded = [cells + [None] * (width - len(cells)) for _, cells in self.rows]
+        table = {"source_row": pa.array([n for n, _ in self.rows], pa.int64())}
+        for i, column in enumerate(zip(*padded, strict=True)):
+            table[f"c{i}"] = pa.array(column, pa.string())
+        path = self.folder / f"rows_{len(self.files)}.parquet"
+        pyarrow.parquet.write_table(pa.table(table), path)
+        self.files.append(path)
+        self.rows, self.chars = [], 0
+
+    def dataset(self, width: int) -> pyarrow.dataset.Dataset:
+        """The staged rows with columns c0 ... c{width - 1} (missing ones are empty)."""
+        self.flush()
+        schema = pa.schema([("source_row", pa.int64())] + [(f"c{i}", pa.string()) for i in range(width)])
+        return pyarrow.dataset.dataset(self.files, format="parquet", schema=schema)
 
 
 # --------------------------------------------------------------------------------------- Excel
 
 
-def _cell_text(value: object) -> str | None:
-    """A cell as the text a person sees in it (dates as ISO dates, 3.0 as 3)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if value == "":
-        return None
-    return str(value)
-
-
-def _prepare_xlsx(facts: FileFacts, forced_kind: str | None) -> Prepared:
+def _prepare_xlsx(facts: FileFacts, forced_kind: str | None, workdir: Path, limit: int) -> Prepared:
     """The first sheet whose header names a kind of record. Formula cells give the value Excel
-    computed; text typed into a cell (even "=)") stays text."""
-    import python_calamine  # imported here: only workbooks need it
-
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(facts.path))
-        sheets = [(name, book.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in book.sheet_names]
-    except Exception as e:  # calamine raises its own error types for damaged workbooks
-        raise UnreadableFile(f"{facts.name} is not a valid .xlsx workbook ({e})") from e
+    computed; text typed into a cell (even "=)") stays text. The rows are read one at a time (etl.workbook)
+    and staged in Parquet."""
     first_error: UnreadableFile | None = None
-    for sheet, grid in sheets:
-        rows = [(n, [_cell_text(v) for v in row]) for n, row in enumerate(grid, 1)]
-        rows = [(n, cells) for n, cells in rows if any(c not in (None, "") for c in cells)]
-        if not rows:
-            continue
-        width = max(len(cells) for _, cells in rows)
-        headers = _unique([c or "" for c in rows[0][1]] + [""] * (width - len(rows[0][1])))
-        try:
-            kind, columns, ignored = detect_kind(f"{facts.name} (sheet '{sheet}')", headers, forced_kind)
-        except UnreadableFile as e:
-            first_error = first_error or e
-            continue
-        data = rows[1:]
-        if not data:
-            raise UnreadableFile(f"{facts.name} (sheet '{sheet}') has a header but no rows")
-        frame = pd.DataFrame(
-            [[c if c != "" else None for c in cells] + [None] * (width - len(cells)) for _, cells in data],
-            columns=[f"c{i}" for i in range(width)],
-            dtype="str",
-        )
-        frame.insert(0, "source_row", [n for n, _ in data])
-        return Prepared(facts, kind, headers, columns, [h for h in ignored if not h.startswith("column_")], frame=frame)
+    with Workbook(facts.path, facts.name) as book:
+        for sheet in book.sheets:
+            where = f"{facts.name} (sheet '{sheet.name}')"
+            rows = book.rows(sheet, limit)
+            try:
+                header = next(rows, None)
+                if header is None:
+                    continue
+                named = [c or "" for c in header[1]]
+                try:
+                    kind, columns, ignored = detect_kind(where, _unique(named), forced_kind)
+                except UnreadableFile as e:
+                    first_error = first_error or e
+                    continue
+                stage = _Stage(Path(tempfile.mkdtemp(dir=workdir)))
+                for number, cells in rows:
+                    stage.add(number, cells)
+                stage.flush()
+                if not stage.files:
+                    raise UnreadableFile(f"{where} has a header but no rows")
+            finally:
+                rows.close()
+            width = max(len(named), stage.width)
+            headers = _unique(named + [""] * (width - len(named)))
+            ignored = [h for h in ignored if not h.startswith("column_")]
+            return Prepared(facts, kind, headers, columns, ignored, frame=stage.dataset(width))
     raise first_error or UnreadableFile(f"{facts.name} has no rows in any sheet")
 
 
 # ---------------------------------------------------------------------------------- JSON Lines
 
 
-def _prepare_jsonl(facts: FileFacts, forced_kind: str | None) -> Prepared:
-    try:
-        text = facts.path.read_text(encoding=facts.encoding or "utf-8")
-    except UnicodeDecodeError:  # UTF-8 at the start, something else further on
-        text = facts.path.read_text(encoding="latin-1")
-    numbered = [(n, line) for n, line in enumerate(text.lstrip("\ufeff").splitlines(), 1) if line.strip()]
-    if not numbered:
-        raise UnreadableFile(f"{facts.name} has no data: it holds only blank lines")
-    lines = pd.DataFrame({"source_row": [n for n, _ in numbered], "line": [line for _, line in numbered]})
-    con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    try:
-        con.register("lines", lines)
-        # CASE guards: DuckDB may evaluate json_type and json_keys before a filter removes invalid lines.
-        con.execute(
-            "CREATE TEMP TABLE objects AS SELECT source_row, line, "
-            "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object FROM lines"
+def _lines(path: Path, encoding: str) -> Iterator[tuple[int, str | None, str | None]]:
+    """(line number, line, None) of every line that is not blank, or (line number, None, its start) for one
+    longer than MAX_LINE_CHARS characters, which is read past in pieces: no line is ever whole in memory."""
+    with open(path, encoding=encoding, newline=None) as f:
+        number = 0
+        while line := f.readline(MAX_LINE_CHARS + 1):
+            number += 1
+            if number == 1:
+                line = line.lstrip("\ufeff")
+            if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+                while (rest := f.readline(1 << 20)) and not rest.endswith("\n"):
+                    pass
+                yield number, None, line[:KEPT_CHARS]
+            elif line.strip():
+                yield number, line.removesuffix("\n"), None
+
+
+def _stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, encoding: str) -> None:
+    """Every line into the table `lines`, a bounded batch at a time, with why it is no row, if it is none."""
+    long_line = f"the line is longer than {MAX_LINE_CHARS:,} characters"
+    cut = f" … [cut: only the first {KEPT_CHARS:,} characters are kept]"
+    batch: list[tuple[int, str | None, str | None]] = []
+    chars = 0
+
+    def insert() -> None:
+        table = pa.table(
+            {
+                "source_row": pa.array([n for n, _, _ in batch], pa.int64()),
+                "line": pa.array([line for _, line, _ in batch], pa.string()),
+                "line_problem": pa.array([None if kept is None else long_line for _, _, kept in batch], pa.string()),
+                "line_raw": pa.array([None if kept is None else kept + cut for _, _, kept in batch], pa.string()),
+            }
         )
+        con.register("batch", table)
+        # CASE guards: DuckDB may evaluate json_type before a filter removes invalid lines.
+        con.execute(
+            "INSERT INTO lines SELECT source_row, line, coalesce(line_problem, CASE "
+            "WHEN line IS NULL THEN NULL WHEN NOT json_valid(line) THEN 'line is not valid JSON' "
+            "WHEN json_type(line) <> 'OBJECT' THEN 'line is a JSON value but not an object' END), line_raw FROM batch"
+        )
+        con.unregister("batch")
+        batch.clear()
+
+    for number, line, kept in _lines(facts.path, encoding):
+        batch.append((number, line, kept))
+        chars += len(line or "")
+        if len(batch) >= STAGED_ROWS or chars >= STAGED_CHARS:
+            insert()
+            chars = 0
+    if batch:
+        insert()
+
+
+def _prepare_jsonl(facts: FileFacts, forced_kind: str | None, workdir: Path, limit: int) -> Prepared:
+    folder = Path(tempfile.mkdtemp(dir=workdir))
+    con = duckdb.connect(
+        str(folder / "lines.duckdb"),
+        config={
+            "autoinstall_known_extensions": False,
+            "memory_limit": STAGING_MEMORY,
+            "temp_directory": str(folder / "spill"),
+        },
+    )
+    try:
+        con.execute("CREATE TABLE lines (source_row BIGINT, line VARCHAR, line_problem VARCHAR, line_raw VARCHAR)")
+        try:
+            _stage_lines(con, facts, facts.encoding or "utf-8")
+        except UnicodeDecodeError:  # UTF-8 at the start, something else further on
+            con.execute("DELETE FROM lines")
+            _stage_lines(con, facts, "latin-1")
+        if not con.execute("SELECT count(*) FROM lines").fetchall()[0][0]:
+            raise UnreadableFile(f"{facts.name} has no data: it holds only blank lines")
+        # Keys in the order they first appear (by line, then within the line).
         keys = [
             k
             for (k,) in con.execute(
-                "SELECT key FROM (SELECT source_row, unnest(CASE WHEN is_object THEN json_keys(line) END) AS key "
-                "FROM objects) GROUP BY key ORDER BY min(source_row)"
+                "SELECT key FROM (SELECT source_row, unnest(keys) AS key, unnest(range(len(keys))) AS position "
+                "FROM (SELECT source_row, CASE WHEN line_problem IS NULL THEN json_keys(line) END AS keys "
+                "FROM lines)) GROUP BY key ORDER BY min((source_row, position))"
             ).fetchall()
         ]
-        malformed = [
-            (n, "line is not valid JSON" if not valid else "line is a JSON value but not an object", line)
-            for n, line, valid in con.execute(
-                "SELECT source_row, line, json_valid(line) FROM objects WHERE NOT is_object ORDER BY source_row"
-            ).fetchall()
-        ]
+        if len(keys) > MAX_COLUMNS:
+            raise _too_wide(facts.name, len(keys))
         headers = _unique(keys)
         kind, columns, ignored = detect_kind(facts.name, headers, forced_kind)
-        extract = ", ".join(
-            f"json_extract_string(line, {literal('$.' + json.dumps(k))}) AS c{i}" for i, k in enumerate(keys)
+        extract = "".join(
+            f", CASE WHEN line_problem IS NULL THEN json_extract_string(line, {literal('$.' + json.dumps(k))}) END "
+            f"AS c{i}"
+            for i, k in enumerate(keys)
         )
-        frame = con.execute(
-            f"SELECT source_row, {extract} FROM (SELECT source_row, CASE WHEN is_object THEN line END AS line "
-            "FROM objects) WHERE line IS NOT NULL ORDER BY source_row"
-        ).df()
+        staged = folder / "rows.parquet"
+        con.execute(
+            f"COPY (SELECT source_row, line_problem, CASE WHEN line_problem IS NOT NULL THEN "
+            f"coalesce(line_raw, {_cut('line', limit)}) END AS line_raw{extract} FROM lines) "
+            f"TO {literal(str(staged))} (FORMAT parquet)"
+        )
     finally:
         con.close()
-    return Prepared(facts, kind, headers, columns, ignored, frame=frame, malformed=malformed)
+    return Prepared(facts, kind, headers, columns, ignored, frame=pyarrow.dataset.dataset(staged, format="parquet"))
 
 
 # ------------------------------------------------------------------------------------- Parquet
@@ -288,6 +484,8 @@ def _prepare_parquet(facts: FileFacts, forced_kind: str | None) -> Prepared:
     finally:
         con.close()
     headers = [name for name, *_ in described]
+    if len(headers) > MAX_COLUMNS:
+        raise _too_wide(facts.name, len(headers))
     if rows == 0:
         raise UnreadableFile(f"{facts.name} has columns but no rows")
     kind, columns, ignored = detect_kind(facts.name, headers, forced_kind)
@@ -300,11 +498,11 @@ def parquet_relation(prepared: Prepared, identity: tuple[int, str]) -> Source:
         f"(SELECT file_row_number + 1 AS source_row, {cast} "
         f"FROM read_parquet({literal(str(prepared.read_path))}, file_row_number=true))"
     )
-    return Source(relation, prepared.headers, prepared.columns, True, str(identity[0]), literal(identity[1]))
+    return _source(prepared, relation, True, str(identity[0]), literal(identity[1]))
 
 
 def frame_relation(prepared: Prepared, view: str, identity: tuple[int, str]) -> Source:
-    return Source(view, prepared.headers, prepared.columns, True, str(identity[0]), literal(identity[1]))
+    return _source(prepared, view, True, str(identity[0]), literal(identity[1]))
 
 
 def _quote_ident(name: str) -> str:

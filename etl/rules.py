@@ -183,6 +183,11 @@ class Source:
     has_source_row: bool  # xlsx, JSON Lines and Parquet know their row numbers; CSV rows are numbered later
     load_id: str  # SQL giving each row its load (one relation may read several files)
     source_file: str  # SQL giving each row its file's name
+    # Columns of the relation, if it has them: a reason found before any rule (a cell over the length limit, a
+    # line that is not JSON), which quarantines the row with that reason alone and none of its cells stored, and
+    # the row as the quarantine then keeps it (etl.read bounds both).
+    problem: str | None = None
+    problem_raw: str | None = None
 
 
 # Joins and checks that look beyond the row's own cells.
@@ -378,8 +383,9 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     """
     fields = _fields(kind, order)
     cells = {name: Cell(name) for name in fields}
+    kept = f"CASE WHEN {source.problem} IS NULL THEN c{{}} END" if source.problem else "c{}"
     texts = ",\n".join(
-        f"NULLIF(c{source.columns[name]}, '') AS {cells[name].text}"
+        f"NULLIF({kept.format(source.columns[name])}, '') AS {cells[name].text}"
         if name in source.columns
         else f"NULL::VARCHAR AS {cells[name].text}"
         for name in fields
@@ -398,10 +404,14 @@ def validation_insert(kind: str, source: Source, order: DateOrder) -> str:
     failed = " OR ".join(f"({c})" for c, _ in checks)
     messages = ",\n".join(f"CASE WHEN {c} THEN {m} END" for c, m in checks)
     reason = f"CASE WHEN {failed} THEN concat_ws('; ',\n{messages}) END"
+    if source.problem:
+        reason = f"CASE WHEN p.{source.problem} IS NOT NULL THEN p.{source.problem} ELSE {reason} END"
 
     outputs = table_columns(kind)
     output_values = [_stored(kind, column, referenced) for column in outputs]
     raw = "json_object(" + ", ".join(f"{literal(h)}, c{i}" for i, h in enumerate(source.headers)) + ")"
+    if source.problem_raw:
+        raw = f"coalesce({source.problem_raw}, CAST({raw} AS VARCHAR))"
     row_hash = "hash(" + ", ".join(output_values) + ")"
     source_row = "source_row" if source.has_source_row else "NULL"
     found = "".join(f", {ref.found} AS r_{ref.column}" for ref in referenced.values())

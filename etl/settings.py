@@ -23,6 +23,7 @@ from etl.values import DateOrder
 NEWEST = "newest"
 DATE_ORDER: DateOrder = "dmy"  # how slashed dates are read, unless a load is told otherwise
 MEMORY_LIMIT = "1500MB"  # DuckDB's memory limit while loading
+MAX_CELL_CHARS = 10_000  # the longest cell a row may have (a note of a few pages); a longer one quarantines its row
 # How long a sign-in lasts (docs/security.md): a working day, unless the clinic says otherwise; signing out, a
 # new password or being disabled ends it sooner.
 SESSION_HOURS = 10.0
@@ -40,6 +41,13 @@ class Settings:
     )
     memory_limit: str = field(
         default=MEMORY_LIMIT, metadata={"env": "HIPLINE_MEMORY_LIMIT", "doc": "DuckDB memory limit while loading"}
+    )
+    max_cell_chars: int = field(
+        default=MAX_CELL_CHARS,
+        metadata={
+            "env": "HIPLINE_MAX_CELL_CHARS",
+            "doc": "the most characters a cell of a loaded file may hold; a row with a longer cell is quarantined",
+        },
     )
     today: date | str | None = field(
         default=None,

@@ -60,3 +60,17 @@ def test_the_sql_reads_the_warehouse_only_through_the_scoped_views():
         sql = re.sub(r"--[^\n]*", "", path.read_text())
         read = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", sql, flags=re.IGNORECASE))
         assert not read & set(public_views), f"{path.name} reads {read & set(public_views)} around the scope"
+
+
+def test_the_reads_take_the_scope_only_through_their_in_scope_condition():
+    """A read (analytics/sql/reads/) reads the clients' data through the scoped views or the built tables; the
+    roster's staff is not a client's data. Its one placeholder is `{in_scope}`, which the code fills with the
+    SQL naming the viewer's scope table: a value a viewer gives is a `$name` parameter."""
+    public_views = ("clients", "session_log", "measures", "quarantine", "load_history")
+    reads = sorted((Path(SQL) / "reads").glob("*.sql"))
+    assert reads
+    for path in reads:
+        sql = re.sub(r"--[^\n]*", "", path.read_text())
+        read = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)", sql, flags=re.IGNORECASE))
+        assert not read & set(public_views), f"{path.name} reads {read & set(public_views)} around the scope"
+        assert set(re.findall(r"\{[^}]*\}", sql)) <= {"{in_scope}"}, path.name
