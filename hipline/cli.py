@@ -272,6 +272,7 @@ def _load(args, settings: Settings) -> int:
                 kind=args.kind,
                 progress=bar,
                 memory_limit=settings.memory_limit,
+                max_cell_chars=settings.max_cell_chars,
                 on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
                 loaded_by=_who(args),
             ),
@@ -674,6 +675,7 @@ def _demo(args, settings: Settings) -> int:
             [args.data_dir],
             progress=bar,
             memory_limit=settings.memory_limit,
+            max_cell_chars=settings.max_cell_chars,
             loaded_by=_who(args),
         )
     _audit_load(args.db, report)
