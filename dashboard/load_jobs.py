@@ -21,6 +21,7 @@ from etl import load_job
 from etl.load_job import JobFolder, read_json, write_json
 from etl.settings import Settings
 
+TAKEN = "result.taken"  # result.json once a request has shown it
 START_SECONDS = 60  # a job that has not started its process by then never will
 JOB_ID_BYTES = 16  # the id is the job's only key: unguessable, like a session id
 
@@ -97,23 +98,24 @@ def started_by(folder: JobFolder, username: str) -> bool:
     return (read_json(folder.job) or {}).get("loaded_by") == username
 
 
-def take_result(folder: JobFolder) -> dict | None:
-    """The result of a finished job, once: the first request to take it gets it (the rename is atomic,
-    so a second poll that arrives meanwhile gets None) and the job's folder is removed."""
-    taken = folder.path / "result.taken"
+def take_result(folder: JobFolder) -> tuple[dict | None, bool]:
+    """The result of a finished job, and whether this request is the first to take it (the rename is
+    atomic: only one request is). The page's interval may ask again before the first answer has
+    arrived, and the browser then keeps the later answer, so every request is given the result; only
+    the first one audits it. The folder goes a few minutes later (`load_job.remove_forgotten`)."""
+    taken = folder.path / TAKEN
     try:
         os.rename(folder.result, taken)
+        first = True
     except FileNotFoundError:
-        return None
-    result = read_json(taken)
-    folder.remove()
-    return result
+        first = False
+    return read_json(taken), first
 
 
 def state(folder: JobFolder) -> JobState:
     """The job's state from its files. A job whose process is gone without a result (killed: the
     warehouse is as it was) or never started has failed, and says so in a result of its own."""
-    result = read_json(folder.result)
+    result = read_json(folder.result) or read_json(folder.path / TAKEN)
     if result is not None:
         return JobState("done" if result.get("ok") else "failed", result=result)
     progress = read_json(folder.progress) or {"state": "waiting"}

@@ -16,8 +16,8 @@ uploaded data):
     pid            this process's id, so that the page can tell a job that died without a word
 
 The uploaded files are deleted as soon as the load has read them (whatever the outcome); the folder
-itself, with the result, is removed by the page once it has shown the result (`JobFolder.remove`),
-or by the next job after a day.
+itself, with the result, is removed by the next job a few minutes after the page has shown the
+result, or a day after the job ended if nobody came back for it (`remove_forgotten`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from etl.summary import quarantined_rows
 
 ROWS_SHOWN = 200  # quarantined rows per file in the result; the quarantine on the page lists them all
 FORGOTTEN_AFTER_S = 24 * 3600  # a job folder nobody came back for is removed after a day
+SHOWN_KEPT_S = 300  # a shown result is kept a little while, for a page's second poll that crossed the first
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,17 @@ def run(folder: JobFolder) -> dict:
 
 
 def remove_forgotten(root: Path, now: float | None = None) -> None:
-    """Remove the job folders under `root` that finished over a day ago and were never read back."""
+    """Remove the job folders under `root` whose result was shown a few minutes ago, or never read
+    back a day after the job finished (they hold client data: nothing stays longer than it is needed)."""
     now = time.time() if now is None else now
     for path in root.glob("*"):
         folder = JobFolder(path)
-        finished = folder.result.stat().st_mtime if folder.result.exists() else None
-        if finished is not None and now - finished > FORGOTTEN_AFTER_S:
-            folder.remove()
+        for result, kept_for in ((path / "result.taken", SHOWN_KEPT_S), (folder.result, FORGOTTEN_AFTER_S)):
+            try:
+                if now - result.stat().st_mtime > kept_for:
+                    folder.remove()
+            except FileNotFoundError:
+                continue
 
 
 def main(argv: list[str]) -> int:

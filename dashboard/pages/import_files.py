@@ -257,10 +257,8 @@ def follow_job(_tick, job: dict | None):
     state = load_jobs.state(folder)
     if not state.finished:
         return (_progress(state), *unchanged, False)
-    result = load_jobs.take_result(folder)
-    if result is None:  # another request of this page showed it already
-        return (dash.no_update, *unchanged, True)
-    shown = _finished(job, result)
+    result, first = load_jobs.take_result(folder)
+    shown = _finished(job, result, audit=first)
     day = clinic().default_today().isoformat() if clinic().has_data() else None
     return shown, _contents(), day, day, day is None, None, True
 
@@ -270,22 +268,28 @@ def _start(folder, action: str, load: int | None = None) -> None:
     load_jobs.start(folder, warehouse.db, warehouse.settings, rights.current().username, action, load)
 
 
-def _finished(job: dict, result: dict):
-    """The report of a finished job, audited in the name of the user who started it."""
+def _finished(job: dict, result: dict, audit: bool):
+    """The report of a finished job; `audit`: recorded in the audit trail too, in the name of the user who
+    started it (by the first request that shows it: a page may ask twice)."""
+
+    def record(what: str, outcome: str = "done") -> None:
+        if audit:
+            rights.record("import", what, outcome=outcome)
+
     if not result.get("ok"):
         what = "undo of load {}".format(job.get("load")) if job.get("action") == "undo" else "upload"
-        rights.record("import", f"{what} failed: {result.get('error')}", outcome="failed")
+        record(f"{what} failed: {result.get('error')}", outcome="failed")
         return ui.alert(f"The {what} could not be done: {result.get('error')}", "danger", id="upload-error")
     if "undo" in result:
         undone = result["undo"]
         words = _undo_words(undone)
-        rights.record("import", words)
+        record(words)
         return html.Div(ui.alert(words[:1].upper() + words[1:] + ".", "success", id="undo-result"),
                         className="upload-result", id="upload-result")  # fmt: skip
     report = result["report"]
     loaded = LoadReport(report["warehouse"], [FileReport(**f) for f in report["files"]], report["seconds"],
                         report.get("load"))  # fmt: skip
-    rights.record("import", loaded.in_words())
+    record(loaded.in_words())
     return _report(loaded, [tuple(row) for row in result.get("quarantined", [])])
 
 
@@ -321,7 +325,7 @@ def _confirm_replacing(replacing: list[FilePreview]) -> html.Div:
                  html.Td(f"{p.rows_before[0]:,}", className="num"), html.Td(f"{p.rows_after:,}", className="num")])
         for p in replacing
     ]  # fmt: skip
-    head = html.Tr([html.Th("File"), html.Th("Loaded by"), html.Th("Rows before", className="num"),
+    head = html.Tr([html.Th("File"), html.Th("Earlier version"), html.Th("Rows before", className="num"),
                     html.Th("Rows after", className="num")])  # fmt: skip
     many = len(replacing) != 1
     return _confirmation(
@@ -571,7 +575,8 @@ def _loads_table(loads: list[LoadEntry]) -> html.Table:
                 html.Td(
                     html.Button("Undo", id={"type": "undo-load", "load": entry.load},
                                 className="btn btn-sm btn-outline-secondary")
-                    if entry.load is not None and entry.undone_by is None and entry.files else None
+                    if entry.load is not None and entry.undone_by is None and entry.files else None,
+                    className="undo-cell"
                 ),
             ]
         )

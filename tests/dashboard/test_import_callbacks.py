@@ -301,3 +301,37 @@ def test_only_an_admin_may_upload(warehouse_copy, signed_in):
     refused = audit.read(warehouse_copy, action="refused").iloc[0]
     assert (refused["username"], refused["action"]) == ("physio", "import")
     assert "no right to import files" in refused["what"]
+
+
+def test_a_corrected_file_is_loaded_only_when_the_admin_says_yes(warehouse_copy):
+    client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
+    header = "client_id,session_date,attended,exercise,sets,reps,pain_before,pain_during\n"
+    rows = [f"{client_id},{start + timedelta(days=n)},yes,clamshell,2,10,3,2\n" for n in (1, 2, 3)]
+    upload({"extra.csv": (header + "".join(rows)).encode()})
+    in_file = "SELECT count(*) FROM session_log WHERE source_file = 'extra.csv'"
+    assert query(warehouse_copy, in_file)[0][0] == 3
+
+    shown, *_ = upload({"extra.csv": (header + rows[0]).encode()}, replace=False)
+    assert shown.id == "job-cancelled" and query(warehouse_copy, in_file)[0][0] == 3, "no: nothing changes"
+
+    report, *_ = upload({"extra.csv": (header + rows[0]).encode()})
+    assert body_rows(by_id(report, "upload-files"))[0][:6] == ["extra.csv", "session log", "replaced", "1", "1", "0"]
+    assert query(warehouse_copy, in_file)[0][0] == 1
+
+
+def test_a_second_poll_of_a_finished_load_shows_the_same_report_and_audits_it_once(warehouse_copy):
+    client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
+    csv = f"client_id,session_date,attended\n{client_id},{start + timedelta(days=1)},yes\n"
+    *_, job, _idle = import_files.upload_files(1, [data_url(csv.encode())], ["twice.csv"])
+    folder = import_files.load_jobs.find_job(warehouse_copy, job["job"])
+    deadline = time.monotonic() + JOB_SECONDS
+    while not import_files.load_jobs.state(folder).finished:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    first, second = import_files.follow_job(1, job), import_files.follow_job(1, job)
+
+    for answer in (first, second):
+        assert body_rows(by_id(answer[0], "upload-files"))[0][:3] == ["twice.csv", "session log", "loaded"]
+        assert answer[-1] is True, "the page stops asking"
+    assert len(audit.read(warehouse_copy, action="import")) == 1
