@@ -301,12 +301,22 @@ def test_a_cell_over_the_limit_quarantines_its_row_in_every_format_and_the_rest_
         assert stored[0][0] < MAX_CELL_CHARS, "the long cell is stored nowhere"
 
 
-def test_the_cell_limit_is_a_setting(db, tmp_path):
+def test_the_cell_limit_is_a_setting(db, tmp_path, monkeypatch):
+    from hipline.cli import main
+
     rows = [row if row[0] != "C-3" else [*row[:-1], "x" * 30] for row in ROWS]
     report = only(load_files(db, _csv(tmp_path / "clients.csv", rows), max_cell_chars=25))
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 2, 1)
     assert query(db, "SELECT reason FROM quarantine") == [
         ("goals is longer than 25 characters, the most a cell may hold",)
+    ]
+    # hipline load reads it from the environment and hands it down
+    monkeypatch.setenv("HIPLINE_MAX_CELL_CHARS", "23")
+    other = tmp_path / "cli" / "hipline.duckdb"
+    rows = [row if row[0] != "C-1" else [*row[:-1], "y" * 24] for row in ROWS]
+    assert main(["load", "--db", str(other), str(_csv(tmp_path / "clients_2.csv", rows))]) == 0
+    assert query(other, "SELECT source_row, reason FROM quarantine") == [
+        (2, "goals is longer than 23 characters, the most a cell may hold")
     ]
 
 
