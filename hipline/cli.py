@@ -227,9 +227,9 @@ def _generate(args, settings: Settings) -> int:
 
 def _stoppable(what: str, work):
     """Run `work()` so that `kill` (SIGTERM) stops it as cleanly as Ctrl+C: a load or an undo is all or
-    nothing, so the warehouse stays as it was and its temporary files are removed (only `kill -9`
-    cannot be caught; the next load clears what that leaves). Returns work's result, or the exit code
-    of a stop (128 + the signal)."""
+    nothing, so the warehouse stays as it was (unless it was stopped after the swap) and its temporary
+    files are removed (only `kill -9` cannot be caught; the next load clears what that leaves). Returns
+    work's result, or the exit code of a stop (128 + the signal)."""
     from hipline.progress import console
 
     stopped: list[int] = []
@@ -244,7 +244,10 @@ def _stoppable(what: str, work):
     except BaseException:  # a query DuckDB was running reports the signal as its own interruption
         if not stopped:
             raise
-        console.print(f"Stopped by SIGTERM before the {what} finished: the warehouse is as it was before it.")
+        console.print(
+            f"Stopped by SIGTERM. A {what} is all or nothing: the warehouse holds the whole of it if it was stopped "
+            "after it was published, else none of it (hipline history says which)."
+        )
         return 128 + stopped[0]
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -3,6 +3,7 @@ a stale staging copy and work folder that the next load clears; `kill` (SIGTERM)
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import random
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from etl.history import history
 from tests.conftest import SESSION_HEADER, load_files, query, write
 
 ROW = "C-{client},2026-06-{day:02d},yes,home,bridge,2,2,,10,,both,3,{pain},2,3,5,,{note},"
@@ -42,6 +44,22 @@ def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> Non
         time.sleep(0.005)
 
 
+def _wait_until_it_holds_the_lock(db: Path, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Until the process has taken the warehouse's lock: it is then loading (or undoing). Files a killed
+    load left behind say nothing: they are there before the next one starts."""
+    lock, deadline = db.with_name(db.name + ".lock"), time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        descriptor = os.open(lock, os.O_RDONLY)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return
+        finally:
+            os.close(descriptor)
+        time.sleep(0.005)
+
+
 def _leftovers(db: Path) -> list[str]:
     names = (".new", ".new.wal", ".new.tmp", ".load-work")
     return [db.name + n for n in names if db.with_name(db.name + n).exists()]
@@ -64,24 +82,27 @@ def test_kill_9_during_an_undo_leaves_the_warehouse_exactly_as_it_was(loaded_ros
     as_first = _table_contents(loaded_roster)
     replaced = load_files(loaded_roster, second)
     before, contents = _digest(loaded_roster), _table_contents(loaded_roster)
-    staging = loaded_roster.with_name(loaded_roster.name + ".new")
 
     killed, rng = 0, random.Random(16)
-    for delay in (0.0, *(rng.uniform(0.05, 0.6) for _ in range(3))):
+    for moment in (0.05, 0.2, 0.4, 0.6):  # the undo runs for about 1 s once it holds the lock
+        delay = moment + rng.uniform(0, 0.05)
         process = _hipline("undo", str(replaced.run_id), "--db", str(loaded_roster))
-        _wait_for(staging, process)
+        _wait_until_it_holds_the_lock(loaded_roster, process)
         time.sleep(delay)
-        if process.poll() is not None:  # too late: it finished (then the undo is complete; undone again below)
+        if process.poll() is not None:  # too late: it finished, so the undo is done
+            assert process.wait() == 0, process.stderr.read().decode()
             break
         os.kill(process.pid, signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL
+        if _digest(loaded_roster) != before:  # killed after the swap (auditing, exiting): the undo is whole
+            assert history(loaded_roster, limit=1)[0].undoes == replaced.run_id
+            break
         killed += 1
-        assert _digest(loaded_roster) == before, f"the warehouse changed when the undo was killed after {delay:.2f} s"
         assert _table_contents(loaded_roster) == contents
+    else:
+        process = _hipline("undo", str(replaced.run_id), "--db", str(loaded_roster))
+        assert process.wait() == 0, process.stderr.read().decode()
     assert killed >= 2, "the undo finished before it could be killed; make the files bigger"
-
-    process = _hipline("undo", str(replaced.run_id), "--db", str(loaded_roster))
-    assert process.wait() == 0, process.stderr.read().decode()
     assert _table_contents(loaded_roster)[0][:4] == as_first[0][:4]
     assert _leftovers(loaded_roster) == []
 
@@ -91,7 +112,6 @@ def test_after_ten_kill_9_mid_load_the_next_load_leaves_nothing_behind_and_only_
     loaded_roster, tmp_path
 ):
     rows = _rows(60_000, "base")
-    work = loaded_roster.with_name(loaded_roster.name + ".load-work")
     killed, attempt, rng = 0, 0, random.Random(5)
     while killed < 10:
         attempt += 1
@@ -103,14 +123,16 @@ def test_after_ten_kill_9_mid_load_the_next_load_leaves_nothing_behind_and_only_
         )
         before = _digest(loaded_roster)
         process = _hipline("load", "--db", str(loaded_roster), "--today", "2026-06-30", str(path))
-        _wait_for(work, process)  # the load holds the lock
-        time.sleep(rng.uniform(0, 0.5))
+        _wait_until_it_holds_the_lock(loaded_roster, process)
+        time.sleep(rng.uniform(0, 0.4))
         if process.poll() is not None:
             continue  # it finished: not a kill mid-load
         os.kill(process.pid, signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL
+        if _digest(loaded_roster) != before:  # killed after the swap: the load is whole, not killed mid-load
+            assert history(loaded_roster, limit=1)[0].files[0].sha256 == _digest(path)
+            continue
         killed += 1
-        assert _digest(loaded_roster) == before
     assert _leftovers(loaded_roster), "the last kill left the load's folder or staging copy behind"
 
     small = write(tmp_path, "small.csv", SESSION_HEADER + "\n" + ROW.format(client=1, day=2, pain=3, note="x") + "\n")
@@ -135,5 +157,6 @@ def test_kill_mid_load_leaves_nothing_behind_and_the_warehouse_as_it_was(loaded_
     assert process.poll() is None, "the load finished before it could be stopped; make the file bigger"
     process.terminate()
     assert process.wait() == 128 + signal.SIGTERM
+    assert "Stopped by SIGTERM. A load is all or nothing" in process.stderr.read().decode()
     assert _leftovers(loaded_roster) == []
     assert _digest(loaded_roster) == before
