@@ -206,15 +206,16 @@ class FilePreview:
     rows_after: int | None = None  # replaces: the rows the new file holds (read = loaded + quarantined)
 
 
-def preview(db: Path, paths: Sequence[Path], *, kind: str | None = None, on_wait=None) -> list[FilePreview]:
+def preview(db: Path, paths: Sequence[Path], *, kind: str | None = None) -> list[FilePreview]:
     """Which of these files would replace an earlier version if they were loaded now, with its rows
     before and the new file's rows after (counted by reading the file, as a load reads it, without
     checking them: how many will be quarantined only the load says). Files are listed in load order.
-    Writes nothing to the warehouse; waits for a load that is running."""
+    Writes nothing to the warehouse, and does not wait for a load that is running (it answers from
+    the warehouse as it is)."""
     targets = [_Target(p, n, FileReport(str(p), n)) for p, n in find_files(paths)]
     if not targets:
         return []
-    with warehouse.exclusive_writer(db, on_wait) as workdir:
+    with warehouse.scratch_folder(db) as workdir:
         _prepare_all(targets, kind, workdir)
         _decide(db, targets)
         con = duckdb.connect(":memory:", config=warehouse.CONFIG)

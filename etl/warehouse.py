@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -294,6 +295,46 @@ def exclusive_writer(path: Path, on_wait=None) -> Iterator[Path]:
                     _remove(leftover)
     finally:
         os.umask(umask)
+
+
+@contextlib.contextmanager
+def scratch_folder(path: Path) -> Iterator[Path]:
+    """A work folder for reading files without the lock (a preview, which must not wait for a load):
+    `<name>.preview-work/<pid>-<random>/`, owner-only like a load's, removed on the way out. One left
+    by a process that is gone (killed) is removed by the next."""
+    parent = path.with_name(path.name + ".preview-work")
+    umask = os.umask(0o077)
+    try:
+        for attempt in range(3):  # another preview may remove the parent folder between the two steps
+            parent.mkdir(mode=OWNER_ONLY_FOLDER, parents=True, exist_ok=True)
+            for stale in parent.iterdir():
+                pid = stale.name.partition("-")[0]
+                if not pid.isdigit() or not _alive(int(pid)):
+                    _remove(stale)
+            try:
+                folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))  # 0700
+                break
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        try:
+            yield folder
+        finally:
+            _remove(folder)
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # when no other preview is using it
+    finally:
+        os.umask(umask)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _private_copy(source: Path, target: Path) -> None:

@@ -216,3 +216,26 @@ def test_a_warehouse_loaded_before_loads_were_numbered_keeps_its_history_and_loa
 
     undo(loaded_roster, corrected.run_id)
     assert query(loaded_roster, "SELECT pain_during FROM session_log ORDER BY session_date") == [(3.0,), (4.0,)]
+
+
+def test_a_preview_does_not_wait_for_a_running_load_and_leaves_nothing_behind(loaded_roster, tmp_path):
+    import fcntl
+    import threading
+
+    load_files(loaded_roster, _june(tmp_path / "v1", [(1, 3)]))
+    staff = write(tmp_path / "v2", "staff.csv", "staff_id,name,role\nS-1,Ana Costa,physio\n", encoding="utf-16")
+    june = _june(tmp_path / "v2", [(1, 3), (2, 4)])
+    stale = loaded_roster.with_name("hipline.duckdb.preview-work") / "999999999-gone"
+    stale.mkdir(parents=True)  # left by a preview whose process was killed
+    answers = []
+    with open(loaded_roster.with_name("hipline.duckdb.lock")) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a load is running
+        worker = threading.Thread(target=lambda: answers.append(preview(loaded_roster, [staff, june])))
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "the preview waited for the load"
+    assert [(p.file, p.status, p.rows_after) for p in answers[0]] == [
+        ("staff.csv", "replaces", 1),
+        ("june.csv", "replaces", 2),
+    ]
+    assert sorted(p.name for p in loaded_roster.parent.iterdir()) == ["hipline.duckdb", "hipline.duckdb.lock"]
