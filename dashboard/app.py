@@ -20,7 +20,7 @@ from flask import send_file
 from flask_wtf.csrf import generate_csrf
 
 from analytics.today import Today
-from dashboard import clinic_data, exports, rights, security, timing
+from dashboard import clinic_data, exports, rights, security, timing, uploads
 from dashboard.clinic_data import ClinicData
 from dashboard.security import SecurityOptions
 from etl.settings import Settings
@@ -173,6 +173,7 @@ def create_app(db: Path, today: Today = None, settings: Settings | None = None) 
     for page in (caseload, client, cohorts, import_files, users, audit):
         page.register()
     app.layout = _shell
+    uploads.register(app.server)
     security.install(app, Path(db), SecurityOptions.from_settings(settings))
     app.server.before_request(rights.check_callbacks(app))  # after the session and CSRF checks
     return app

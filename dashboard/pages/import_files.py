@@ -19,24 +19,21 @@ the page says which files to upload and which columns each needs.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import logging
-from pathlib import Path, PureWindowsPath
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, dcc, html
+from dash import ALL, Input, Output, Patch, State, callback, dcc, html
 
 from dashboard import components as ui
-from dashboard import load_jobs, rights, security
+from dashboard import load_jobs, rights, security, uploads
 from dashboard.clinic_data import clinic
+from dashboard.uploads import UPLOAD_URL
 from etl.columns import RECORD_KINDS, RecordKind
 from etl.history import LoadEntry, history
-from etl.load import FilePreview, FileReport, LoadReport, preview
-from etl.load_job import ROWS_SHOWN
+from etl.load import FilePreview, FileReport, LoadReport
+from etl.load_job import ROWS_SHOWN, read_json
 from etl.sniff import EXTENSIONS
 from etl.summary import WarehouseSummary
 
@@ -72,44 +69,39 @@ def register() -> None:
 def layout(**_query) -> html.Div:
     if not rights.current().may("import"):
         return rights.refused_page("import", "the import page", "importing files")
-    limit = security.max_upload_mb()
-    rules = {"max_mb": limit, "max_bytes": limit * 1024 * 1024, "extensions": sorted(EXTENSIONS)}
     return html.Div(
         [
-            dcc.Store(id="upload-rules", data=rules),
-            dcc.Store(id="upload-accepted"),
+            dcc.Store(id="upload-received"),  # dashboard/assets/upload.js: the server's answer to an upload
             dcc.Store(id="upload-job"),
             # Polls a running load or undo; off while none runs.
             dcc.Interval(id="upload-poll", interval=JOB_POLL_MS, disabled=True),
             ui.page_head("Import", "Upload your clinic's files; every row is loaded or quarantined with a reason."),
-            ui.loading(
-                html.Div([html.Div(_upload_box(), id="upload-slot"),
-                          html.Div(id="upload-refusal", className="upload-refusal", role="alert"),
-                          html.Div(id="upload-report")],
-                         className="upload-area")
-            ),
+            html.Div([_upload_box(),
+                      html.Div(id="upload-refusal", className="upload-refusal", role="alert"),
+                      html.Div(id="upload-report")],
+                     className="upload-area"),
             html.Div(_contents(), id="import-contents"),
         ],
         className="import",
     )  # fmt: skip
 
 
-def _upload_box() -> dcc.Upload:
-    return dcc.Upload(
-        html.Div(
-            [
-                html.Div(["Drag and drop files here, or ", html.Span("choose files", className="upload-link")],
-                         className="upload-prompt"),
-                html.Div(f"{FORMATS}. Several files at once are fine, up to {security.max_upload_mb()} MB in all.",
-                         className="upload-formats"),
-            ]
-        ),
+def _upload_box() -> html.Label:
+    """A drop zone; dashboard/assets/upload.js puts a file input in it (Dash has no component for one
+    that does not read the files into the page), checks the files chosen or dropped, and posts them to
+    dashboard/uploads.py. No `accept` on the input: the chooser would hide a file of another kind without
+    a word; the check says which file and why."""
+    limit = security.max_upload_mb()
+    return html.Label(
+        [
+            html.Div(["Drag and drop files here, or ", html.Span("choose files", className="upload-link")],
+                     className="upload-prompt"),
+            html.Div(f"{FORMATS}. Several files at once are fine, up to {limit} MB in all.",
+                     className="upload-formats"),
+        ],
         id="upload",
-        # No `accept`: the upload box would drop a file of another kind without a word; the check below
-        # says which file and why.
-        multiple=True,
         className="upload-box",
-        className_active="upload-box upload-box--active",
+        **{"data-url": UPLOAD_URL, "data-max-mb": limit, "data-extensions": " ".join(sorted(EXTENSIONS))},
     )  # fmt: skip
 
 
@@ -123,55 +115,29 @@ def _contents() -> html.Div:
     return _browse(summary)
 
 
-clientside_callback(
-    ClientsideFunction("hipline", "checkUpload"),  # dashboard/assets/upload_check.js
-    Output("upload-accepted", "data"),
-    Output("upload-refusal", "children"),
-    Output("upload-report", "children", allow_duplicate=True),
-    Input("upload", "contents"),
-    State("upload", "filename"),
-    State("upload-rules", "data"),
-    prevent_initial_call=True,
-)
-
-
 @callback(
     Output("upload-report", "children"),
-    Output("upload-slot", "children"),
     Output("upload-job", "data"),
     Output("upload-poll", "disabled"),
-    Input("upload-accepted", "data"),
-    State("upload", "contents"),
-    State("upload", "filename"),
+    Input("upload-received", "data"),
     prevent_initial_call=True,
 )
 @rights.requires("import")
-def upload_files(_accepted, contents: list[str] | None, filenames: list[str] | None):
-    """Save the uploaded files and start loading them in a process of their own (dashboard.load_jobs);
-    when a file would replace an earlier version, first say what it replaces and ask. A fresh upload
-    box lets the same file be chosen again (a file input that holds a file does not report choosing it
-    a second time)."""
-    if not contents:
-        return (dash.no_update,) * 4
-    refusal = upload_refusal(contents, filenames or [], security.max_upload_mb())
-    if refusal:
-        rights.record("import", f"refused an upload of {', '.join(filenames or [])}: {refusal}", outcome="refused")
-        return ui.alert(f"Not uploaded: {refusal}", "danger", id="upload-error"), _upload_box(), None, True
-    db = clinic().db
-    job_id, folder = load_jobs.new_job(db)
-    try:
-        _save_uploads(contents, filenames or [], folder.files)
-        replacing = [p for p in preview(db, sorted(folder.files.iterdir())) if p.status == "replaces"]
-    except Exception as e:  # whatever went wrong, the page stays up and says what
-        folder.remove()
-        logging.getLogger(__name__).exception("upload of %s failed", filenames)
-        rights.record("import", f"upload of {', '.join(filenames or [])} failed: {type(e).__name__}", outcome="failed")
-        return ui.alert(f"The upload could not be loaded: {e}", "danger", id="upload-error"), _upload_box(), None, True
-    job = {"job": job_id, "action": "load"}
-    if replacing:
-        return _confirm_replacing(replacing), _upload_box(), {**job, "confirm": True}, True
-    _start(folder, "load")
-    return _progress(None), _upload_box(), job, False
+def show_upload(received: dict | None):
+    """The server's answer to an upload (dashboard/uploads.py): a refusal, the question whether to replace
+    an earlier version, or the progress of the load it started."""
+    if not received:
+        return (dash.no_update,) * 3
+    if "refusal" in received:
+        return ui.alert(received["refusal"], "danger", id="upload-error"), None, True
+    folder = load_jobs.find_job(clinic().db, received.get("job"))
+    if folder is None:
+        return ui.alert("The upload is no longer there: upload it again.", "danger", id="upload-error"), None, True
+    job = {"job": received["job"], "action": "load", "confirm": bool(received.get("confirm"))}
+    if job["confirm"]:
+        replacing = [FilePreview(**p) for p in (read_json(folder.path / uploads.PREVIEW) or {}).get("replacing", [])]
+        return _confirm_replacing(replacing), job, True
+    return _progress(None), job, False
 
 
 @callback(
@@ -189,12 +155,12 @@ def go_ahead(go: int | None, job: dict | None):
         return (dash.no_update,) * 3
     if job["action"] == "undo":
         job_id, folder = load_jobs.new_job(clinic().db)
-        _start(folder, "undo", job["load"])
+        uploads.start(folder, "undo", job["load"])
         return _progress(None), {"job": job_id, "action": "undo", "load": job["load"]}, False
     folder = load_jobs.find_job(clinic().db, job.get("job"))
     if folder is None:
         return ui.alert("The upload is no longer there: upload it again.", "danger", id="upload-error"), None, True
-    _start(folder, "load")
+    uploads.start(folder, "load")
     return _progress(None), {**job, "confirm": False}, False
 
 
@@ -261,11 +227,6 @@ def follow_job(_tick, job: dict | None):
     shown = _finished(job, result, audit=first)
     day = clinic().default_today().isoformat() if clinic().has_data() else None
     return shown, _contents(), day, day, day is None, None, True
-
-
-def _start(folder, action: str, load: int | None = None) -> None:
-    warehouse = clinic()
-    load_jobs.start(folder, warehouse.db, warehouse.settings, rights.current().username, action, load)
 
 
 def _finished(job: dict, result: dict, audit: bool):
@@ -365,50 +326,12 @@ def _confirmation(question: str, details, action: str) -> html.Div:
     )
 
 
-def upload_refusal(contents: list[str], filenames: list[str], max_mb: int) -> str | None:
-    """Why an upload is refused before anything is saved or loaded (None: it is not): more than `max_mb`
-    in all, or a file of a kind hipline does not read."""
-    unreadable = [name for name in filenames if PureWindowsPath(name or "").suffix.lower() not in EXTENSIONS]
-    if unreadable:
-        return f"{', '.join(unreadable)} is not a kind of file hipline reads ({' '.join(sorted(EXTENSIONS))})"
-    size = sum(len(content.partition(",")[2]) * 3 // 4 for content in contents)
-    if size > max_mb * 1024 * 1024:
-        return f"these files hold {size / 1024 / 1024:.1f} MB, more than an upload may ({max_mb} MB)"
-    return None
-
-
 @callback(Output("quarantine", "dashGridOptions"), Input("quarantine-search", "value"), prevent_initial_call=True)
 @rights.requires("import")
 def search_quarantine(text: str | None):
     options = Patch()
     options["quickFilterText"] = text or ""
     return options
-
-
-def _save_uploads(contents: list[str], filenames: list[str], folder: Path) -> list[Path]:
-    """Write each upload (a `data:...;base64,...` URL) to `folder` under its own file name."""
-    if len(contents) != len(filenames):
-        raise ValueError(f"{len(contents)} files arrived with {len(filenames)} names")
-    saved: list[Path] = []
-    for content, filename in zip(contents, filenames, strict=True):
-        _, _, encoded = content.partition(",")
-        try:
-            data = base64.b64decode(encoded, validate=True)
-        except binascii.Error as e:
-            raise ValueError(f"{filename} did not arrive whole ({e}): upload it again") from e
-        path = folder / safe_file_name(filename)
-        if path in saved:
-            raise ValueError(f"two of the files are named {path.name}: upload them one at a time")
-        path.write_bytes(data)
-        saved.append(path)
-    return saved
-
-
-def safe_file_name(name: str) -> str:
-    """The file's own name without any folder (from either kind of slash). Leading dots are dropped, so
-    no name can point outside the upload folder (`..`) or hide the file."""
-    base = PureWindowsPath(name or "").name.strip().lstrip(".")
-    return base or "upload"
 
 
 # -- the report of one upload ------------------------------------------------------------------

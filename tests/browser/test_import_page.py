@@ -91,7 +91,7 @@ def test_a_warehouse_with_only_its_staff_says_what_to_upload_and_the_first_uploa
         screenshot(page, "import_empty")
 
         page.set_input_files("#upload input[type=file]", sorted(str(p) for p in demo_files.iterdir()))
-        page.wait_for_selector("#load-history", timeout=60_000)
+        page.wait_for_selector("#upload-files", timeout=60_000)  # the load (a process of its own) has ended
         assert db.exists()
         sessions = query(db, "SELECT count(*) FROM session_log")[0][0]
         assert page.inner_text("#count-session_log .count-value") == f"{sessions:,}"

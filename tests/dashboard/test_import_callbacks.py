@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import base64
+import io
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,17 +14,13 @@ import pytest
 
 from access import audit
 from access.roles import Viewer
+from dashboard import uploads
 from dashboard.app import create_app
 from dashboard.clinic_data import ClinicData
 from dashboard.pages import import_files
 from dashboard.security import Refused, SecurityOptions
 from tests.conftest import copy_warehouse, query
 from tests.dashboard.conftest import ADMIN
-
-
-def data_url(data: bytes, mime: str = "text/csv") -> str:
-    """What dcc.Upload hands the callback for one file."""
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 def walk(component):
@@ -74,19 +70,18 @@ JOB_SECONDS = 120  # a test's load runs in a process of its own; it is done long
 
 
 def upload(files: dict[str, bytes], replace: bool = True):
-    """Run the upload callbacks as the page would: upload, say yes when asked whether to replace, then
-    follow the load (it runs in a process of its own) to its end. Returns (report, page contents,
-    upload box, today, its latest allowed day, whether it is disabled); a refused upload returns the
-    refusal with the page's contents unchanged (dash.no_update)."""
-    names = list(files)
-    shown, box, job, idle = import_files.upload_files(1, [data_url(files[n]) for n in names], names)
+    """Upload as the page does: the files posted to the server (dashboard.uploads), its answer shown, yes
+    said when asked whether to replace, then the load (a process of its own) followed to its end.
+    Returns (report, page contents, today, its latest allowed day, whether it is disabled); a refused
+    upload returns the refusal with the page's contents unchanged (dash.no_update)."""
+    received = uploads.receive([(name, io.BytesIO(data)) for name, data in files.items()])
+    shown, job, idle = import_files.show_upload(received)
     if job and job.get("confirm"):
         assert has_id(shown, "job-confirm"), "a replacement is asked about first"
         if not replace:
-            return import_files.cancel(1, job)[0], dash.no_update, box, *(dash.no_update,) * 3
+            return import_files.cancel(1, job)[0], *(dash.no_update,) * 4
         shown, job, idle = import_files.go_ahead(1, job)
-    report, contents, today, latest, disabled = follow(shown, job, idle)
-    return report, contents, box, today, latest, disabled
+    return follow(shown, job, idle)
 
 
 def follow(shown, job, idle):
@@ -115,7 +110,7 @@ def test_an_upload_reports_rows_read_as_loaded_plus_quarantined_and_lists_the_re
         f"{client_id},31/02/2026,yes,bridge,2,10,3,2\n"  # line 5: no such date
     )
 
-    report, contents, upload_box, *_ = upload({"bad_sessions.csv": bad_csv.encode()})
+    report, contents, *_ = upload({"bad_sessions.csv": bad_csv.encode()})
 
     # 4 rows read = 2 loaded + 2 quarantined
     assert body_rows(by_id(report, "upload-files")) == [
@@ -127,7 +122,6 @@ def test_an_upload_reports_rows_read_as_loaded_plus_quarantined_and_lists_the_re
         ("bad_sessions.csv", "5", "session_date '31/02/2026' is not a date (use YYYY-MM-DD or day/month/year)"),
     ]
     assert "pain_during=11" in quarantined[0][4] and f"client_id={client_id}" in quarantined[0][4]
-    assert upload_box.id == "upload" and "contents" not in upload_box.to_plotly_json()["props"], "a fresh, empty box"
 
     assert query(
         warehouse_copy, "SELECT session_date, pain_during FROM session_log WHERE source_file = 'bad_sessions.csv' "
@@ -152,10 +146,13 @@ def test_a_file_that_is_not_data_shows_its_error_and_loads_nothing(warehouse_cop
 
 
 def test_an_upload_that_fails_outright_shows_an_alert_and_the_page_stays_up(warehouse_copy):
-    report, *_ = import_files.upload_files(1, ["data:text/csv;base64,not*base64!"], ["sessions.csv"])
+    same_name = [("a/sessions.csv", io.BytesIO(b"x")), ("b/sessions.csv", io.BytesIO(b"y"))]
+    report, *_ = import_files.show_upload(uploads.receive(same_name))
 
     assert report.id == "upload-error"
-    assert "The upload could not be loaded" in text(report) and "sessions.csv" in text(report)
+    assert text(report) == (
+        "The upload could not be loaded: two of the files are named sessions.csv: upload them one at a time"
+    )
 
 
 def test_an_empty_warehouse_page_lists_each_kind_of_file_with_its_columns(tmp_path):
@@ -194,7 +191,7 @@ def test_uploading_the_demo_files_into_an_empty_warehouse_creates_it(demo_files,
     create_app(db)
     files = {p.name: p.read_bytes() for p in sorted(demo_files.iterdir())}
 
-    report, contents, _, today, latest, disabled = upload(files)
+    report, contents, today, latest, disabled = upload(files)
 
     assert db.exists()
     rows = body_rows(by_id(report, "upload-files"))
@@ -243,7 +240,7 @@ def test_the_pages_see_an_upload_without_a_restart(warehouse_copy):
     ],
 )
 def test_an_uploaded_file_keeps_only_its_own_name(sent, saved):
-    assert import_files.safe_file_name(sent) == saved
+    assert uploads.safe_file_name(sent) == saved
 
 
 def test_a_quarantined_row_reads_as_its_columns_and_values():
@@ -322,7 +319,7 @@ def test_a_corrected_file_is_loaded_only_when_the_admin_says_yes(warehouse_copy)
 def test_a_second_poll_of_a_finished_load_shows_the_same_report_and_audits_it_once(warehouse_copy):
     client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
     csv = f"client_id,session_date,attended\n{client_id},{start + timedelta(days=1)},yes\n"
-    *_, job, _idle = import_files.upload_files(1, [data_url(csv.encode())], ["twice.csv"])
+    _, job, _ = import_files.show_upload(uploads.receive([("twice.csv", io.BytesIO(csv.encode()))]))
     folder = import_files.load_jobs.find_job(warehouse_copy, job["job"])
     deadline = time.monotonic() + JOB_SECONDS
     while not import_files.load_jobs.state(folder).finished:
