@@ -1,7 +1,7 @@
 """The analytics layer: every number of docs/metrics.md over the warehouse, read by the pages and the reports.
 
 The names below are imported on first use: `hipline load` audits through `analytics.export` and
-should not pay for the metrics' imports (scipy alone takes about a second)."""
+should not pay for the metrics' imports."""
 
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-from scipy.stats import t as student_t
 
 from analytics import definitions as d
 from analytics.build import Build
@@ -349,5 +348,8 @@ def flag_priority(flags: str) -> int:
 def t_interval(mean: pd.Series, sd: pd.Series, n: pd.Series) -> tuple[pd.Series, pd.Series]:
     """mean ± t(0.975, n-1) · sd / √n, with the sample sd; no interval (NaN) for one value."""
     several = n >= 2
+    # Imported here: scipy.stats takes over half a second to import, and only the cohort pages need it.
+    from scipy.stats import t as student_t
+
     half = pd.Series(student_t.ppf(0.975, (n - 1).where(several)), index=n.index) * sd / n.pow(0.5)
     return (mean - half).where(several), (mean + half).where(several)

@@ -509,16 +509,11 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def new_workdir() -> tempfile.TemporaryDirectory:
-    return tempfile.TemporaryDirectory(prefix="hipline-load-")
-
-
 __all__ = [
     "Prepared",
     "csv_relation",
     "detect_kind",
     "frame_relation",
-    "new_workdir",
     "parquet_relation",
     "prepare",
 ]
