@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,14 @@ for i, path in enumerate(sorted(folder.iterdir())):
 con.execute("CHECKPOINT")
 con.close()
 """
+
+
+def peak_mb() -> float:
+    """This process's own high-water mark (ru_maxrss would include what a parent had when it forked us)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _timed(command: list[str]) -> dict:
@@ -115,20 +124,29 @@ def pandas_peer(folder: Path, db: Path) -> None:
 
 
 def _split_off_newest_day(source: Path, data: Path, day_folder: Path) -> str:
-    """Copy the demo files, moving the newest day's session rows into a file of their own."""
+    """Copy the demo files, moving the newest day's session rows into a file of their own. Line by line:
+    this process stays small (its peak would count towards the steps' it starts)."""
     shutil.rmtree(data, ignore_errors=True)
     shutil.copytree(source, data)
     newest = sorted(data.glob("sessions_*.csv"))[-1]
-    header, *lines = newest.read_text(encoding="utf-8").splitlines(keepends=True)
-    dates = {line.split(";", 2)[1] for line in lines}
-    last = max(dates, key=lambda d: (d[6:], d[3:5], d[:2]))
-    newest.write_text(header + "".join(line for line in lines if line.split(";", 2)[1] != last), encoding="utf-8")
+    with open(newest, encoding="utf-8") as rows:
+        next(rows)
+        last = max({line.split(";", 2)[1] for line in rows}, key=lambda d: (d[6:], d[3:5], d[:2]))
     shutil.rmtree(day_folder, ignore_errors=True)
     day_folder.mkdir()
-    name = f"sessions_{last[6:]}-{last[3:5]}-{last[:2]}.csv"
-    (day_folder / name).write_text(
-        header + "".join(line for line in lines if line.split(";", 2)[1] == last), encoding="utf-8"
-    )
+    kept = newest.with_suffix(".kept")
+    day_file = day_folder / f"sessions_{last[6:]}-{last[3:5]}-{last[:2]}.csv"
+    with (
+        open(newest, encoding="utf-8") as rows,
+        open(kept, "w", encoding="utf-8") as older,
+        open(day_file, "w", encoding="utf-8") as day,
+    ):
+        header = next(rows)
+        older.write(header)
+        day.write(header)
+        for line in rows:
+            (day if line.split(";", 2)[1] == last else older).write(line)
+    kept.replace(newest)
     return last
 
 
@@ -143,10 +161,10 @@ def bench_folder(clients: int, seed: int) -> dict:
     work = RESULTS / f"work-{clients}"
     work.mkdir(parents=True, exist_ok=True)
     if not (source / "clients.xlsx").exists():
-        from hipline.demo_data import generate_demo
-
-        made = generate_demo(source, clients, seed)
-        print(f"generated {made.session_rows:,} session rows for {clients:,} clients in {made.seconds:.0f} s")
+        # In a process of its own: Linux counts the peak memory a process had before it started another as
+        # that one's too, so this one stays small and the steps' peaks are their own.
+        generate = _hipline("generate", "--clients", str(clients), "--seed", str(seed), "--out", str(source))
+        print(subprocess.run(generate, check=True, capture_output=True, text=True).stdout.strip())
     data, day_folder = work / "data", work / "new_day"
     day = _split_off_newest_day(source, data, day_folder)
     megabytes = sum(p.stat().st_size for p in data.iterdir()) / 1e6

@@ -44,7 +44,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bench_load import RESULTS, _peak_mb
+from bench_load import RESULTS, peak_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the pandas peer is the tests' oracle (tests/oracles), not an installed package
@@ -351,7 +351,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.step:
         result = step_measure(args.db, args.repeats) if args.step == "measure" else step_pandas(args.db)
-        print(json.dumps({**result, "peak_mb": round(_peak_mb())}))
+        print(json.dumps({**result, "peak_mb": round(peak_mb())}))
         return
 
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
