@@ -10,7 +10,7 @@ demo: $(VENV)/.installed  ## build .venv, generate + load demo data, serve http:
 	$(BIN)/hipline demo --db $(DB)
 
 test: $(VENV)/.installed  ## run every test (browser tests need /usr/bin/chromium)
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/pytest -q -n 2 --dist worksteal --durations=15
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
