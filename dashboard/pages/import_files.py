@@ -38,6 +38,13 @@ from etl.sniff import EXTENSIONS
 from etl.summary import WarehouseSummary
 
 LOADS_SHOWN = 50  # the newest loads on the page; `hipline history` lists them all
+# What the callbacks of an upload, a load or an undo change: the report's place, the job the poll
+# follows, and whether the poll runs.
+JOB_SHOWN = (
+    Output("upload-report", "children", allow_duplicate=True),
+    Output("upload-job", "data", allow_duplicate=True),
+    Output("upload-poll", "disabled", allow_duplicate=True),
+)
 JOB_POLL_MS = 500  # how often the page asks how far a load has got
 QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number
 GRID_ROWS_WHOLE = 25  # a quarantine this short is shown whole, a longer one scrolls inside the grid
@@ -116,9 +123,7 @@ def _contents() -> html.Div:
 
 
 @callback(
-    Output("upload-report", "children"),
-    Output("upload-job", "data"),
-    Output("upload-poll", "disabled"),
+    *JOB_SHOWN,
     Input("upload-received", "data"),
     prevent_initial_call=True,
 )
@@ -132,7 +137,7 @@ def show_upload(received: dict | None):
         return ui.alert(received["refusal"], "danger", id="upload-error"), None, True
     folder = load_jobs.find_job(clinic().db, received.get("job"))
     if folder is None:
-        return ui.alert("The upload is no longer there: upload it again.", "danger", id="upload-error"), None, True
+        return _gone(), None, True
     job = {"job": received["job"], "action": "load", "confirm": bool(received.get("confirm"))}
     if job["confirm"]:
         replacing = [FilePreview(**p) for p in (read_json(folder.path / uploads.PREVIEW) or {}).get("replacing", [])]
@@ -141,9 +146,7 @@ def show_upload(received: dict | None):
 
 
 @callback(
-    Output("upload-report", "children", allow_duplicate=True),
-    Output("upload-job", "data", allow_duplicate=True),
-    Output("upload-poll", "disabled", allow_duplicate=True),
+    *JOB_SHOWN,
     Input("job-go", "n_clicks"),
     State("upload-job", "data"),
     prevent_initial_call=True,
@@ -159,7 +162,7 @@ def go_ahead(go: int | None, job: dict | None):
         return _progress(None), {"job": job_id, "action": "undo", "load": job["load"]}, False
     folder = load_jobs.find_job(clinic().db, job.get("job"))
     if folder is None:
-        return ui.alert("The upload is no longer there: upload it again.", "danger", id="upload-error"), None, True
+        return _gone(), None, True
     uploads.start(folder, "load")
     return _progress(None), {**job, "confirm": False}, False
 
@@ -183,9 +186,7 @@ def cancel(clicked: int | None, job: dict | None):
 
 
 @callback(
-    Output("upload-report", "children", allow_duplicate=True),
-    Output("upload-job", "data", allow_duplicate=True),
-    Output("upload-poll", "disabled", allow_duplicate=True),
+    *JOB_SHOWN,
     Input({"type": "undo-load", "load": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
@@ -259,6 +260,10 @@ def _undo_words(undone: dict) -> str:
     changes = [f"took out {f['file']} ({f['rows_read']:,} rows)" for f in undone["taken_out"]]
     changes += [f"put back {f['file']} ({f['rows_read']:,} rows)" for f in undone["put_back"]]
     return f"load {undone['load']} undid load {undone['undid']}: " + ("; ".join(changes) or "nothing to change")
+
+
+def _gone():
+    return ui.alert("The upload is no longer there: upload it again.", "danger", id="upload-error")
 
 
 def _progress(state: load_jobs.JobState | None) -> html.Div:
