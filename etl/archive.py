@@ -50,26 +50,28 @@ def _ids(load_ids: Sequence[int]) -> str:
 
 def move_out(con: duckdb.DuckDBPyConnection, run_id: int, load_ids: Sequence[int], status: str) -> None:
     """Move the rows of these versions from the warehouse to the archive; their loads get `status`."""
-    if not load_ids:
-        return
-    ids = _ids(load_ids)
-    for table in ROW_TABLES:
-        con.execute(f"INSERT INTO {ARCHIVED}{table} SELECT * FROM {table} WHERE load_id IN ({ids})").fetchall()
-        con.execute(f"DELETE FROM {table} WHERE load_id IN ({ids})").fetchall()
-    con.execute(f"UPDATE loads SET status = ? WHERE load_id IN ({ids})", [status]).fetchall()
-    con.execute(f"INSERT INTO load_changes SELECT ?, unnest([{ids}]), 'out'", [run_id]).fetchall()
+    _move(con, run_id, load_ids, "", ARCHIVED, status, "out")
 
 
 def move_in(con: duckdb.DuckDBPyConnection, run_id: int, load_ids: Sequence[int]) -> None:
     """Move the rows of these versions from the archive back into the warehouse; their loads are 'loaded'."""
+    _move(con, run_id, load_ids, ARCHIVED, "", "loaded", "in")
+
+
+def _move(
+    con: duckdb.DuckDBPyConnection, run_id: int, load_ids: Sequence[int], source: str, target: str, status: str,
+    change: str,
+) -> None:  # fmt: skip
+    """Move the rows of these versions between the tables prefixed `source` and `target` ('' or ARCHIVED),
+    set their loads' status, and record the change ('in' or 'out') against run `run_id`."""
     if not load_ids:
         return
     ids = _ids(load_ids)
     for table in ROW_TABLES:
-        con.execute(f"INSERT INTO {table} SELECT * FROM {ARCHIVED}{table} WHERE load_id IN ({ids})").fetchall()
-        con.execute(f"DELETE FROM {ARCHIVED}{table} WHERE load_id IN ({ids})").fetchall()
-    con.execute(f"UPDATE loads SET status = 'loaded' WHERE load_id IN ({ids})").fetchall()
-    con.execute(f"INSERT INTO load_changes SELECT ?, unnest([{ids}]), 'in'", [run_id]).fetchall()
+        con.execute(f"INSERT INTO {target}{table} SELECT * FROM {source}{table} WHERE load_id IN ({ids})").fetchall()
+        con.execute(f"DELETE FROM {source}{table} WHERE load_id IN ({ids})").fetchall()
+    con.execute(f"UPDATE loads SET status = ? WHERE load_id IN ({ids})", [status]).fetchall()
+    con.execute(f"INSERT INTO load_changes SELECT ?, unnest([{ids}]), ?", [run_id, change]).fetchall()
 
 
 def forget_moves(con: duckdb.DuckDBPyConnection, run_id: int, load_ids: Sequence[int]) -> None:
