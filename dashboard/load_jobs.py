@@ -148,9 +148,18 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # another user's process has that id now
         return False
-    # A finished child the server started is a zombie until reaped: reap it (if it is ours).
+    # A finished child is a zombie until its parent reaps it: reap it when it is this process's; when
+    # another worker of the server started it, ask the kernel whether it is one.
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:  # not our child (another worker started it): it is alive
-        return True
+    except ChildProcessError:
+        return not _zombie(pid)
     return done == 0
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone meanwhile, or no /proc: what kill(pid, 0) said stands
+        return False
+    return stat.rpartition(")")[2].split()[0] == "Z"
