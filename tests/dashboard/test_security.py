@@ -520,3 +520,31 @@ def users_records(db: Path):
     from etl.records import connect
 
     return connect(db, audit.SCHEMA)
+
+
+def _multipart(name: str, data: bytes) -> tuple[bytes, dict]:
+    """One file as the import page's drop zone posts it (multipart form data, field `files`)."""
+    boundary = "hipline-test-boundary"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n")  # fmt: skip
+    return head.encode() + data + f"\r\n--{boundary}--\r\n".encode(), {
+        "Content-Type": f"multipart/form-data; boundary={boundary}"
+    }
+
+
+def test_an_upload_is_taken_only_from_a_signed_in_admin_with_the_pages_csrf_token(clinic):
+    """(A file of a kind hipline does not read: the admin's upload is refused by its contents, so the shared
+    warehouse is not loaded into.)"""
+    body, headers = _multipart("notes.docx", b"not data")
+    assert Client(clinic.url).request("/import/upload", body, headers).status == 401
+    physio = signed_in(clinic.url, "physio")
+    refused = physio.request("/import/upload", body, {**headers, "X-CSRFToken": physio.cookie("_csrf_token")})
+    assert refused.status == 403 and refused.json() == {"refusal": "Not uploaded: only an admin may upload files."}
+    row = audit.read(clinic.db, user="physio", action="refused").iloc[0]
+    assert row["action"] == "import"
+
+    admin = signed_in(clinic.url, "admin")
+    assert admin.request("/import/upload", body, headers).status == 400, "no CSRF token: refused"
+    answer = admin.request("/import/upload", body, {**headers, "X-CSRFToken": admin.cookie("_csrf_token")})
+    assert answer.status == 400
+    assert answer.json()["refusal"].startswith("Not uploaded: notes.docx is not a kind of file hipline reads")
