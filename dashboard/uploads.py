@@ -47,6 +47,9 @@ def receive(files: Iterable[tuple[str, BinaryIO]]) -> dict:
     an earlier version, leave them there and say so. {"job": id, "confirm": bool} or {"refusal": why}."""
     files = list(files)
     names = [name for name, _ in files]
+    refusal = upload_refusal(names, [], security.max_upload_mb())  # the kinds of file: before saving any
+    if refusal:
+        return _refused(names, refusal)
     db = clinic().db
     job_id, folder = load_jobs.new_job(db)
     try:
@@ -54,8 +57,7 @@ def receive(files: Iterable[tuple[str, BinaryIO]]) -> dict:
         refusal = upload_refusal(names, [path.stat().st_size for path in saved], security.max_upload_mb())
         if refusal:
             folder.remove()
-            rights.record("import", f"refused an upload of {', '.join(names)}: {refusal}", outcome="refused")
-            return {"refusal": f"Not uploaded: {refusal}"}
+            return _refused(names, refusal)
         replacing = [p for p in preview(db, saved) if p.status == "replaces"]
     except Exception as e:  # whatever went wrong, the page stays up and says what
         folder.remove()
@@ -67,6 +69,11 @@ def receive(files: Iterable[tuple[str, BinaryIO]]) -> dict:
         return {"job": job_id, "action": "load", "confirm": True}
     start(folder, "load")
     return {"job": job_id, "action": "load", "confirm": False}
+
+
+def _refused(names: list[str], refusal: str) -> dict:
+    rights.record("import", f"refused an upload of {', '.join(names)}: {refusal}", outcome="refused")
+    return {"refusal": f"Not uploaded: {refusal}"}
 
 
 def start(folder: load_jobs.JobFolder, action: str, load: int | None = None) -> None:
@@ -84,8 +91,8 @@ def _save(stream: BinaryIO, path: Path) -> Path:
 
 
 def upload_refusal(filenames: list[str], sizes: list[int], max_mb: int) -> str | None:
-    """Why an upload is refused before anything is loaded (None: it is not): more than `max_mb` in all,
-    or a file of a kind hipline does not read."""
+    """Why an upload is refused before anything is loaded (None: it is not): more than `max_mb` in all
+    (the `sizes` of the files saved, none yet: not checked), or a file of a kind hipline does not read."""
     if not filenames:
         return "no files arrived"
     unreadable = [name for name in filenames if PureWindowsPath(name or "").suffix.lower() not in EXTENSIONS]

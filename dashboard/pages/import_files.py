@@ -225,6 +225,8 @@ def follow_job(_tick, job: dict | None):
     if not state.finished:
         return (_progress(state), *unchanged, False)
     result, first = load_jobs.take_result(folder)
+    if result is None:  # its folder went meanwhile (shown minutes ago): nothing more to show
+        return (dash.no_update, *unchanged, True)
     shown = _finished(job, result, audit=first)
     day = clinic().default_today().isoformat() if clinic().has_data() else None
     return shown, _contents(), day, day, day is None, None, True
