@@ -21,6 +21,7 @@ from etl import load_job
 from etl.load_job import JobFolder, read_json, write_json
 from etl.settings import Settings
 
+OWNER = "owner.json"  # who made the job
 TAKEN = "result.taken"  # result.json once a request has shown it
 START_SECONDS = 60  # a job that has not started its process by then never will
 JOB_ID_BYTES = 16  # the id is the job's only key: unguessable, like a session id
@@ -51,23 +52,26 @@ def _root(db: Path) -> Path:
     return root
 
 
-def new_job(db: Path) -> tuple[str, JobFolder]:
-    """A fresh, empty job folder (0700) with a files/ folder for the uploads."""
+def new_job(db: Path, username: str) -> tuple[str, JobFolder]:
+    """A fresh, empty job folder (0700) of `username`'s, with a files/ folder for the uploads."""
     root = _root(db)
     load_job.remove_forgotten(root)
     job_id = secrets.token_urlsafe(JOB_ID_BYTES)
     folder = JobFolder(root / job_id)
     folder.path.mkdir(mode=0o700)
     folder.files.mkdir(mode=0o700)
+    write_json(folder.path / OWNER, {"username": username})
     return job_id, folder
 
 
-def find_job(db: Path, job_id: str | None) -> JobFolder | None:
-    """The folder of a job by its id; None for an id that is not one (or no longer is)."""
+def find_job(db: Path, job_id: str | None, username: str) -> JobFolder | None:
+    """The folder of a job by its id, when `username` made it (only they may start it, follow it and see
+    its report); None otherwise, or for an id that is not one (or no longer is)."""
     if not job_id or not all(c.isalnum() or c in "-_" for c in job_id):
         return None
     folder = JobFolder(_root(db) / job_id)
-    return folder if folder.path.is_dir() else None
+    owner = (read_json(folder.path / OWNER) or {}).get("username")
+    return folder if owner is not None and owner == username else None
 
 
 def start(
@@ -91,11 +95,6 @@ def start(
         )
     finally:
         os.close(log)
-
-
-def started_by(folder: JobFolder, username: str) -> bool:
-    """Whether `username` started this job (only they are shown its progress and its report)."""
-    return (read_json(folder.job) or {}).get("loaded_by") == username
 
 
 def take_result(folder: JobFolder) -> tuple[dict | None, bool]:

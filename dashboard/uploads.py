@@ -51,7 +51,7 @@ def receive(files: Iterable[tuple[str, BinaryIO]]) -> dict:
     if refusal:
         return _refused(names, refusal)
     db = clinic().db
-    job_id, folder = load_jobs.new_job(db)
+    job_id, folder = load_jobs.new_job(db, rights.current().username)
     try:
         saved = [_save(stream, folder.files / safe_file_name(name)) for name, stream in files]
         refusal = upload_refusal(names, [path.stat().st_size for path in saved], security.max_upload_mb())

@@ -124,10 +124,7 @@ def run(folder: JobFolder) -> dict:
     db, settings = Path(job["db"]), job.get("settings", {})
     try:
         if job["action"] == "undo":
-            report = undo(
-                db, int(job["load"]), loaded_by=job.get("loaded_by"), on_wait=progress.waiting,
-                memory_limit=settings.get("memory_limit", "1500MB"),
-            )  # fmt: skip
+            report = undo(db, int(job["load"]), loaded_by=job.get("loaded_by"), on_wait=progress.waiting, **settings)
             result = {"ok": True, "undo": report.as_dict()}
         else:
             report = load(db, sorted(folder.files.iterdir()), loaded_by=job.get("loaded_by"), progress=progress,

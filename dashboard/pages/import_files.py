@@ -135,7 +135,7 @@ def show_upload(received: dict | None):
         return (dash.no_update,) * 3
     if "refusal" in received:
         return ui.alert(received["refusal"], "danger", id="upload-error"), None, True
-    folder = load_jobs.find_job(clinic().db, received.get("job"))
+    folder = load_jobs.find_job(clinic().db, received.get("job"), rights.current().username)
     if folder is None:
         return _gone(), None, True
     job = {"job": received["job"], "action": "load", "confirm": bool(received.get("confirm"))}
@@ -157,10 +157,10 @@ def go_ahead(go: int | None, job: dict | None):
     if not go or not job or not job.get("confirm"):
         return (dash.no_update,) * 3
     if job["action"] == "undo":
-        job_id, folder = load_jobs.new_job(clinic().db)
+        job_id, folder = load_jobs.new_job(clinic().db, rights.current().username)
         uploads.start(folder, "undo", job["load"])
         return _progress(None), {"job": job_id, "action": "undo", "load": job["load"]}, False
-    folder = load_jobs.find_job(clinic().db, job.get("job"))
+    folder = load_jobs.find_job(clinic().db, job.get("job"), rights.current().username)
     if folder is None:
         return _gone(), None, True
     uploads.start(folder, "load")
@@ -179,7 +179,7 @@ def cancel(clicked: int | None, job: dict | None):
     """No: the uploaded files are deleted unread; nothing changes."""
     if not clicked or not job or not job.get("confirm"):
         return (dash.no_update,) * 2
-    folder = load_jobs.find_job(clinic().db, job.get("job"))
+    folder = load_jobs.find_job(clinic().db, job.get("job"), rights.current().username)
     if folder is not None:
         folder.remove()
     return ui.alert("Nothing was changed.", "secondary", id="job-cancelled"), None
@@ -218,8 +218,8 @@ def ask_to_undo(clicks: list[int | None]):
 def follow_job(_tick, job: dict | None):
     """How far the running load or undo has got; at its end, its report and what the warehouse holds now."""
     unchanged = (dash.no_update,) * 5
-    folder = load_jobs.find_job(clinic().db, (job or {}).get("job"))
-    if folder is None or not load_jobs.started_by(folder, rights.current().username):
+    folder = load_jobs.find_job(clinic().db, (job or {}).get("job"), rights.current().username)
+    if folder is None:
         return (dash.no_update, *unchanged, True)
     state = load_jobs.state(folder)
     if not state.finished:

@@ -320,7 +320,7 @@ def test_a_second_poll_of_a_finished_load_shows_the_same_report_and_audits_it_on
     client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
     csv = f"client_id,session_date,attended\n{client_id},{start + timedelta(days=1)},yes\n"
     _, job, _ = import_files.show_upload(uploads.receive([("twice.csv", io.BytesIO(csv.encode()))]))
-    folder = import_files.load_jobs.find_job(warehouse_copy, job["job"])
+    folder = import_files.load_jobs.find_job(warehouse_copy, job["job"], ADMIN.username)
     deadline = time.monotonic() + JOB_SECONDS
     while not import_files.load_jobs.state(folder).finished:
         assert time.monotonic() < deadline
@@ -332,3 +332,21 @@ def test_a_second_poll_of_a_finished_load_shows_the_same_report_and_audits_it_on
         assert body_rows(by_id(answer[0], "upload-files"))[0][:3] == ["twice.csv", "session log", "loaded"]
         assert answer[-1] is True, "the page stops asking"
     assert len(audit.read(warehouse_copy, action="import")) == 1
+
+
+def test_another_admin_can_neither_follow_nor_confirm_an_upload_that_is_not_theirs(warehouse_copy, signed_in):
+    client_id, start = query(warehouse_copy, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
+    csv = f"client_id,session_date,attended\n{client_id},{start + timedelta(days=1)},yes\n"
+    upload({"mine.csv": csv.encode()})
+    received = uploads.receive([("mine.csv", io.BytesIO((csv + csv.splitlines()[1] + "\n").encode()))])
+    _, job, _ = import_files.show_upload(received)
+    assert job["confirm"], "a corrected mine.csv waits for its admin's yes"
+
+    signed_in(Viewer("admin2", "S-002", "Another Admin", "admin"))
+
+    shown, kept, idle = import_files.go_ahead(1, job)
+    assert shown.id == "upload-error" and (kept, idle) == (None, True)
+    polled = import_files.follow_job(1, job)
+    assert polled[0] is dash.no_update and polled[-1] is True
+    in_file = "SELECT count(*) FROM loads WHERE source_file = 'mine.csv'"
+    assert query(warehouse_copy, in_file)[0][0] == 1, "nothing loaded in the other admin's name"
