@@ -93,6 +93,23 @@ class Settings:
         metadata={"env": "HIPLINE_MAX_UPLOAD_MB", "doc": "the most one upload on the import page may hold, in MB"},
     )
 
+    database_url: str | None = field(
+        default=None,
+        metadata={
+            "env": "HIPLINE_DATABASE_URL",
+            "doc": "empty: one machine (the warehouse file and the records beside it); "
+            "postgresql://user:password@host/db: a clinic network's system of record (docs/deployment.md)",
+        },
+    )
+    redis_url: str | None = field(
+        default=None,
+        metadata={
+            "env": "HIPLINE_REDIS_URL",
+            "doc": "redis://...: what the web hosts of a clinic network share (sign-in limits, the caseload zip); "
+            "empty: kept by each process (one machine)",
+        },
+    )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """The settings `env` (the process's environment, read by the edge alone) gives, else the defaults;

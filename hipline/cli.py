@@ -133,6 +133,13 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     audit.add_argument("--action", help="one action (sign_in, export, decision, ...), or 'refused'")
     audit.add_argument("--out", type=Path, required=True, help="the CSV file to write ('-': standard output)")
 
+    database = commands.add_parser(
+        "db", help="a clinic network's PostgreSQL (HIPLINE_DATABASE_URL, docs/deployment.md)"
+    )
+    steps = database.add_subparsers(dest="action", required=True)
+    steps.add_parser("upgrade", help="apply the schema migrations the database lacks, in order")
+    steps.add_parser("status", help="the migrations applied and those missing")
+
     for name, text in (
         ("serve", "serve the dashboard on a warehouse"),
         ("demo", "generate, load and serve demo data"),
@@ -204,10 +211,32 @@ def main(argv: list[str] | None = None) -> int:
         "columns": _columns,
         "user": _user,
         "audit": _audit,
+        "db": _database,
         "serve": _serve,
         "demo": _demo,
     }[args.command]
     return command(args, settings) or 0
+
+
+def _database(args, settings: Settings) -> int:
+    from etl import postgres
+    from hipline.progress import console, out
+
+    if not settings.database_url:
+        console.print(
+            "HIPLINE_DATABASE_URL is not set: this hipline runs on one machine and has no PostgreSQL to upgrade."
+        )
+        return 1
+    if args.action == "upgrade":
+        done = postgres.upgrade(settings.database_url)
+        for migration in done:
+            out.print(f"applied {migration.path.name}")
+        out.print(f"{len(done)} migration{'' if len(done) == 1 else 's'} applied; the schema is up to date.")
+        return 0
+    applied = set(postgres.applied(settings.database_url))
+    for migration in postgres.migrations():
+        out.print(f"{'applied' if migration.number in applied else 'MISSING'}  {migration.path.name}")
+    return 0 if applied >= {m.number for m in postgres.migrations()} else 1
 
 
 def _generate(args, settings: Settings) -> int:

@@ -181,3 +181,56 @@ def few_clients_day(db, staff_id: str, least: int = 2, most: int = 3):
         if least <= len(caseload) <= most:
             return day, caseload
     raise AssertionError(f"{staff_id} never had {least} to {most} active clients")
+
+
+# A clinic network's services (hipline.services): started once per test worker, skipped locally when
+# they are not installed, never skipped under CI=true (.ci/run installs them).
+def _service(installed: bool, what: str) -> None:
+    if not installed:
+        if in_ci():
+            pytest.fail(f"CI=true but {what} is not installed: the clinic network's tests must run in CI")
+        pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    import tempfile
+
+    from hipline import services
+
+    _service(services.postgres_installed(), "PostgreSQL")
+    # In /tmp itself: as root, PostgreSQL runs as `postgres`, which must be able to reach its folder.
+    server = services.start_postgres(Path(tempfile.mkdtemp(prefix="hipline-pg-")))
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(server.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """A new, empty PostgreSQL database for one test."""
+    import re
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + os.urandom(4).hex()
+    return postgres_server.create_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    from hipline import services
+
+    _service(services.redis_installed(), "Redis")
+    server = services.start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The test's Redis, emptied first."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    return redis_server.url
