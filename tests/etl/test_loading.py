@@ -149,6 +149,37 @@ def test_row_numbers_in_a_large_file_read_in_parallel(loaded_roster, tmp_path):
     ) == [(119_996, 119_996)]
 
 
+def test_row_numbers_when_several_files_are_read_by_one_statement(loaded_roster, tmp_path):
+    # Files of one layout are read together (etl.load._batches); each file's rows are numbered from its
+    # own first line, with its own blank, rejected and quarantined lines as gaps. Each row's note holds its
+    # index in its file, so its spreadsheet row is index + 2.
+    # (A session type per file: the same row in two files would be an exact duplicate, quarantined.)
+    sizes = {"sessions_a.csv": (30_000, "studio"), "sessions_b.csv": (5, "home"), "sessions_c.csv": (40_000, "clinic")}
+    paths = []
+    for name, (size, kind) in sizes.items():
+        row = ROW.replace(",studio,", f",{kind},")
+        rows = [row.format(day=1 + i % 28, pain=i % 10).replace(",,S-2", f",{i},S-2") for i in range(size)]
+        if size > 100:
+            rows[10] += ",extra"  # row 12: rejected by the reader
+            rows[20] = ""  # row 22: blank
+            rows[30] = rows[30].replace(",yes,", ",maybe,")  # row 32: quarantined by a rule
+        paths.append(_sessions(tmp_path, name, rows))
+    reports = load_files(loaded_roster, *paths).files
+    assert [(r.rows_read, r.rows_quarantined) for r in reports] == [(29_999, 2), (5, 0), (39_999, 2)]
+    assert query(
+        loaded_roster,
+        "SELECT source_file, count(*), count(*) FILTER (WHERE source_row = notes::INT + 2), max(source_row) "
+        "FROM session_log GROUP BY 1 ORDER BY 1",
+    ) == [
+        ("sessions_a.csv", 29_997, 29_997, 30_001),
+        ("sessions_b.csv", 5, 5, 6),
+        ("sessions_c.csv", 39_997, 39_997, 40_001),
+    ]
+    assert query(loaded_roster, "SELECT source_file, source_row FROM quarantine ORDER BY 1, 2") == [
+        ("sessions_a.csv", 12), ("sessions_a.csv", 32), ("sessions_c.csv", 12), ("sessions_c.csv", 32),
+    ]  # fmt: skip
+
+
 def test_rows_read_equals_loaded_plus_quarantined_for_every_demo_file(demo_warehouse):
     for file, read, loaded, quarantined in query(
         demo_warehouse, "SELECT file, rows_read, rows_loaded, rows_quarantined FROM load_history"
