@@ -350,11 +350,13 @@ def resistance(cell: Cell) -> Parsed:
 
 
 def level_number(cell: Cell) -> Parsed:
-    """A level on the family's ladder: 2, '2.0', 'L2' and 'level 2' all mean level 2."""
+    """A level on the family's ladder: 2, '2.0', 'L2' and 'level 2' all mean level 2; 2.5 is no level (DuckDB's
+    cast to INTEGER would round it to 3 without a word, so a whole number is taken only when it is one)."""
     t = cell.text
     spelled = f"TRY_CAST(regexp_extract(lower(trim({t})), '^(?:level|lvl|l)? ?(\\d+)(?:\\.0+)?$', 1) AS INTEGER)"
+    whole = f"CASE WHEN TRY_CAST({t} AS DOUBLE) = TRY_CAST({t} AS INTEGER) THEN TRY_CAST({t} AS INTEGER) END"
     return Parsed(
-        f"coalesce(TRY_CAST({t} AS INTEGER), {spelled})",
+        f"coalesce({whole}, {spelled})",
         [
             unparsed(cell, "is not a level number"),
             _outside(cell, 1, 20),

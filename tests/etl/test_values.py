@@ -727,8 +727,9 @@ def test_levels_outside_the_ladder_or_not_numbers(con, text, stored, messages):
 # --- where docs/input-formats.md is silent --------------------------------------------------------
 
 
-def test_a_fractional_level_is_rounded(con):
-    """Not in the doc (it lists `2`, `L2`, `level 2`): DuckDB's cast of '2.5' to INTEGER rounds, so a
-    fractional level loads as the nearest whole level without a message. Pinned as it is (reported)."""
-    assert run(con, values.level_number, "2.5", "level") == (3, [])
-    assert run(con, values.level_number, "1.4", "level") == (1, [])
+def test_a_fractional_level_is_no_level(con):
+    """DuckDB's cast of '2.5' to INTEGER rounds to 3: a level is taken only when it is a whole number."""
+    assert run(con, values.level_number, "2.5", "level") == (None, ["level '2.5' is not a level number"])
+    assert run(con, values.level_number, "1.4", "level") == (None, ["level '1.4' is not a level number"])
+    assert run(con, values.level_number, "3.0", "level") == (3, [])
+    assert run(con, values.level_number, " 4 ", "level") == (4, [])
