@@ -4,10 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DB     ?= data/hipline.duckdb
 
-.PHONY: demo test lint bench clean
+.PHONY: demo cluster-demo test lint bench clean
 
 demo: $(VENV)/.installed  ## build .venv, generate + load demo data, serve http://127.0.0.1:8050
 	$(BIN)/hipline demo --db $(DB)
+
+cluster-demo: $(VENV)/.installed  ## a clinic network here: PostgreSQL + Redis + two web hosts (needs postgresql, redis-server)
+	$(BIN)/hipline cluster-demo
 
 test: $(VENV)/.installed  ## run every test (browser tests need /usr/bin/chromium)
 	$(BIN)/pytest -q -n 2 --dist worksteal --durations=15

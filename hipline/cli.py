@@ -140,6 +140,17 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     steps.add_parser("upgrade", help="apply the schema migrations the database lacks, in order")
     steps.add_parser("status", help="the migrations applied and those missing")
 
+    cluster = commands.add_parser(
+        "cluster-demo",
+        help="a clinic network on this machine: PostgreSQL, Redis and two web hosts on 127.0.0.1 (docs/deployment.md)",
+    )
+    cluster.add_argument("--folder", type=Path, default=Path("data/cluster"), help="where its services keep their data")
+    cluster.add_argument("--data-dir", type=Path, default=settings.demo_dir, help="the demo files (made if absent)")
+    cluster.add_argument("--clients", type=int, default=300)
+    cluster.add_argument("--ports", type=int, nargs=2, default=[8051, 8052], help="the two web hosts' ports")
+    cluster.add_argument("--workers", type=int, default=2, help="gunicorn workers per host")
+    cluster.add_argument("--today", default=settings.today or NEWEST, help=DEMO_TODAY_HELP)
+
     for name, text in (
         ("serve", "serve the dashboard on a warehouse"),
         ("demo", "generate, load and serve demo data"),
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "user": _user,
         "audit": _audit,
         "db": _database,
+        "cluster-demo": _cluster_demo,
         "serve": _serve,
         "demo": _demo,
     }[args.command]
@@ -237,6 +249,13 @@ def _database(args, settings: Settings) -> int:
     for migration in postgres.migrations():
         out.print(f"{'applied' if migration.number in applied else 'MISSING'}  {migration.path.name}")
     return 0 if applied >= {m.number for m in postgres.migrations()} else 1
+
+
+def _cluster_demo(args, settings: Settings) -> int:
+    from hipline.cluster_demo import run
+
+    today = args.today if isinstance(args.today, str) or args.today is None else args.today.isoformat()
+    return run(args.folder, args.data_dir, args.clients, tuple(args.ports), args.workers, today)
 
 
 def _generate(args, settings: Settings) -> int:
