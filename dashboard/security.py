@@ -7,7 +7,8 @@ Built from well-kept libraries, nothing hand-rolled:
   the records: a disabled user, or a session older than the user's last password change, is signed out
   there and then; a new role is in force at once.
 - argon2-cffi checks passwords (access.users); flask-limiter refuses a sixth failed sign-in within a
-  minute, per account and per address (so the attempts are also slowed: five a minute at most).
+  minute, per account and per address (so the attempts are also slowed: five a minute at most),
+  counted in a clinic network's Redis when there is one, so across every host and worker.
 - Flask-WTF checks a CSRF token on every state-changing request: the sign-in and sign-out forms carry
   it as a field; Dash's callback requests send the `_csrf_token` cookie back as the `X-CSRFToken`
   header (Dash's renderer does this by itself once the cookie is set).
@@ -36,6 +37,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from limits.errors import StorageError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from access import audit, users
@@ -54,6 +56,7 @@ PUBLIC = (LOGIN, "/_dash-component-suites/", "/assets/", "/vendor/", "/_favicon.
 STATIC = PUBLIC[1:]
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads, and sends back as X-CSRFToken
 SIGN_IN_LIMIT = "5 per minute;30 per hour"  # failed sign-ins, per account and per address
+SIGN_IN_STORE_SECONDS = 2  # how long a sign-in waits for a clinic network's Redis before saying it is out of reach
 TEMPLATE = Path(__file__).parent / "templates" / "login.html"
 HOME = {"physio": "/", "instructor": "/cohorts", "admin": "/"}
 
@@ -66,10 +69,12 @@ class SecurityOptions:
     https: bool = False  # served over HTTPS by a proxy in front: Secure cookies, HSTS, the proxy's X-Forwarded-*
     session_hours: float = SESSION_HOURS
     max_upload_mb: int = MAX_UPLOAD_MB
+    redis_url: str | None = None  # a clinic network's: the failed sign-ins counted there, for every host
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecurityOptions:
-        return cls(settings.secret_key, settings.https, settings.session_hours, settings.max_upload_mb)
+        return cls(settings.secret_key, settings.https, settings.session_hours, settings.max_upload_mb,
+                   settings.redis_url)  # fmt: skip
 
 
 class SignedIn(flask_login.UserMixin):
@@ -138,10 +143,22 @@ def install(app: Dash, db: Path, options: SecurityOptions) -> None:
     # In this order: a request without a session is sent to sign in before its CSRF token is looked at.
     server.before_request(_guard)
     CSRFProtect(server)
-    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", default_limits=[])
+    limiter = _limiter(server, options.redis_url)
     _routes(server, db, limiter)
     server.after_request(_after)
     _errors(server, db)
+
+
+def _limiter(server: flask.Flask, redis_url: str | None) -> Limiter:
+    """Failed sign-ins counted in this process (one machine: every worker of `hipline serve` counts its
+    own), or in a clinic network's Redis, so that a sixth failed sign-in is refused whichever host or
+    worker it reaches. Redis unreachable: sign-ins are refused with a sentence saying so (`_errors`),
+    within SIGN_IN_STORE_SECONDS, rather than counted nowhere."""
+    if not redis_url:
+        return Limiter(get_remote_address, app=server, storage_uri="memory://", default_limits=[])
+    timeouts = {"socket_connect_timeout": SIGN_IN_STORE_SECONDS, "socket_timeout": SIGN_IN_STORE_SECONDS}
+    return Limiter(get_remote_address, app=server, storage_uri=redis_url, default_limits=[], key_prefix="hipline",
+                   storage_options={**timeouts, "wrap_exceptions": True})  # fmt: skip
 
 
 def _content_security_policy(app: Dash) -> dict:
@@ -327,6 +344,13 @@ def _errors(server: flask.Flask, db: Path) -> None:
         audit.record(db, Actor(_tried(username), address()), "sign_in_failed",
                      "refused: too many failed sign-ins", outcome="refused")  # fmt: skip
         return _login_page("Too many failed sign-ins: wait a minute before trying again.", username=username), 429
+
+    @server.errorhandler(StorageError)
+    def _limits_unreachable(error):
+        log.error("the failed sign-ins cannot be counted: Redis is out of reach (%s)", error.storage_error)
+        message = ("Signing in is not possible just now: the server that counts failed sign-ins cannot be reached. "
+                   "Try again in a few minutes, or tell whoever looks after hipline's servers.")  # fmt: skip
+        return _login_page(message), 503
 
     @server.errorhandler(413)
     def _too_large(_error):
