@@ -33,6 +33,7 @@ from analytics.decisions import decisions_version, read_decisions
 from analytics.red_flags import RedFlagWords, load_red_flag_words
 from analytics.reviews import read_reviews, reviews_version
 from analytics.today import NEWEST, Today, resolve_today
+from etl import replica
 from etl.settings import Settings
 from etl.summary import WarehouseSummary, quarantined_rows, warehouse_summary
 from etl.warehouse import connect_private_reader
@@ -67,6 +68,7 @@ class ClinicData:
     _decisions_seen: tuple[int, int] | None = field(default=None, repr=False)
     _newest: date | None = field(default=None, repr=False)
     _words: RedFlagWords | None = field(default=None, repr=False)
+    _follower: replica.Follower | None = field(default=None, repr=False)
 
     def _forget(self) -> None:
         for analytics in self._built.values():
@@ -167,6 +169,21 @@ class ClinicData:
             self._check()
             return quarantined_rows(self.db, file, limit)
 
+    def follow_network(self) -> None:
+        """A clinic network (settings.database_url): keep this host's copy of the clinic data current, from a
+        thread of its own (etl.replica.follow: a check of PostgreSQL's data_version a second, a new copy
+        swapped in when a load was published). The pages notice the new file as they notice a load's, by its
+        stamp (`_check`), and build from it; until then they serve the copy they have."""
+        if self.settings.database_url and self._follower is None:
+            self._follower = replica.follow(
+                self.db, self.settings.database_url, memory_limit=self.settings.memory_limit
+            )
+
+    def stop_following(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
+
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """Around a load started from the pages: nothing of this process holds the old file open."""
@@ -180,9 +197,13 @@ _CURRENT: ClinicData | None = None
 
 
 def use(clinic: ClinicData) -> None:
-    """The warehouse this process serves (set once by `dashboard.app.create_app`)."""
+    """The warehouse this process serves (set once by `dashboard.app.create_app`); in a clinic network, its
+    copy of the clinic data is kept current from now on."""
     global _CURRENT
+    if _CURRENT is not None:
+        _CURRENT.stop_following()
     _CURRENT = clinic
+    clinic.follow_network()
 
 
 def clinic() -> ClinicData:

@@ -84,9 +84,13 @@ def start(
         loading = {"memory_limit": settings.memory_limit}
     write_json(folder.job, {"action": action, "db": str(db), "loaded_by": loaded_by, "settings": loading, "load": load})
     log = os.open(folder.path / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # A clinic network's load publishes to PostgreSQL (etl/publish.py): the job is told where through its
+    # environment, as a command would be, so that the password is written in no job file.
+    network = {**os.environ, "HIPLINE_DATABASE_URL": settings.database_url} if settings.database_url else None
     try:
         subprocess.Popen(
             [sys.executable, "-m", "etl.load_job", str(folder.path)],
+            env=network,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

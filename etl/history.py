@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import archive, warehouse
+from etl import archive, publish, warehouse
 from etl.library import LIBRARY_FILE, load_library, write_library
 from etl.sessions import refresh_session_summary, remember_loads
 from etl.settings import MEMORY_LIMIT
@@ -211,17 +211,25 @@ def undo(
     memory_limit: str = MEMORY_LIMIT,
     on_wait=None,
     library: Path = LIBRARY_FILE,
+    database_url: str | None = None,
 ) -> UndoReport:
     """Put the warehouse back to what it held before load `load`, for that load's files, in one
     atomic step; recorded in the history as a load of its own (which may be undone in turn).
-    Raises UndoRefused (and changes nothing) when it cannot be done."""
+    Raises UndoRefused (and changes nothing) when it cannot be done. With `database_url` (a clinic
+    network), `db` is this host's copy, and the undo is published like a load (etl/publish.py)."""
     started = time.perf_counter()
-    if not Path(db).exists():
+    if not Path(db).exists() and not database_url:
         raise UndoRefused(f"there is no warehouse at {db}: nothing has been loaded")
     families = load_library(library)
-    with warehouse.exclusive_writer(db, on_wait):
+    with (
+        warehouse.exclusive_writer(db, on_wait),
+        publish.publishing(db, database_url, on_wait, memory_limit) as publication,
+    ):
+        if not Path(db).exists():  # a clinic network where nothing is published yet
+            raise UndoRefused("nothing has been published to the clinic network yet: there is nothing to undo")
         _check(db, load)  # on the live file, before copying it
-        with warehouse.write_then_swap(db, memory_limit) as con:
+        send = publication.send if publication else None
+        with warehouse.write_then_swap(db, memory_limit, before_swap=send) as con:
             write_library(con, families)
             taken_out, put_back = archive.changes(con, load)
             run_id = archive.begin_run(con, "undo", loaded_by, undoes=load)

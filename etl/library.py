@@ -199,6 +199,10 @@ NAMES_TABLE = """CREATE OR REPLACE TABLE exercise_names (
 )"""
 
 
+# The fingerprint of the library the exposures were matched with (write_library).
+LIBRARY_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS exercise_library_version (fingerprint VARCHAR)"
+
+
 def write_library(con: duckdb.DuckDBPyConnection, families: dict[str, Family]) -> None:
     """Replace the warehouse's copy of the library (inside the load's staging copy, before the swap).
 
@@ -208,7 +212,7 @@ def write_library(con: duckdb.DuckDBPyConnection, families: dict[str, Family]) -
     fingerprint = hashlib.sha256(
         (levels.to_json(orient="records") + names.to_json(orient="records")).encode("utf-8")
     ).hexdigest()
-    con.execute("CREATE TABLE IF NOT EXISTS exercise_library_version (fingerprint VARCHAR)")
+    con.execute(LIBRARY_VERSION_TABLE)
     if [(fingerprint,)] != con.execute("SELECT fingerprint FROM exercise_library_version").fetchall():
         con.execute("DELETE FROM exposure_summary")
         con.execute("DELETE FROM exercise_library_version")

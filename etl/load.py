@@ -26,7 +26,7 @@ from typing import Protocol
 
 import duckdb
 
-from etl import archive, read, warehouse
+from etl import archive, publish, read, warehouse
 from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.library import LIBRARY_FILE, load_library, unknown_exercise_names, write_library
 from etl.read import Prepared
@@ -152,9 +152,12 @@ def load(
     library: Path = LIBRARY_FILE,
     loaded_by: str | None = None,
     max_cell_chars: int = MAX_CELL_CHARS,
+    database_url: str | None = None,
 ) -> LoadReport:
     """Load files or folders into the warehouse `db`. `loaded_by` is who asked, as the history keeps
-    it: the signed-in user's staff_id (the pages), `os:<account>` or `--as` (the command line)."""
+    it: the signed-in user's staff_id (the pages), `os:<account>` or `--as` (the command line).
+    With `database_url` (a clinic network), `db` is this host's copy of the clinic data: the load is
+    validated there as always and published to PostgreSQL (etl/publish.py)."""
     started = time.perf_counter()
     today = today or date.today()
     families = load_library(library)  # a broken library stops the load before anything is written
@@ -162,12 +165,16 @@ def load(
     if not targets:
         return LoadReport(str(db), [], time.perf_counter() - started)
     # The lock is taken first: the work folder beside the warehouse is this load's alone.
-    with warehouse.exclusive_writer(db, on_wait) as workdir:
+    with (
+        warehouse.exclusive_writer(db, on_wait) as workdir,
+        publish.publishing(db, database_url, on_wait, memory_limit) as publication,
+    ):
         _prepare_all(targets, kind, workdir, max_cell_chars)
         to_load = _decide(db, targets)
         if progress:
             progress.begin(sum(t.prepared.facts.size for t in to_load))
-        with warehouse.write_then_swap(db, memory_limit) as con:
+        send = publication.send if publication else None
+        with warehouse.write_then_swap(db, memory_limit, before_swap=send) as con:
             write_library(con, families)
             run_id = archive.begin_run(con, "load", loaded_by)
             for target in targets:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from etl.history import UndoRefused, undo
 from etl.load import load
+from etl.settings import Settings
 from etl.summary import quarantined_rows
 
 ROWS_SHOWN = 200  # quarantined rows per file in the result; the quarantine on the page lists them all
@@ -116,19 +117,21 @@ class _FileProgress:
         self._write()
 
 
-def run(folder: JobFolder) -> dict:
-    """Do the job of `folder` and write its result; the result is returned too."""
+def run(folder: JobFolder, database_url: str | None = None) -> dict:
+    """Do the job of `folder` and write its result; the result is returned too. `database_url`: a clinic
+    network's PostgreSQL, where the load is published (etl/publish.py)."""
     os.umask(0o077)
     job = read_json(folder.job) or {}
     progress = _FileProgress(folder.progress)
     db, settings = Path(job["db"]), job.get("settings", {})
     try:
         if job["action"] == "undo":
-            report = undo(db, int(job["load"]), loaded_by=job.get("loaded_by"), on_wait=progress.waiting, **settings)
+            report = undo(db, int(job["load"]), loaded_by=job.get("loaded_by"), on_wait=progress.waiting,
+                          database_url=database_url, **settings)  # fmt: skip
             result = {"ok": True, "undo": report.as_dict()}
         else:
             report = load(db, sorted(folder.files.iterdir()), loaded_by=job.get("loaded_by"), progress=progress,
-                          on_wait=progress.waiting, **settings)  # fmt: skip
+                          on_wait=progress.waiting, database_url=database_url, **settings)  # fmt: skip
             shutil.rmtree(folder.files, ignore_errors=True)
             quarantined = [
                 list(row)
@@ -165,7 +168,8 @@ def remove_forgotten(root: Path, now: float | None = None) -> None:
 def main(argv: list[str]) -> int:
     folder = JobFolder(Path(argv[0]))
     write_json(folder.pid, {"pid": os.getpid()})
-    result = run(folder)
+    # The job's process is an edge like a command: its one setting of its own is read here, once.
+    result = run(folder, Settings.from_env(os.environ).database_url)
     return 0 if result["ok"] else 1
 
 

@@ -26,7 +26,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -344,16 +344,29 @@ def _private_copy(source: Path, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def write_then_swap(path: Path, memory_limit: str = MEMORY_LIMIT) -> Iterator[duckdb.DuckDBPyConnection]:
+def write_then_swap(
+    path: Path,
+    memory_limit: str = MEMORY_LIMIT,
+    *,
+    fresh: bool = False,
+    before_swap: Callable[[duckdb.DuckDBPyConnection], Callable[[], None]] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a private copy of the warehouse, published atomically when the block ends
-    without error. The caller must hold `exclusive_writer`."""
+    without error. The caller must hold `exclusive_writer`. `fresh`: an empty warehouse instead of a
+    copy (a host's copy rebuilt from the clinic network, etl/replica.py).
+
+    `before_swap(con)` runs when the copy is complete, before its checkpoint: a clinic network's load
+    sends what changed to PostgreSQL there, in a transaction it leaves open, and returns the commit,
+    which runs once the copy is checkpointed and closed, just before the swap (etl/publish.py). An error
+    before that commit leaves both PostgreSQL and the live file as they were."""
     staging = staging_path(path)
     wal = staging.with_name(staging.name + ".wal")
     con = None
+    commit = None
     try:
         for stale in _leftovers(path):
             _remove(stale)
-        if path.exists():
+        if path.exists() and not fresh:
             _private_copy(path, staging)
             live_wal = path.with_name(path.name + ".wal")
             if live_wal.exists():
@@ -367,8 +380,12 @@ def write_then_swap(path: Path, memory_limit: str = MEMORY_LIMIT) -> Iterator[du
         con.execute("SET disabled_optimizers = 'in_clause'")
         create_schema(con)
         yield con
+        if before_swap is not None:
+            commit = before_swap(con)
         con.execute("CHECKPOINT")
         con.close()
+        if commit is not None:
+            commit()
     except BaseException:
         if con is not None:
             con.close()

@@ -210,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     settings = Settings.from_env(os.environ)  # the one place hipline reads its environment; handed down from here
     args = _parser(settings).parse_args(argv)
+    if settings.database_url and args.command in READS_CLINIC_DATA and (refused := _refresh_copy(args.db, settings)):
+        from hipline.progress import console
+
+        console.print(refused)
+        return 1
     command = {
         "generate": _generate,
         "load": _load,
@@ -228,6 +233,28 @@ def main(argv: list[str] | None = None) -> int:
         "demo": _demo,
     }[args.command]
     return command(args, settings) or 0
+
+
+# Commands that read the clinic data: in a clinic network, from this machine's copy, brought up to date first.
+READS_CLINIC_DATA = ("history", "quarantine", "metrics", "recommend", "report")
+
+
+def _refresh_copy(db: Path, settings: Settings) -> str | None:
+    """A clinic network: bring the copy at `db` to PostgreSQL's newest data (etl/replica.py), waiting for a
+    load running on this machine. A file at `db` that is not a copy is refused: the refusal in words."""
+    from etl import replica
+    from hipline.progress import console
+
+    try:
+        replica.refresh(
+            db,
+            settings.database_url,
+            memory_limit=settings.memory_limit,
+            on_wait=lambda: console.print("A load is running on this machine; waiting for it to finish…"),
+        )
+    except replica.NotACopy as e:
+        return str(e)
+    return None
 
 
 def _database(args, settings: Settings) -> int:
@@ -326,6 +353,7 @@ def _load(args, settings: Settings) -> int:
                 max_cell_chars=settings.max_cell_chars,
                 on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
                 loaded_by=_who(args),
+                database_url=settings.database_url,
             ),
         )
     if isinstance(report, int):
@@ -440,6 +468,7 @@ def _undo(args, settings: Settings) -> int:
                 loaded_by=_who(args),
                 memory_limit=settings.memory_limit,
                 on_wait=lambda: console.print("Another load is running on this warehouse; waiting for it to finish…"),
+                database_url=settings.database_url,
             ),
         )
     except UndoRefused as e:
@@ -728,6 +757,7 @@ def _demo(args, settings: Settings) -> int:
             memory_limit=settings.memory_limit,
             max_cell_chars=settings.max_cell_chars,
             loaded_by=_who(args),
+            database_url=settings.database_url,
         )
     _audit_load(args.db, report)
     print_load_report(report)
