@@ -156,8 +156,9 @@ def create_app(db: Path, today: Today = None, settings: Settings | None = None) 
         serve_locally=True,
         suppress_callback_exceptions=True,
         # The caseload's zip of progress reports runs as a background callback, in its own process; its
-        # state is in a folder every worker process of this warehouse shares (dashboard.exports).
-        background_callback_manager=exports.background_manager(Path(db)),
+        # state is in a folder every worker process of this warehouse shares (dashboard.exports), or in a
+        # clinic network's Redis, which every host shares (dashboard.shared_jobs).
+        background_callback_manager=exports.background_manager(Path(db), settings.redis_url),
         # Callbacks are reached only through /_dash-update-component, where each one's right is checked
         # (dashboard.rights): never through Dash's MCP server or websockets, whatever the environment says.
         enable_mcp=False,

@@ -222,7 +222,13 @@ def jobs_folder(db: Path) -> Path:
     return folder
 
 
-def background_manager(db: Path) -> dash.DiskcacheManager:
+def background_manager(db: Path, redis_url: str | None = None):
+    """On one machine, the jobs' state in a folder of this machine (dash.DiskcacheManager); on a clinic
+    network (`redis_url`), in its Redis, for every web host (dashboard.shared_jobs)."""
+    if redis_url:
+        from dashboard.shared_jobs import SharedJobs
+
+        return SharedJobs(redis_url)
     import diskcache
 
     return dash.DiskcacheManager(diskcache.Cache(str(jobs_folder(db) / "cache")))

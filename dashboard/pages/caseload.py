@@ -17,6 +17,7 @@ from analytics.metrics import flag_priority
 from dashboard import components as ui
 from dashboard import exports, rights, zip_job
 from dashboard.clinic_data import clinic
+from dashboard.shared_jobs import JobGone
 from dashboard.timing import timed
 
 EVERYONE = "__all__"
@@ -345,6 +346,18 @@ def export_numbers(_xlsx, _csv, today, clinician):
     return exports.numbers_download(today, key, tables_of)
 
 
+def _zip_lost(error: Exception):
+    """A zip the page can no longer follow, said in words and audited: on a clinic network, one no longer
+    kept, whose host stopped, or whose Redis is out of reach (dashboard.shared_jobs). Anything else as any
+    failure, the cause in the server's log."""
+    if isinstance(error, JobGone):
+        rights.record("export", f"progress reports (zip): {error}", outcome="failed")
+        return dash.no_update, exports.cannot("progress reports", str(error))
+    exports.log.error("the progress reports could not be made: %s", error)
+    rights.record("export", "progress reports (zip): failed", outcome="failed")
+    return dash.no_update, exports.went_wrong("progress reports", "the reports' process failed")
+
+
 @callback(
     Output("caseload-zip-download", "data"),
     Output("caseload-zip-status", "children"),
@@ -366,6 +379,7 @@ def export_numbers(_xlsx, _csv, today, clinician):
     ],
     cancel=[Input("caseload-zip-cancel", "n_clicks")],
     interval=500,
+    on_error=_zip_lost,
     prevent_initial_call=True,
 )
 @rights.requires("export_client")
