@@ -1,7 +1,7 @@
 """The audit trail (docs/security.md#roles-and-what-each-may-do): who did what, when, from where, to whom.
 
-Append-only: rows are only ever added, and the records file refuses to change or delete one (two
-triggers), whoever asks. A load never touches it (it lives in the records beside the warehouse).
+Append-only: rows are only ever added, and the records refuse to change or delete one (triggers, in the
+SQLite file and in PostgreSQL), whoever asks. A load never touches it (it lives in the records, etl.records).
 
 What is recorded: every sign-in and failed attempt, sign-out, view of a client page, export (what,
 of whom), decision, red-flag review, import and undo (files, rows), user change, and every request
@@ -84,16 +84,13 @@ def record(
 ) -> None:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    row = (
-        datetime.now(UTC).isoformat(timespec="milliseconds"), actor.username, actor.staff_id, actor.role,
-        actor.address, action, outcome, client_id, what,
-    )  # fmt: skip
+    row = {
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"), "username": actor.username,
+        "staff_id": actor.staff_id, "role": actor.role, "address": actor.address, "action": action,
+        "outcome": outcome, "client_id": client_id, "what": what,
+    }  # fmt: skip
     with connect(db, SCHEMA) as con:
-        con.execute(
-            "INSERT INTO audit (at, username, staff_id, role, address, action, outcome, client_id, what) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            row,
-        )
+        con.execute(f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join(f':{c}' for c in row)})", row)
 
 
 def read(
@@ -111,16 +108,17 @@ def read(
     refused request."""
     start = since or day
     end = day + timedelta(days=1) if day else None
+    # CAST(:x AS TEXT) IS NULL: a filter not asked for; PostgreSQL needs the type of a parameter that may be null.
     with reading(db, SCHEMA) as con:
-        frame = pd.read_sql_query(
+        frame = con.frame(
             f"""SELECT {", ".join(COLUMNS)} FROM audit
-                WHERE (:start IS NULL OR at >= :start) AND (:end IS NULL OR at < :end)
-                  AND (:user IS NULL OR username = :user COLLATE NOCASE OR staff_id = :user)
-                  AND (:client IS NULL OR client_id = :client)
-                  AND (:action IS NULL OR action = :action OR (:action = 'refused' AND outcome = 'refused'))
-                ORDER BY audit_id DESC LIMIT coalesce(:limit, -1)""",
-            con,
-            params={
+                WHERE (CAST(:start AS TEXT) IS NULL OR at >= :start) AND (CAST(:end AS TEXT) IS NULL OR at < :end)
+                  AND (CAST(:user AS TEXT) IS NULL OR lower(username) = lower(:user) OR staff_id = :user)
+                  AND (CAST(:client AS TEXT) IS NULL OR client_id = :client)
+                  AND (CAST(:action AS TEXT) IS NULL OR action = :action
+                       OR (:action = 'refused' AND outcome = 'refused'))
+                ORDER BY audit_id DESC{"" if limit is None else " LIMIT :limit"}""",
+            {
                 "start": start.isoformat() if start else None,
                 "end": end.isoformat() if end else None,
                 "user": user or None,

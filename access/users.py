@@ -1,7 +1,8 @@
 """The users who may sign in (docs/security.md#roles-and-what-each-may-do): each is one member of the roster's
 staff, with one role.
 
-Kept in the clinic's records beside the warehouse (etl.records), never in the warehouse. Passwords
+Kept in the clinic's records (etl.records: beside the warehouse, or a clinic network's PostgreSQL), never in
+the warehouse. Passwords
 are stored only as Argon2id hashes (argon2-cffi's defaults: the current OWASP advice), never in clear,
 never logged. A change that must end the user's sessions (signing out, a new password, disabled)
 raises their `session_version`: a session signed with an older one is no longer valid at its next
@@ -29,7 +30,7 @@ MAX_PASSWORD = 1024  # hashing a megabyte of "password" would be a cheap way to 
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY COLLATE NOCASE,
+    username TEXT PRIMARY KEY COLLATE NOCASE,  -- one name in any case (queries compare lower() for PostgreSQL)
     staff_id TEXT NOT NULL UNIQUE,      -- one user per member of staff
     name TEXT NOT NULL,                 -- as on the roster when the user was added
     role TEXT NOT NULL CHECK (role IN ({", ".join(f"'{r}'" for r in ROLES)})),
@@ -70,6 +71,8 @@ class User:
 
 
 _FIELDS = "username, staff_id, name, role, enabled, session_version, created_at, changed_at"
+# The user named :username in any case: SQLite's NOCASE column, PostgreSQL's unique index on lower(username).
+_NAMED = "lower(username) = lower(:username)"
 
 
 def _user(row: tuple | None) -> User | None:
@@ -102,7 +105,10 @@ def session_secret(db: Path) -> str:
     """The key that signs session cookies, made once and kept in the records (owner-only), so that every
     worker process, and a restarted server, accepts the same sessions. HIPLINE_SECRET_KEY overrides it."""
     with connect(db, SCHEMA) as con:
-        con.execute("INSERT OR IGNORE INTO session_secret VALUES (1, ?)", [secrets.token_hex(32)])
+        con.execute(
+            "INSERT INTO session_secret (one, secret) VALUES (1, :secret) ON CONFLICT DO NOTHING",
+            {"secret": secrets.token_hex(32)},
+        )
         return con.execute("SELECT secret FROM session_secret").fetchall()[0][0]
 
 
@@ -110,7 +116,7 @@ def find(db: Path, username: str) -> User | None:
     """The user with this name (any case), enabled or not. On the path of every request: one query on
     the process's open connection."""
     with reading(db, SCHEMA) as con:
-        row = con.execute(f"SELECT {_FIELDS} FROM users WHERE username = ?", [username]).fetchone()
+        row = con.execute(f"SELECT {_FIELDS} FROM users WHERE {_NAMED}", {"username": username}).fetchone()
     return _user(row)
 
 
@@ -130,7 +136,9 @@ def check_password(db: Path, username: str, password: str) -> User | None:
     """The enabled user whose password this is, else None (unknown name, wrong password, disabled:
     the caller cannot tell which, and neither can whoever tried, not even by the time it takes)."""
     with reading(db, SCHEMA) as con:
-        row = con.execute(f"SELECT {_FIELDS}, password_hash FROM users WHERE username = ?", [username]).fetchone()
+        row = con.execute(
+            f"SELECT {_FIELDS}, password_hash FROM users WHERE {_NAMED}", {"username": username}
+        ).fetchone()
     stored = row[-1] if row else _NOBODY
     try:
         _hasher.verify(stored, password[:MAX_PASSWORD])
@@ -141,7 +149,10 @@ def check_password(db: Path, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(stored):  # argon2-cffi's parameters were raised since: store it stronger
         with connect(db, SCHEMA) as con:
-            con.execute("UPDATE users SET password_hash = ? WHERE username = ?", [_hasher.hash(password), username])
+            con.execute(
+                f"UPDATE users SET password_hash = :password_hash WHERE {_NAMED}",
+                {"password_hash": _hasher.hash(password), "username": username},
+            )
     return user
 
 
@@ -170,25 +181,29 @@ def add_user(
         raise UserError(f"a username has no spaces: {username!r}")
     check_new_password(password, username, staff_id)
     now = _now()
+    password_hash = _hasher.hash(password)
     with connect(db, SCHEMA) as con:
-        if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+        con.take_turns("users")  # two admins adding at once: the second sees the first's user and is told so
+        if con.execute(f"SELECT 1 FROM users WHERE {_NAMED}", {"username": username}).fetchone():
             raise UserError(f"there is already a user named {username!r}")
-        taken = con.execute("SELECT username FROM users WHERE staff_id = ?", [staff_id]).fetchone()
+        taken = con.execute("SELECT username FROM users WHERE staff_id = :staff_id", {"staff_id": staff_id}).fetchone()
         if taken:
             raise UserError(f"{staff_id} already has a user: {taken[0]!r}")
         con.execute(
             "INSERT INTO users (username, staff_id, name, role, password_hash, created_at, changed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [username, staff_id, name, _role(role), _hasher.hash(password), now, now],
-        )
+            "VALUES (:username, :staff_id, :name, :role, :password_hash, :now, :now)",
+            {"username": username, "staff_id": staff_id, "name": name, "role": _role(role),
+             "password_hash": password_hash, "now": now},
+        )  # fmt: skip
     audit.record(db, by, "user_change", f"added user {username} ({staff_id}, {name}) as {role}")
     return find(db, username)
 
 
-def _change(db: Path, username: str, sets: str, params: list, *, by: Actor, what: str) -> User:
+def _change(db: Path, username: str, sets: str, params: dict, *, by: Actor, what: str) -> User:
     with connect(db, SCHEMA) as con:
         changed = con.execute(
-            f"UPDATE users SET {sets}, changed_at = ? WHERE username = ?", [*params, _now(), username]
+            f"UPDATE users SET {sets}, changed_at = :changed_at WHERE {_NAMED}",
+            {**params, "changed_at": _now(), "username": username},
         ).rowcount
     if not changed:
         raise UserError(f"there is no user named {username!r}")
@@ -203,15 +218,15 @@ def change_password(db: Path, username: str, password: str, *, by: Actor) -> Use
     if user is None:
         raise UserError(f"there is no user named {username!r}")
     check_new_password(password, user.username, user.staff_id)
-    return _change(db, username, "password_hash = ?, session_version = session_version + 1",
-                   [_hasher.hash(password)], by=by, what="changed the password")  # fmt: skip
+    return _change(db, username, "password_hash = :password_hash, session_version = session_version + 1",
+                   {"password_hash": _hasher.hash(password)}, by=by, what="changed the password")  # fmt: skip
 
 
 def end_sessions(db: Path, username: str) -> None:
     """Sign-out: every session of the user ends, a copy of the cookie kept elsewhere too (the session
     lives in a signed cookie, which only a newer session version makes void). The caller audits it."""
     with connect(db, SCHEMA) as con:
-        con.execute("UPDATE users SET session_version = session_version + 1 WHERE username = ?", [username])
+        con.execute(f"UPDATE users SET session_version = session_version + 1 WHERE {_NAMED}", {"username": username})
 
 
 def set_enabled(db: Path, username: str, enabled: bool, *, by: Actor) -> User:
@@ -219,7 +234,7 @@ def set_enabled(db: Path, username: str, enabled: bool, *, by: Actor) -> User:
     if not enabled and _is_last_admin(db, username):
         raise UserError(f"{username} is the only enabled admin: enable or add another admin first")
     bump = "" if enabled else ", session_version = session_version + 1"
-    return _change(db, username, f"enabled = ?{bump}", [int(enabled)], by=by,
+    return _change(db, username, f"enabled = :enabled{bump}", {"enabled": enabled}, by=by,
                    what="enabled" if enabled else "disabled")  # fmt: skip
 
 
@@ -227,7 +242,7 @@ def change_role(db: Path, username: str, role: str, *, by: Actor) -> User:
     """A new role, in force from the user's next request."""
     if role != "admin" and _is_last_admin(db, username):
         raise UserError(f"{username} is the only enabled admin: add another admin first")
-    return _change(db, username, "role = ?", [_role(role)], by=by, what=f"set the role to {role}")
+    return _change(db, username, "role = :role", {"role": _role(role)}, by=by, what=f"set the role to {role}")
 
 
 def _is_last_admin(db: Path, username: str) -> bool:

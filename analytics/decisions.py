@@ -1,9 +1,9 @@
 """Clinicians' decisions on recommendations (docs/recommendations.md): accept, or override with a reason.
 
 A decision is a clinical record, not data loaded from a file, so it does not live in the warehouse
-(which a load rebuilds and swaps): it lives in the clinic's records beside it (`etl.records`,
-`<warehouse>.records.sqlite`). Rows are only ever added; the newest decision for a client's ladder
-is the one in force.
+(which a load rebuilds and swaps): it lives in the clinic's records (`etl.records`:
+`<warehouse>.records.sqlite` beside it, or a clinic network's PostgreSQL). Rows are only ever added;
+the newest decision for a client's ladder is the one in force.
 
 Each row keeps who decided and when, the recommendation as it was shown (decision, exercise, dose
 and evidence), and the decision taken with the exercise and dose the client goes on with. A
@@ -253,15 +253,22 @@ def record(
     }
     with connect(db, SCHEMA) as con:
         _add_replaces(con)
+        # Decisions on this recommendation wait for each other, so the check below still holds at the commit.
+        con.take_turns("decision", row["client_id"], row["ladder"], row["as_of"])
         _check_not_decided(con, row, replaces)
-        cursor = con.execute(
-            f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+        inserted = con.execute(
+            f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join(f':{c}' for c in row)}) "
+            "RETURNING decision_id",
+            row,
         )
-        return int(cursor.lastrowid)
+        return int(inserted.fetchone()[0])
 
 
 def _add_replaces(con) -> None:
-    """Records written before a decision could replace another lack the column: add it."""
+    """A records file written before a decision could replace another lacks the column: add it.
+    (PostgreSQL's schema has had it from its first migration.)"""
+    if con.backend != "sqlite":
+        return
     if "replaces" not in {c[1] for c in con.execute("PRAGMA table_info(decisions)").fetchall()}:
         with contextlib.suppress(sqlite3.OperationalError):  # another process added it just now
             con.execute("ALTER TABLE decisions ADD COLUMN replaces INTEGER REFERENCES decisions (decision_id)")
@@ -269,12 +276,12 @@ def _add_replaces(con) -> None:
 
 def _check_not_decided(con, row: dict, replaces: int | None) -> None:
     """Refuse a second decision on the same recommendation (client, exercise and day) unless it names
-    the newest one as the one it replaces. Runs inside the write transaction: of two at once, one waits
-    for the other and then sees it."""
+    the newest one as the one it replaces. Runs inside the write transaction, after `take_turns`: of
+    two at once, one waits for the other and then sees it."""
     newest = con.execute(
         """SELECT decision_id, decided_by, decided_at, action, decision FROM decisions
-           WHERE client_id = ? AND ladder = ? AND as_of = ? ORDER BY decision_id DESC LIMIT 1""",
-        [row["client_id"], row["ladder"], row["as_of"]],
+           WHERE client_id = :client_id AND ladder = :ladder AND as_of = :as_of ORDER BY decision_id DESC LIMIT 1""",
+        row,
     ).fetchone()
     if newest is None:
         if replaces is not None:
@@ -305,10 +312,10 @@ def read_decisions(db: Path, client_id: str | None = None) -> pd.DataFrame:
     when there are none)."""
     with reading(db, SCHEMA) as con:
         _add_replaces(con)
-        return pd.read_sql_query(
-            "SELECT * FROM decisions WHERE ? IS NULL OR client_id = ? ORDER BY decision_id",
-            con,
-            params=[client_id, client_id],
+        return con.frame(
+            "SELECT * FROM decisions WHERE CAST(:client_id AS TEXT) IS NULL OR client_id = :client_id "
+            "ORDER BY decision_id",
+            {"client_id": client_id},
         )
 
 

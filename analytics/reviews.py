@@ -6,7 +6,8 @@ on or before its day; a note after it needs a new review. From a `referred` or `
 client is *on hold* until a later `cleared` one: the newest review by today says which.
 
 Like the decisions, reviews are clinical records, not data loaded from files: they live in the
-clinic's records beside the warehouse (`etl.records`), rows only ever added.
+clinic's records (`etl.records`: beside the warehouse, or a clinic network's PostgreSQL), rows only ever
+added.
 """
 
 from __future__ import annotations
@@ -74,20 +75,21 @@ def record_review(
         "note": note.strip(),
     }
     with connect(db, SCHEMA) as con:
-        cursor = con.execute(
-            f"INSERT INTO red_flag_reviews ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-            list(row.values()),
+        inserted = con.execute(
+            f"INSERT INTO red_flag_reviews ({', '.join(row)}) VALUES ({', '.join(f':{c}' for c in row)}) "
+            "RETURNING review_id",
+            row,
         )
-        return int(cursor.lastrowid)
+        return int(inserted.fetchone()[0])
 
 
 def read_reviews(db: Path, client_id: str | None = None) -> pd.DataFrame:
     """Every review recorded for this warehouse (or for one client), oldest first."""
     with reading(db, SCHEMA) as con:
-        return pd.read_sql_query(
-            "SELECT * FROM red_flag_reviews WHERE ? IS NULL OR client_id = ? ORDER BY review_id",
-            con,
-            params=[client_id, client_id],
+        return con.frame(
+            "SELECT * FROM red_flag_reviews WHERE CAST(:client_id AS TEXT) IS NULL OR client_id = :client_id "
+            "ORDER BY review_id",
+            {"client_id": client_id},
         )
 
 

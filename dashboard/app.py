@@ -23,6 +23,7 @@ from analytics.today import Today
 from dashboard import clinic_data, exports, rights, security, timing, uploads
 from dashboard.clinic_data import ClinicData
 from dashboard.security import SecurityOptions
+from etl import records
 from etl.settings import Settings
 from presentation.formats import day as format_day
 from presentation.formats import parse_day
@@ -143,6 +144,10 @@ def create_app(db: Path, today: Today = None, settings: Settings | None = None) 
     environment themselves. Every page needs a signed-in user (dashboard.security); the settings say
     how they are kept."""
     settings = settings or Settings()
+    # The records (users, audit, decisions, reviews) are in the clinic network's PostgreSQL when the settings
+    # name one; a database that lacks migrations is refused here, before any request (etl.records).
+    records.attach(Path(db), settings.database_url)
+    records.check(Path(db))
     clinic_data.use(ClinicData(Path(db), today, settings))
     dash._pages.PAGE_REGISTRY.clear()  # one app per process; tests create several
     app = Dash(

@@ -210,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     settings = Settings.from_env(os.environ)  # the one place hipline reads its environment; handed down from here
     args = _parser(settings).parse_args(argv)
+    if getattr(args, "db", None) is not None and (refused := _attach_records(args.db, settings)):
+        from hipline.progress import console
+
+        console.print(refused)
+        return 1
     if settings.database_url and args.command in READS_CLINIC_DATA and (refused := _refresh_copy(args.db, settings)):
         from hipline.progress import console
 
@@ -233,6 +238,22 @@ def main(argv: list[str] | None = None) -> int:
         "demo": _demo,
     }[args.command]
     return command(args, settings) or 0
+
+
+def _attach_records(db: Path, settings: Settings) -> str | None:
+    """Tell etl.records where the records of `db` are (HIPLINE_DATABASE_URL: a clinic network's
+    PostgreSQL; else the SQLite file beside it). A PostgreSQL that lacks migrations is refused before the
+    command starts: the refusal in words, else None."""
+    if not settings.database_url:
+        return None
+    from etl import records
+
+    records.attach(db, settings.database_url)
+    try:
+        records.check(db)
+    except records.MigrationsMissing as e:
+        return str(e)
+    return None
 
 
 # Commands that read the clinic data: in a clinic network, from this machine's copy, brought up to date first.

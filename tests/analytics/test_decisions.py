@@ -9,16 +9,15 @@ recommends progressing the dose to 3 × 10 s.
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from datetime import UTC, date, datetime
 
 import pytest
 
 from analytics import Analytics, Scope
-from analytics.decisions import DecisionError, Prescription, read_decisions, record
+from analytics.decisions import SCHEMA, DecisionError, Prescription, read_decisions, record
 from analytics.reviews import record_review
-from etl.records import records_path
+from etl.records import ConstraintError, connect, records_path
 from tests.analytics.clinic import Clinic
 from tests.analytics.test_progressions import LAST_3, WEEK_3_AND_4, ex, recommendation
 from tests.conftest import copy_warehouse
@@ -152,7 +151,7 @@ def test_a_decision_dated_after_today_is_not_in_force(tmp_path):
     assert bridge(db, date(2026, 7, 3))["exercise"] == "supine pelvic tilt"
 
 
-def test_the_newest_decision_is_in_force_and_every_decision_is_kept(tmp_path):
+def test_the_newest_decision_is_in_force_and_every_decision_is_kept(records_backend, tmp_path):
     db = clinic_with(tmp_path).load()
     shown = bridge(db, FRIDAY)
     first = record(db, shown, decided_by="S-1", action="accept", as_of=FRIDAY, decided_on=FRIDAY)
@@ -174,7 +173,7 @@ def test_the_newest_decision_is_in_force_and_every_decision_is_kept(tmp_path):
         record(db, shown, decided_by="S-1", action="accept", as_of=date(2026, 6, 27), replaces=99)
 
 
-def test_of_two_clinicians_deciding_at_once_one_is_stored_and_the_other_refused(tmp_path):
+def test_of_two_clinicians_deciding_at_once_one_is_stored_and_the_other_refused(records_backend, tmp_path):
     db = clinic_with(tmp_path).load()
     shown = bridge(db, FRIDAY)
     start = threading.Barrier(2)
@@ -270,7 +269,7 @@ def test_hold_sets_the_levels_target_dose_when_less_was_done_and_says_so(tmp_pat
     assert read_decisions(db)["sets"].tolist() == [2]
 
 
-def test_a_decision_keeps_who_when_what_was_shown_and_what_was_taken(tmp_path):
+def test_a_decision_keeps_who_when_what_was_shown_and_what_was_taken(records_backend, tmp_path):
     db = clinic_with(tmp_path).load()
     shown = bridge(db, FRIDAY)
     at = datetime(2026, 6, 26, 17, 5, tzinfo=UTC)
@@ -296,7 +295,8 @@ def test_a_decision_keeps_who_when_what_was_shown_and_what_was_taken(tmp_path):
         10,
     )
     assert row["changes"] == 1
-    assert records_path(db).name == "hipline.records.sqlite"
+    if records_backend == "sqlite":
+        assert records_path(db).name == "hipline.records.sqlite"
 
 
 @pytest.mark.parametrize(
@@ -320,20 +320,17 @@ def test_a_decision_that_cannot_be_recorded_says_why_and_stores_nothing(tmp_path
 
 
 def test_the_store_itself_refuses_an_override_without_a_reason(tmp_path):
-    """The CHECK constraint backs the Python check: no other writer can store one either."""
+    """The CHECK constraint backs the Python check: no other writer can store one either. (PostgreSQL's:
+    tests/etl/test_records.py.)"""
     db = clinic_with(tmp_path).load()
     record(db, bridge(db, FRIDAY), decided_by="S-1", action="accept", as_of=FRIDAY)
-    con = sqlite3.connect(records_path(db))
-    try:
-        with pytest.raises(sqlite3.IntegrityError):
-            con.execute(
-                """INSERT INTO decisions (client_id, ladder, decided_at, decided_on, decided_by, action, as_of,
-                                          shown_decision, decision, changes)
-                   VALUES ('C-1', 'bridge', 'now', '2026-06-26', 'S-1', 'override', '2026-06-26', 'progress',
-                           'hold', 0)"""
-            )
-    finally:
-        con.close()
+    with pytest.raises(ConstraintError, match=r"(?i)check constraint"), connect(db, SCHEMA) as con:
+        con.execute(
+            """INSERT INTO decisions (client_id, ladder, decided_at, decided_on, decided_by, action, as_of,
+                                      shown_decision, decision, changes)
+               VALUES ('C-1', 'bridge', 'now', '2026-06-26', 'S-1', 'override', '2026-06-26', 'progress', 'hold', 0)"""
+        )
+    assert len(read_decisions(db)) == 1
 
 
 def test_a_reload_of_the_warehouse_keeps_the_decisions(tmp_path):
@@ -368,3 +365,54 @@ def test_rule_1_follows_the_red_flag_reviews(tmp_path):
     clinic.session("C-1", "2026-06-29", attended=False, notes="Swelling in the knee again")
     assert clinic.load() == db  # the reviews stay beside the reloaded warehouse
     assert shown(date(2026, 6, 29))[0] == "refer"
+
+
+def test_of_two_hosts_deciding_at_once_one_is_stored_and_the_other_refused(records_url, tmp_path):
+    """Two processes on one PostgreSQL (two web hosts). Both are let through the check that the
+    recommendation is not decided yet only as far as the database lets them: the first waits just after
+    it, until the second has either passed it too (then both would write) or is held by the database."""
+    import multiprocessing
+
+    import psycopg
+
+    db = clinic_with(tmp_path).load()
+    shown = bridge(db, FRIDAY)
+    fork = multiprocessing.get_context("fork")  # the attached records and the loaded warehouse come along
+    checked = {"S-1": fork.Event(), "S-2": fork.Event()}
+    go, outcomes = fork.Event(), fork.Queue()
+
+    def decide(who: str) -> None:
+        from analytics import decisions
+
+        check = decisions._check_not_decided
+
+        def check_then_wait(con, row, replaces):
+            check(con, row, replaces)
+            checked[who].set()
+            go.wait(60)
+
+        decisions._check_not_decided = check_then_wait
+        try:
+            outcomes.put((who, record(db, shown, decided_by=who, action="accept", as_of=FRIDAY, decided_on=FRIDAY)))
+        except DecisionError as e:
+            outcomes.put((who, str(e)))
+
+    first = fork.Process(target=decide, args=("S-1",))
+    first.start()
+    assert checked["S-1"].wait(60), "the first decision never reached its check"
+    second = fork.Process(target=decide, args=("S-2",))
+    second.start()
+    with psycopg.connect(records_url, autocommit=True) as watcher:
+        for _ in range(3000):  # at most a minute
+            held = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            if held or checked["S-2"].wait(0.02):
+                break
+    go.set()
+    first.join(60), second.join(60)
+    said = dict(outcomes.get(timeout=5) for _ in range(2))
+    stored = read_decisions(db)
+    assert stored["decided_by"].tolist() == ["S-1"]
+    assert said["S-1"] == stored["decision_id"].iloc[0]
+    assert "already accepted by S-1" in said["S-2"], said

@@ -1,16 +1,39 @@
-"""The clinic's records beside the warehouse (etl.records): owner-only, one transaction per write, and a
-file kept under its earlier name is taken over."""
+"""The clinic's records (etl.records), on one machine's SQLite file and on a clinic network's PostgreSQL:
+one transaction per write, each read sees the newest commit; the file is owner-only and a file kept
+under its earlier name is taken over; PostgreSQL's schema is its migrations, a database without them is
+refused in words, and a restarted PostgreSQL costs nobody a restart."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from etl.records import connect, reading, records_path
+from access import audit, users
+from access.audit import ACTIONS, OUTCOMES, Actor
+from access.roles import ROLES
+from analytics.definitions import DECISIONS, REVIEW_OUTCOMES
+from analytics.reviews import read_reviews, record_review
+from etl import postgres, records
+from etl.records import ConstraintError, MigrationsMissing, connect, reading, records_path
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL)"
+BY = Actor("an-admin", "10.0.0.7", "S-3", "admin")
+
+
+@pytest.fixture
+def notes(records_backend, request) -> str:
+    """A table of notes: the SQLite file makes it when `connect` or `reading` is handed its schema;
+    PostgreSQL only ever has the tables of its migrations, so the test makes it there itself."""
+    if records_backend == "postgresql":
+        with postgres.connect(request.getfixturevalue("records_url")) as con:
+            con.execute(SCHEMA)
+    return SCHEMA
 
 
 def test_the_records_are_created_readable_by_their_owner_only(db):
@@ -35,20 +58,20 @@ def test_a_file_left_readable_by_others_is_made_owner_only_when_opened(db):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_a_write_that_fails_stores_nothing(db):
-    with pytest.raises(ZeroDivisionError), connect(db, SCHEMA) as con:
-        con.execute("INSERT INTO notes VALUES ('half')")
+def test_a_write_that_fails_stores_nothing(notes, db):
+    with pytest.raises(ZeroDivisionError), connect(db, notes) as con:
+        con.execute("INSERT INTO notes VALUES (:note)", {"note": "half"})
         1 / 0  # noqa: B018
-    with reading(db, SCHEMA) as con:
+    with reading(db, notes) as con:
         assert con.execute("SELECT count(*) FROM notes").fetchall() == [(0,)]
 
 
-def test_the_reading_connection_sees_each_new_commit(db):
-    with reading(db, SCHEMA) as con:
+def test_the_reading_connection_sees_each_new_commit(notes, db):
+    with reading(db, notes) as con:
         assert con.execute("SELECT count(*) FROM notes").fetchall() == [(0,)]
-    with connect(db, SCHEMA) as con:
-        con.execute("INSERT INTO notes VALUES ('new')")
-    with reading(db, SCHEMA) as con:
+    with connect(db, notes) as con:
+        con.execute("INSERT INTO notes VALUES (:note)", {"note": "new"})
+    with reading(db, notes) as con:
         assert con.execute("SELECT note FROM notes").fetchall() == [("new",)]
 
 
@@ -62,3 +85,106 @@ def test_the_file_of_decisions_kept_before_users_existed_is_taken_over(db):
     with reading(db, SCHEMA) as con:
         assert con.execute("SELECT note FROM notes").fetchall() == [("a decision from before",)]
     assert not earlier.exists() and records_path(db).exists()
+
+
+def test_without_a_database_url_the_records_stay_in_the_file(tmp_path):
+    db = tmp_path / "hipline.duckdb"
+    records.attach(db, "postgresql://nobody:secret@127.0.0.1:1/none")
+    assert records.backend(db) == "postgresql"
+    records.attach(db, None)
+    assert records.backend(db) == "sqlite"
+    audit.record(db, BY, "sign_in", "signed in")  # nothing listens on port 1: this went to the file
+    assert records_path(db).exists() and list(audit.read(db)["username"]) == ["an-admin"]
+
+
+# A clinic network's PostgreSQL.
+
+
+def test_a_database_without_the_migrations_is_refused_until_hipline_db_upgrade(postgres_url, db, monkeypatch, capsys):
+    from hipline import cli
+
+    monkeypatch.setenv("HIPLINE_DATABASE_URL", postgres_url)
+    assert cli.main(["user", "list", "--db", str(db)]) == 1
+    said = " ".join("".join(capsys.readouterr()).split())
+    assert "lacks the migrations 0001_data_version.sql, 0002_records.sql" in said and "hipline db upgrade" in said
+    password = postgres_url.split(":")[2].split("@")[0]
+    assert password not in said, "the URL is named without its password"
+    try:
+        with pytest.raises(MigrationsMissing, match="run `hipline db upgrade`"):
+            users.find(db, "S-1")  # a host that was not told at its start refuses at its first request
+        assert cli.main(["db", "upgrade"]) == 0
+        assert users.find(db, "S-1") is None, "upgraded: the same process goes on, nothing to restart"
+        assert not records_path(db).exists()
+    finally:
+        records.attach(db, None)
+        records.forget_readers()
+
+
+def test_postgresql_takes_every_value_the_code_knows(records_url, db):
+    """The migration's CHECK lists are written out: they must be the code's (a new role, action or outcome
+    needs a new migration)."""
+    with connect(db, users.SCHEMA) as con:
+        for n, role in enumerate(ROLES):
+            con.execute(
+                "INSERT INTO users (username, staff_id, name, role, password_hash, created_at, changed_at) "
+                "VALUES (:u, :u, 'someone', :role, 'x', 'now', 'now')",
+                {"u": f"u{n}", "role": role},
+            )
+    for action in ACTIONS:
+        for outcome in OUTCOMES:
+            audit.record(db, BY, action, f"{action} {outcome}", outcome=outcome)
+    for outcome in REVIEW_OUTCOMES:
+        record_review(db, "C-1", outcome=outcome, note="checked", reviewed_by="S-1", referred_to="GP")
+    with connect(db, "") as con:
+        for decision in DECISIONS:
+            con.execute(
+                """INSERT INTO decisions (client_id, ladder, decided_at, decided_on, decided_by, action, as_of,
+                                          shown_decision, decision, changes)
+                   VALUES ('C-1', 'bridge', 'now', '2026-06-26', 'S-1', 'accept', '2026-06-26', :d, :d, 0)""",
+                {"d": decision},
+            )
+    assert len(users.list_users(db)) == len(ROLES) == 3
+    assert len(audit.read(db)) == len(ACTIONS) * len(OUTCOMES) == 36
+    assert list(read_reviews(db)["outcome"]) == list(REVIEW_OUTCOMES)
+    # ... and refuses what the code refuses, whoever writes: an override without a reason, a referral to
+    # nobody, a review without a note, a role, action or outcome it does not know.
+    refused = {
+        "INSERT INTO decisions (client_id, ladder, decided_at, decided_on, decided_by, action, as_of, shown_decision, "
+        "decision, changes) VALUES ('C-1', 'bridge', 'now', 'x', 'S-1', 'override', 'x', 'hold', 'hold', 0)",
+        "INSERT INTO red_flag_reviews (client_id, reviewed_on, reviewed_at, reviewed_by, outcome, note) "
+        "VALUES ('C-1', 'x', 'x', 'S-1', 'referred', 'to someone')",
+        "INSERT INTO red_flag_reviews (client_id, reviewed_on, reviewed_at, reviewed_by, outcome, note) "
+        "VALUES ('C-1', 'x', 'x', 'S-1', 'cleared', '  ')",
+        "INSERT INTO users (username, staff_id, name, role, password_hash, created_at, changed_at) "
+        "VALUES ('boss', 'S-9', 'a boss', 'boss', 'x', 'now', 'now')",
+        "INSERT INTO audit (at, username, action, outcome, what) VALUES ('now', 'x', 'peek', 'done', 'looked')",
+        "INSERT INTO audit (at, username, action, outcome, what) VALUES ('now', 'x', 'sign_in', 'maybe', 'tried')",
+    }
+    for sql in refused:
+        with pytest.raises(ConstraintError, match="violates check constraint"), connect(db, "") as con:
+            con.execute(sql)
+
+
+def test_a_user_added_by_one_process_signs_in_from_another(records_url, loaded_roster):
+    """`hipline user add` on one host; the sign-in check on another (here, this process)."""
+    hipline = Path(sys.executable).with_name("hipline")
+    env = {**os.environ, "HIPLINE_DATABASE_URL": records_url}
+    added = subprocess.run(
+        [str(hipline), "user", "add", "S-1", "--role", "physio", "--password-stdin", "--db", str(loaded_roster)],
+        input="a long passphrase\n", env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stdout + added.stderr
+    user = users.check_password(loaded_roster, "s-1", "a long passphrase")
+    assert (user.username, user.name, user.role, user.enabled) == ("S-1", "Ana Costa", "physio", True)
+    assert users.check_password(loaded_roster, "S-1", "a wrong passphrase") is None
+    added_by = audit.read(loaded_roster, action="user_change")
+    assert list(added_by["what"]) == ["added user S-1 (S-1, Ana Costa) as physio"]
+    assert added_by["username"].iloc[0].startswith("os:")
+
+
+def test_a_restart_of_postgresql_between_two_writes_costs_nobody_a_restart(records_url, db, postgres_server):
+    audit.record(db, BY, "sign_in", "before the restart")
+    assert list(audit.read(db)["what"]) == ["before the restart"]  # the pool now holds a connection
+    postgres_server.restart()
+    audit.record(db, BY, "sign_out", "after the restart")
+    assert list(audit.read(db)["what"]) == ["after the restart", "before the restart"]
