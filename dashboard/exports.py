@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -222,6 +223,20 @@ def jobs_folder(db: Path) -> Path:
     return folder
 
 
+class OneJobPerStart:
+    """For a background-callback manager: each start is a job of its own, under a fresh random key.
+    Dash's own key is a hash of the callback and its arguments, so two users asking for the same caseload
+    on the same day (a physio's "All clinicians" and an admin's) would share one job's result, and either
+    could be handed the other's zip."""
+
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered) -> str:
+        return secrets.token_hex(32)
+
+
+class MachineJobs(OneJobPerStart, dash.DiskcacheManager):
+    """The jobs' state in a folder of this machine, shared by its worker processes."""
+
+
 def background_manager(db: Path, redis_url: str | None = None):
     """On one machine, the jobs' state in a folder of this machine (dash.DiskcacheManager); on a clinic
     network (`redis_url`), in its Redis, for every web host (dashboard.shared_jobs)."""
@@ -231,7 +246,7 @@ def background_manager(db: Path, redis_url: str | None = None):
         return SharedJobs(redis_url)
     import diskcache
 
-    return dash.DiskcacheManager(diskcache.Cache(str(jobs_folder(db) / "cache")))
+    return MachineJobs(diskcache.Cache(str(jobs_folder(db) / "cache")))
 
 
 def zip_path(db: Path, name: str) -> Path:

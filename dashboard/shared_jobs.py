@@ -28,7 +28,6 @@ import json
 import logging
 import multiprocessing
 import os
-import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -47,6 +46,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from dashboard import rights, security
+from dashboard.exports import OneJobPerStart
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _reaching() -> Iterator[None]:
         raise JobGone(UNREACHABLE) from error
 
 
-class SharedJobs(BaseBackgroundCallbackManager):
+class SharedJobs(OneJobPerStart, BaseBackgroundCallbackManager):
     """Dash's background-callback manager (the interface dash.DiskcacheManager implements) on Redis."""
 
     def __init__(self, url: str) -> None:
@@ -89,12 +89,7 @@ class SharedJobs(BaseBackgroundCallbackManager):
         self.redis = redis.Redis.from_url(url, **REDIS_OPTIONS)
         super().__init__(cache_by=None)
 
-    # --- in the request, on any host ----------------------------------------------------------------
-
-    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered) -> str:
-        """A fresh token for each start: two users asking for the same caseload on the same day never
-        share a job (Dash's own key is a hash of the callback and its arguments)."""
-        return secrets.token_hex(32)
+    # --- in the request, on any host (the token: exports.OneJobPerStart) ------------------------------
 
     def call_job_fn(self, key: str, job_fn: Callable, args, context) -> str:
         keys = _keys(key)

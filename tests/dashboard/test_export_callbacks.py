@@ -251,6 +251,16 @@ def test_the_zip_of_progress_reports_has_one_pdf_per_active_client_and_says_how_
     assert not [f for f in (exports.jobs_folder(demo["db"]) / "zips").iterdir() if "S-001" in f.name]
 
 
+def test_two_starts_of_the_same_zip_are_two_jobs_whoever_started_them(demo):
+    """Dash keys a background job by its callback's arguments: a physio's and an admin's "All clinicians"
+    on the same day would share one result, and either could be handed the other's zip."""
+    manager = exports.background_manager(demo["db"])
+    same = [1, demo["today"].isoformat(), "__all__", "a4"]
+    dashs = {dash.DiskcacheManager.build_cache_key(manager, caseload_page.zip_reports, same, [], None) for _ in "ab"}
+    ours = {manager.build_cache_key(caseload_page.zip_reports, same, [], None) for _ in "ab"}
+    assert len(dashs) == 1 and len(ours) == 2
+
+
 def test_a_stopped_zip_ends_its_process_and_leaves_no_file(demo, tmp_path):
     """What Cancel and a server that went away rely on: the reports' process stops between two
     clients, removes what it had written and takes its workers with it."""
