@@ -255,3 +255,5 @@ def test_a_redis_that_stops_is_said_at_once_and_the_hosts_go_on_when_it_is_back(
     again = tab.start_zip(network.a, None, "__all__")
     assert tab.poll(network.b, again).json() == {"multi": True}, "under way, followed through B"
     tab.cancel(network.b, again)
+    for host in (network.a, network.b):  # the sign-in limits' connections to Redis are back too
+        Browser(host, "physio")
