@@ -64,7 +64,7 @@ class Publication:
             self._pending = pg
             with pg.cursor() as cursor:
                 for table, key in replica.CLINIC_TABLES.items():
-                    _send_table(con, cursor, table, key, staged, live, self.tables_changed)
+                    _send_table(con, cursor, table, key, staged, live, self.version, self.tables_changed)
                 # Last: a load that dies before here, or before the commit, has raised nothing.
                 cursor.execute(
                     "UPDATE data_version SET version = version + 1, published_at = now() WHERE version = $1 "
@@ -96,26 +96,39 @@ class Publication:
                 pg.close()
 
 
-def _send_table(con, cursor, table: str, key: tuple[str, ...], staged: str, live: bool, sent: dict) -> None:
+def _fingerprints(table: str, key: tuple[str, ...]) -> str:
+    """Per key (or of the whole table): its rows' count and the sum of their hashes. Two copies' rows of a
+    key differ when these do (a collision of 64-bit hash sums is left to chance); far cheaper than
+    comparing the rows themselves (0.03 s for 520 000 session rows, against 2 s for an EXCEPT ALL)."""
+    group = f"{', '.join(key)}, " if key else ""
+    return f"SELECT {group}count(*) AS n, sum(hash(*COLUMNS(*))::HUGEINT) AS h FROM {table} GROUP BY ALL"
+
+
+def _send_table(
+    con, cursor, table: str, key: tuple[str, ...], staged: str, live: bool, version: int, sent: dict
+) -> None:
     """Replace in PostgreSQL the rows of `table` whose key (a version of a file, a load, a client's day;
     or the whole table when it has no key) changed between the live copy and the staging copy."""
     new, old = f'"{staged}".main.{table}', f"live.main.{table}"
     typed = replica.columns(con, table, staged)
     whole = not key or not live or replica.columns(con, table, "live") != typed
     if live:
-        difference = f"(FROM {new} EXCEPT ALL FROM {old}) UNION ALL (FROM {old} EXCEPT ALL FROM {new})"
+        fresh, before = _fingerprints(new, key), _fingerprints(old, key)
+        changes = f"(({fresh}) EXCEPT ({before})) UNION ALL (({before}) EXCEPT ({fresh}))"
         if not key:
-            if not scalar(con, f"SELECT count(*) FROM (FROM ({difference}) LIMIT 1)"):
+            if not scalar(con, f"SELECT count(*) FROM ({changes})"):
                 return
         elif not whole:
             names = ", ".join(key)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT {names} FROM ({difference})")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE changed_keys AS SELECT DISTINCT {names} FROM ({changes})")
             if not scalar(con, "SELECT count(*) FROM changed_keys"):
                 return
     if whole:  # a small table, or the first load: PostgreSQL's table is replaced
         cursor.execute(f"DELETE FROM {table}")
         rows = f"FROM {new}"
+        keys = None
     else:
+        keys = scalar(con, "SELECT to_json(list(k))::VARCHAR FROM changed_keys AS k")
         cursor.adbc_ingest(f"changed_{table}", con.sql("FROM changed_keys").to_arrow_table(), mode="create",
                            temporary=True)  # fmt: skip
         matches = " AND ".join(f"t.{column} = k.{column}" for column in key)
@@ -125,6 +138,8 @@ def _send_table(con, cursor, table: str, key: tuple[str, ...], staged: str, live
     count = scalar(con, f"SELECT count(*) {rows}")
     if count:
         cursor.adbc_ingest(table, con.sql(f"SELECT {outgoing} {rows}").to_arrow_reader(), mode="append")
+    # What this version changed, for a host that brings its copy up to date (etl/replica.py).
+    cursor.execute("INSERT INTO published_changes VALUES ($1 + 1, $2, $3::jsonb)", parameters=(version, table, keys))
     sent[table] = count
     con.execute("DROP TABLE IF EXISTS changed_keys")
 

@@ -16,6 +16,7 @@ is the cheap check: one small query to PostgreSQL, and the copy's own version re
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -170,26 +171,81 @@ def bring_up_to_date(db: Path, url: str, memory_limit: str = MEMORY_LIMIT) -> bo
 
 
 def rebuild(db: Path, url: str, memory_limit: str = MEMORY_LIMIT) -> int:
-    """A complete new copy from PostgreSQL, swapped in; the version it holds. The caller holds the lock."""
+    """A new copy from PostgreSQL, swapped in; the version it holds. The caller holds the lock.
+
+    When every version since the copy's own says what it changed (published_changes), the new copy is the
+    old one with only those rows fetched again: a day's load costs about what it took to load, not a
+    fetch of everything. Otherwise (no copy yet, or PostgreSQL restored from an older backup) every
+    table is fetched."""
     import adbc_driver_postgresql.dbapi as adbc
 
+    held = local_version(db)
     with adbc.connect(url) as pg, pg.cursor() as cursor:
         # One snapshot for every table: a load published meanwhile is in the next copy, not half in this one.
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT version FROM data_version")
         version = cursor.fetchall()[0][0]
-        with warehouse.write_then_swap(db, memory_limit, fresh=True) as con:
-            create_copy_schema(con)
-            con.execute("DELETE FROM instruments")  # PostgreSQL's are the ones
-            for table in CLINIC_TABLES:
-                _fetch(cursor, con, table)
+        changes = _changes_since(cursor, held, version) if held is not None and held < version else None
+        with warehouse.write_then_swap(db, memory_limit, fresh=changes is None) as con:
+            if changes is None:
+                create_copy_schema(con)
+                con.execute("DELETE FROM instruments")  # PostgreSQL's are the ones
+                for table in CLINIC_TABLES:
+                    _fetch(cursor, con, table)
+            else:
+                for table, keys in changes.items():
+                    _fetch_changed(cursor, con, table, keys)
             mark_version(con, version)
         pg.rollback()
     return version
 
 
-def _fetch(cursor, con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """One table from PostgreSQL into the new copy, streamed as Arrow batches."""
+def _changes_since(cursor, held: int, version: int) -> dict[str, str | None] | None:
+    """What the versions after `held` up to `version` changed: per table, a JSON array of the keys whose
+    rows were replaced, or None for a table replaced whole; None when some version does not say."""
+    cursor.execute(
+        "SELECT version, table_name, keys::text FROM published_changes WHERE version > $1 AND version <= $2",
+        parameters=(held, version),
+    )
+    rows = cursor.fetchall()
+    if {v for v, _, _ in rows} != set(range(held + 1, version + 1)) or any(t not in CLINIC_TABLES for _, t, _ in rows):
+        return None
+    merged: dict[str, set[str] | None] = {}
+    for _, table, keys in rows:
+        if keys is None:
+            merged[table] = None
+        elif table not in merged or merged[table] is not None:
+            merged.setdefault(table, set()).update(json.dumps(k, sort_keys=True) for k in json.loads(keys))
+    return {t: None if keys is None else "[" + ",".join(sorted(keys)) + "]" for t, keys in merged.items()}
+
+
+_KEY_TYPES = {"INTEGER": "integer", "VARCHAR": "text", "DATE": "date"}
+
+
+def _fetch_changed(cursor, con: duckdb.DuckDBPyConnection, table: str, keys: str | None) -> None:
+    """The rows of these keys (a JSON array; None: the whole table) fetched again into the copy."""
+    if keys is None:
+        con.execute(f"DELETE FROM {table}")
+        _fetch(cursor, con, table)
+        return
+    key, kinds = CLINIC_TABLES[table], dict(columns(con, table))
+    record = ", ".join(f"{column} {_KEY_TYPES[kinds[column]]}" for column in key)
+    cursor.execute(f"SELECT {', '.join(key)} FROM jsonb_to_recordset($1::jsonb) AS k({record})", parameters=(keys,))
+    changed = cursor.fetch_arrow_table()
+    # The keys in a temporary table of PostgreSQL's: the rows are then fetched by COPY, which takes no parameters.
+    cursor.adbc_ingest(f"changed_{table}", changed, mode="create", temporary=True)
+    con.register("changed_keys", changed)
+    try:
+        matches = " AND ".join(f"t.{column} = k.{column}" for column in key)
+        con.execute(f"DELETE FROM {table} AS t USING changed_keys AS k WHERE {matches}").fetchall()
+    finally:
+        con.unregister("changed_keys")
+    names = ", ".join(key)
+    _fetch(cursor, con, table, f" WHERE ({names}) IN (SELECT {names} FROM changed_{table})")
+
+
+def _fetch(cursor, con: duckdb.DuckDBPyConnection, table: str, where: str = "") -> None:
+    """A table's rows (those `where` picks) from PostgreSQL into the new copy, streamed as Arrow batches."""
     typed = columns(con, table)
     sent = ", ".join(
         f"({name} - {UBIGINT_SHIFT})::bigint AS {name}" if kind == "UBIGINT" else name for name, kind in typed
@@ -197,7 +253,7 @@ def _fetch(cursor, con: duckdb.DuckDBPyConnection, table: str) -> None:
     taken = ", ".join(
         f"({name}::HUGEINT + {UBIGINT_SHIFT})::UBIGINT" if kind == "UBIGINT" else name for name, kind in typed
     )
-    cursor.execute(f"SELECT {sent} FROM {table}")
+    cursor.execute(f"SELECT {sent} FROM {table}{where}")
     con.register("network_rows", cursor.fetch_record_batch())
     try:
         con.execute(f"INSERT INTO {table} SELECT {taken} FROM network_rows").fetchall()

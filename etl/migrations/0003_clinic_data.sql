@@ -320,3 +320,14 @@ CREATE TABLE exercise_names (
 CREATE TABLE exercise_library_version (
     fingerprint text
 );
+
+-- What each published version changed, for a host to bring its copy from the version it holds to the newest
+-- by fetching only those rows (etl/replica.py): per version and table, the keys whose rows were replaced
+-- (a JSON array of objects of the table's key columns, as etl/replica.CLINIC_TABLES names them), or NULL
+-- when the table was replaced whole.
+CREATE TABLE published_changes (
+    version bigint NOT NULL,
+    table_name text NOT NULL,
+    keys jsonb,
+    PRIMARY KEY (version, table_name)
+);

@@ -130,7 +130,20 @@ def _xmins(url: str, table: str) -> set[str]:
         return {x for (x,) in pg.execute(f"SELECT DISTINCT xmin::text FROM {table}")}
 
 
-def test_a_replacement_and_an_undo_are_published_and_every_copy_follows(network, tmp_path):
+def _fetches(monkeypatch) -> dict[str, str]:
+    """The tables a refresh fetches from now on, each with the condition it fetched its rows by ('': all)."""
+    fetched: dict[str, str] = {}
+    fetch = replica._fetch
+
+    def spy(cursor, con, table, where=""):
+        fetched[table] = where
+        fetch(cursor, con, table, where)
+
+    monkeypatch.setattr(replica, "_fetch", spy)
+    return fetched
+
+
+def test_a_replacement_and_an_undo_are_published_and_every_copy_follows(network, tmp_path, monkeypatch):
     """Host A loads June, host B the corrected June (its copy first brought to version 1), host A undoes
     B's load (its copy first brought to version 2); one machine does the same. After each step both
     copies hold what the one machine holds, and only what changed was sent."""
@@ -160,11 +173,21 @@ def test_a_replacement_and_an_undo_are_published_and_every_copy_follows(network,
     assert replica.local_version(host_a) == 1
     undone = undo(host_a, 2, database_url=network)
     assert undone.run_id == 3 and [f.file for f in undone.put_back] == ["june.csv"]
+    fetched = _fetches(monkeypatch)
     assert replica.refresh(host_b, network) is True
+    # B fetched only what the undo changed: June's versions moved between the tables, and the sessions of
+    # the days concerned; nothing of the roster or the library.
+    assert {"session_log_rows", "archived_session_log_rows", "loads", "load_runs", "load_changes"} <= set(fetched)
+    assert not {"clients_rows", "staff_rows", "exercise_levels", "instruments"} & set(fetched)
+    assert all(where for table, where in fetched.items() if table.endswith("_rows"))
     for host in (host_a, host_b):
         assert replica.local_version(host) == 3
         _same_clinic_data(one_machine, host, times=False)
     _same_clinic_data(host_a, host_b)
+    # A and B brought their copies up by fetching what each version changed; a new host fetches everything.
+    host_c = tmp_path / "c" / "hipline.duckdb"
+    replica.refresh(host_c, network)
+    _same_clinic_data(host_b, host_c)
     assert [(e.load, e.action, e.undone_by) for e in history(host_b)] == [(3, "undo", None), (2, "load", 3),
                                                                          (1, "load", None)]  # fmt: skip
 
