@@ -264,7 +264,7 @@ def _new_engine(url: str):
     if missing := postgres.missing(url):
         names = ", ".join(m.path.name for m in missing)
         raise MigrationsMissing(
-            f"the PostgreSQL database {address.render_as_string(hide_password=True)} lacks the migration"
+            f"the PostgreSQL database {make_url(url).render_as_string(hide_password=True)} lacks the migration"
             f"{'s' if len(missing) > 1 else ''} {names}: run `hipline db upgrade` (with this HIPLINE_DATABASE_URL) "
             "before hipline uses it"
         )
