@@ -44,11 +44,22 @@ def _rows(db: Path, table: str, without: tuple[str, ...] = ()) -> list[tuple]:
 
 
 def _same_clinic_data(one: Path, other: Path, *, times: bool = True) -> None:
-    """Every table of the clinic data holds the same rows in both warehouses (`times`: the history's
-    timestamps too, which two loads of the same files at different moments do not share)."""
-    for table in replica.CLINIC_TABLES:
-        without = () if times else HISTORY_TIMES.get(table, ())
-        assert _rows(one, table, without) == _rows(other, table, without), table
+    """Every table of the clinic data holds the same rows in both warehouses, as many times each
+    (`times`: the history's timestamps too, which two loads of the same files at different moments do
+    not share)."""
+    con = duckdb.connect(":memory:", config=warehouse.CONFIG)
+    try:
+        con.execute("ATTACH ? AS one (READ_ONLY)", [str(one)])
+        con.execute("ATTACH ? AS other (READ_ONLY)", [str(other)])
+        for table in replica.CLINIC_TABLES:
+            without = () if times else HISTORY_TIMES.get(table, ())
+            columns = f"* EXCLUDE ({', '.join(without)})" if without else "*"
+            a, b = f"SELECT {columns} FROM one.{table}", f"SELECT {columns} FROM other.{table}"
+            counts = con.execute(f"SELECT (SELECT count(*) FROM one.{table}), (SELECT count(*) FROM other.{table})")
+            assert len(set(counts.fetchall()[0])) == 1, table
+            assert con.execute(f"({a} EXCEPT ALL {b}) UNION ALL ({b} EXCEPT ALL {a})").fetchall() == [], table
+    finally:
+        con.close()
 
 
 def _network_hashes(url: str) -> dict[str, str]:
@@ -58,7 +69,7 @@ def _network_hashes(url: str) -> dict[str, str]:
             table: con.execute(
                 f"SELECT md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '')) FROM {table} AS t"
             ).fetchone()[0]
-            for table in replica.CLINIC_TABLES
+            for table in (*replica.CLINIC_TABLES, "published_changes")
         }
         hashes["data_version"] = con.execute("SELECT version FROM data_version").fetchone()[0]
     return hashes
@@ -93,10 +104,10 @@ def test_the_schema_in_postgres_has_every_table_of_the_warehouse_with_its_column
 
 
 def test_a_load_through_postgres_gives_one_machines_warehouse_numbers_and_recommendations(
-    network, demo_files, tmp_path
+    network, demo_files, demo_warehouse, tmp_path
 ):
-    one_machine, host_a, host_b = (tmp_path / name / "hipline.duckdb" for name in ("one", "a", "b"))
-    load(one_machine, [demo_files])
+    one_machine = demo_warehouse  # the demo's files loaded on one machine
+    host_a, host_b = (tmp_path / name / "hipline.duckdb" for name in ("a", "b"))
     report = load(host_a, [demo_files], database_url=network)
     assert report.all_readable and report.run_id == 1
     assert replica.refresh(host_b, network) is True  # host B had no copy: made from PostgreSQL
@@ -354,3 +365,28 @@ def test_a_warehouse_of_its_own_is_not_overwritten_by_a_copy(network, tmp_path):
     with pytest.raises(replica.NotACopy):
         load_files(own, _sessions(tmp_path / "v1", "june.csv", JUNE), database_url=network)
     assert _rows(own, "clients_rows") == before and replica.network_version(network) == 0
+
+
+def test_a_hosts_pages_follow_what_is_published(network, tmp_path):
+    """The pages' ClinicData in a clinic network keeps its host's copy current (etl.replica.follow) and
+    notices the new copy as it notices a load: built from the old copy until the new one is swapped in."""
+    from dashboard import clinic_data
+    from dashboard.clinic_data import ClinicData
+    from etl.settings import Settings
+
+    host_a, host_b = tmp_path / "a" / "hipline.duckdb", tmp_path / "b" / "hipline.duckdb"
+    load_files(
+        host_a, *_roster(tmp_path / "roster"), _sessions(tmp_path / "v1", "june.csv", JUNE), database_url=network
+    )
+    pages = ClinicData(host_b, NEWEST, Settings(database_url=network))
+    before = clinic_data._CURRENT
+    clinic_data.use(pages)  # makes the host's copy before it serves: version 1, June up to the 9th
+    try:
+        assert pages.has_data() and pages.default_today().isoformat() == "2026-06-09"
+        load_files(host_a, _sessions(tmp_path / "v2", "june.csv", JUNE_CORRECTED), database_url=network)
+        _until(lambda: pages.default_today().isoformat() == "2026-06-10", "the pages to see the corrected June")
+        assert replica.local_version(host_b) == 2
+    finally:
+        pages.stop_following()
+        pages._forget()
+        clinic_data._CURRENT = before
