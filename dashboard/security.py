@@ -38,6 +38,8 @@ from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from limits.errors import StorageError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from access import audit, users
@@ -156,9 +158,11 @@ def _limiter(server: flask.Flask, redis_url: str | None) -> Limiter:
     within SIGN_IN_STORE_SECONDS, rather than counted nowhere."""
     if not redis_url:
         return Limiter(get_remote_address, app=server, storage_uri="memory://", default_limits=[])
-    timeouts = {"socket_connect_timeout": SIGN_IN_STORE_SECONDS, "socket_timeout": SIGN_IN_STORE_SECONDS}
+    # One retry, no backoff: a connection kept from before a Redis restart fails once, then reconnects.
+    waits = {"socket_connect_timeout": SIGN_IN_STORE_SECONDS, "socket_timeout": SIGN_IN_STORE_SECONDS,
+             "retry": Retry(NoBackoff(), 1)}  # fmt: skip
     return Limiter(get_remote_address, app=server, storage_uri=redis_url, default_limits=[], key_prefix="hipline",
-                   storage_options={**timeouts, "wrap_exceptions": True})  # fmt: skip
+                   storage_options={**waits, "wrap_exceptions": True})  # fmt: skip
 
 
 def _content_security_policy(app: Dash) -> dict:

@@ -55,7 +55,7 @@ KEEP_SECONDS = 3600  # a job's progress and zip are kept an hour (as a cancelled
 HEARTBEAT_SECONDS = 1.0
 ALIVE_SECONDS = 5  # a host silent this long has stopped: five missed heartbeats, not one slow one
 # One retry: a connection the pool kept from before a Redis restart fails once, then reconnects.
-REDIS_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10, "retry": Retry(NoBackoff(), 1)}
+REDIS_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5, "retry": Retry(NoBackoff(), 1)}
 
 
 class JobGone(Exception):
