@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
 
         console.print(refused)
         return 1
-    if settings.database_url and args.command in READS_CLINIC_DATA and (refused := _refresh_copy(args.db, settings)):
+    if settings.database_url and args.command in USES_CLINIC_DATA and (refused := _use_copy(args, settings)):
         from hipline.progress import console
 
         console.print(refused)
@@ -258,17 +258,23 @@ def _attach_records(db: Path, settings: Settings) -> str | None:
 
 # Commands that read the clinic data: in a clinic network, from this machine's copy, brought up to date first.
 READS_CLINIC_DATA = ("history", "quarantine", "metrics", "recommend", "report")
+# and those that load into it (etl/publish.py brings the copy up to date itself, under the network's load lock)
+USES_CLINIC_DATA = (*READS_CLINIC_DATA, "load", "undo", "demo")
 
 
-def _refresh_copy(db: Path, settings: Settings) -> str | None:
-    """A clinic network: bring the copy at `db` to PostgreSQL's newest data (etl/replica.py), waiting for a
-    load running on this machine. A file at `db` that is not a copy is refused: the refusal in words."""
+def _use_copy(args, settings: Settings) -> str | None:
+    """A clinic network: the file at --db is this machine's copy of the clinic data; a command that reads it
+    brings it to PostgreSQL's newest data first (etl/replica.py), waiting for a load running on this machine.
+    A file there that is not a copy (a warehouse loaded on one machine) is refused: the refusal in words."""
     from etl import replica
     from hipline.progress import console
 
     try:
+        if args.command not in READS_CLINIC_DATA:
+            replica.local_version(args.db)
+            return None
         replica.refresh(
-            db,
+            args.db,
             settings.database_url,
             memory_limit=settings.memory_limit,
             on_wait=lambda: console.print("A load is running on this machine; waiting for it to finish…"),
