@@ -256,8 +256,9 @@ def _attach_records(db: Path, settings: Settings) -> str | None:
     return None
 
 
-# Commands that read the clinic data: in a clinic network, from this machine's copy, brought up to date first.
-READS_CLINIC_DATA = ("history", "quarantine", "metrics", "recommend", "report")
+# Commands that read the clinic data (`user add` the roster): in a clinic network, from this machine's copy, brought
+# up to date first.
+READS_CLINIC_DATA = ("history", "quarantine", "metrics", "recommend", "report", "user")
 # and those that load into it (etl/publish.py brings the copy up to date itself, under the network's load lock)
 USES_CLINIC_DATA = (*READS_CLINIC_DATA, "load", "undo", "demo")
 
