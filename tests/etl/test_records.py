@@ -21,6 +21,7 @@ from analytics.definitions import DECISIONS, REVIEW_OUTCOMES
 from analytics.reviews import read_reviews, record_review
 from etl import postgres, records
 from etl.records import ConstraintError, MigrationsMissing, connect, reading, records_path
+from tests.conftest import load_files
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL)"
 BY = Actor("an-admin", "10.0.0.7", "S-3", "admin")
@@ -166,21 +167,28 @@ def test_postgresql_takes_every_value_the_code_knows(records_url, db):
             con.execute(sql)
 
 
-def test_a_user_added_by_one_process_signs_in_from_another(records_url, loaded_roster):
-    """`hipline user add` on one host; the sign-in check on another (here, this process)."""
+def test_a_user_added_through_one_host_signs_in_on_another(records_url, db, roster, tmp_path):
+    """The roster published to PostgreSQL by a load; `hipline user add` on host A (its own copy of the
+    clinic data); the sign-in check on host B (this process, its own copy at `db`)."""
+    from etl import replica
+
+    assert load_files(db, *roster, database_url=records_url).all_readable
+    host_a = tmp_path / "host-a" / "hipline.duckdb"
+    replica.refresh(host_a, records_url)  # as host A does before it serves
     hipline = Path(sys.executable).with_name("hipline")
     env = {**os.environ, "HIPLINE_DATABASE_URL": records_url}
     added = subprocess.run(
-        [str(hipline), "user", "add", "S-1", "--role", "physio", "--password-stdin", "--db", str(loaded_roster)],
+        [str(hipline), "user", "add", "S-1", "--role", "physio", "--password-stdin", "--db", str(host_a)],
         input="a long passphrase\n", env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert added.returncode == 0, added.stdout + added.stderr
-    user = users.check_password(loaded_roster, "s-1", "a long passphrase")
+    user = users.check_password(db, "s-1", "a long passphrase")
     assert (user.username, user.name, user.role, user.enabled) == ("S-1", "Ana Costa", "physio", True)
-    assert users.check_password(loaded_roster, "S-1", "a wrong passphrase") is None
-    added_by = audit.read(loaded_roster, action="user_change")
+    assert users.check_password(db, "S-1", "a wrong passphrase") is None
+    added_by = audit.read(db, action="user_change")
     assert list(added_by["what"]) == ["added user S-1 (S-1, Ana Costa) as physio"]
     assert added_by["username"].iloc[0].startswith("os:")
+    assert not records_path(host_a).exists()
 
 
 def test_a_restart_of_postgresql_between_two_writes_costs_nobody_a_restart(records_url, db, postgres_server):
