@@ -130,21 +130,30 @@ def local_version(db: Path) -> int | None:
 
 def network_version(url: str) -> int:
     """PostgreSQL's data_version: one small query, on a connection the process keeps (made again after a
-    fork or when PostgreSQL went away)."""
+    fork, and once more when the kept one fails: PostgreSQL restarted since)."""
     key = f"{os.getpid()} {url}"
     with _guard:
         con = _connections.pop(key, None)
-    try:
-        if con is None or con.closed:
-            con = postgres.connect(url, autocommit=True)
-        version = con.execute("SELECT version FROM data_version").fetchone()[0]
-    except Exception:
-        if con is not None:
+    if con is not None:
+        try:
+            version = _read_version(con)
+        except Exception:
             con.close()
-        raise
+            con = None
+    if con is None:
+        con = postgres.connect(url, autocommit=True)
+        try:
+            version = _read_version(con)
+        except Exception:
+            con.close()
+            raise
     with _guard:
         _connections[key] = con
     return version
+
+
+def _read_version(con) -> int:
+    return con.execute("SELECT version FROM data_version").fetchone()[0]
 
 
 def is_current(db: Path, url: str) -> bool:
@@ -279,8 +288,8 @@ class Follower:
     def check(self) -> None:
         """Once: refresh the copy if PostgreSQL's data is newer; an error is told, not raised."""
         try:
-            if not is_current(self.db, self.url):
-                refresh(self.db, self.url, memory_limit=self.memory_limit)
+            if not is_current(self.db, self.url) and refresh(self.db, self.url, memory_limit=self.memory_limit):
+                log.info("the local copy at %s now holds data version %s", self.db, local_version(self.db))
             self._last_error = None
         except Exception as e:  # PostgreSQL down or restarting: serve the copy we have, try again
             words = f"the local copy of the clinic data at {self.db} could not be refreshed: {e}"

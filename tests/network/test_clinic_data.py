@@ -390,3 +390,13 @@ def test_a_hosts_pages_follow_what_is_published(network, tmp_path):
         pages.stop_following()
         pages._forget()
         clinic_data._CURRENT = before
+
+
+def test_a_host_finds_postgres_again_after_it_restarted(network, postgres_server, tmp_path):
+    host = tmp_path / "a" / "hipline.duckdb"
+    load_files(host, *_roster(tmp_path / "roster"), database_url=network)
+    assert replica.is_current(host, network)  # the check's connection is kept from here on
+    postgres_server.restart()
+    assert replica.is_current(host, network)  # the kept connection broke: the check connects anew
+    again = load_files(host, _sessions(tmp_path / "v1", "june.csv", JUNE), database_url=network)
+    assert again.run_id == 2 and replica.network_version(network) == 2
