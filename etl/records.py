@@ -48,6 +48,19 @@ _engines_lock = threading.Lock()
 _TURNS = 0x68697001  # "hip" 1: the advisory locks of writers that take turns (`Records.take_turns`)
 
 
+def _fresh_locks_after_fork() -> None:
+    """A fork copies a lock as it is: one another thread held at that moment (the caseload zip forks a
+    request's process) would stay held in the child forever, and the child's first read of the records
+    would hang. The child starts with free locks; the connections it finds are its parent's, and it opens
+    its own (they are keyed by process)."""
+    global _readers_lock, _engines_lock
+    _readers_lock = threading.Lock()
+    _engines_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
+
+
 class MigrationsMissing(RuntimeError):
     """The PostgreSQL database lacks migrations the records need; the message says what to run."""
 

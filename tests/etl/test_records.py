@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,44 @@ def test_the_reading_connection_sees_each_new_commit(notes, db):
         con.execute("INSERT INTO notes VALUES (:note)", {"note": "new"})
     with reading(db, notes) as con:
         assert con.execute("SELECT note FROM notes").fetchall() == [("new",)]
+
+
+def test_a_process_forked_while_another_thread_holds_the_records_lock_reads_them(notes, db):
+    """The caseload zip forks a request's process: a lock another thread held at that moment must not
+    stay held in the child (its first read of the records would hang)."""
+    import threading
+
+    with connect(db, notes) as con:
+        con.execute("INSERT INTO notes VALUES (:note)", {"note": "before the fork"})
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with records._readers_lock, records._engines_lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    try:
+        child = os.fork()
+        if child == 0:  # the child: read, then leave without running the parent's clean-up
+            try:
+                with reading(db, notes) as con:
+                    ok = con.execute("SELECT note FROM notes").fetchall() == [("before the fork",)]
+            finally:
+                os._exit(0 if ok else 1)
+        deadline = time.monotonic() + 20
+        while (done := os.waitpid(child, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if done == (0, 0):
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+            pytest.fail("the forked process hung on a lock its parent's thread held")
+        assert os.waitstatus_to_exitcode(done[1]) == 0
+    finally:
+        release.set()
+        holder.join()
 
 
 def test_the_file_of_decisions_kept_before_users_existed_is_taken_over(db):
