@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -46,7 +46,6 @@ class Publication:
     db: Path
     url: str
     version: int
-    tables_changed: dict[str, int] = field(default_factory=dict)  # table -> rows sent (what the load published)
     _pending: object | None = None  # the ADBC connection of the transaction not yet committed
 
     def send(self, con: duckdb.DuckDBPyConnection) -> Callable[[], None]:
@@ -64,7 +63,7 @@ class Publication:
             self._pending = pg
             with pg.cursor() as cursor:
                 for table, key in replica.CLINIC_TABLES.items():
-                    _send_table(con, cursor, table, key, staged, live, self.version, self.tables_changed)
+                    _send_table(con, cursor, table, key, staged, live, self.version)
                 # Last: a load that dies before here, or before the commit, has raised nothing.
                 cursor.execute(
                     "UPDATE data_version SET version = version + 1, published_at = now() WHERE version = $1 "
@@ -104,9 +103,7 @@ def _fingerprints(table: str, key: tuple[str, ...]) -> str:
     return f"SELECT {group}count(*) AS n, sum(hash(*COLUMNS(*))::HUGEINT) AS h FROM {table} GROUP BY ALL"
 
 
-def _send_table(
-    con, cursor, table: str, key: tuple[str, ...], staged: str, live: bool, version: int, sent: dict
-) -> None:
+def _send_table(con, cursor, table: str, key: tuple[str, ...], staged: str, live: bool, version: int) -> None:
     """Replace in PostgreSQL the rows of `table` whose key (a version of a file, a load, a client's day;
     or the whole table when it has no key) changed between the live copy and the staging copy."""
     new, old = f'"{staged}".main.{table}', f"live.main.{table}"
@@ -140,7 +137,6 @@ def _send_table(
         cursor.adbc_ingest(table, con.sql(f"SELECT {outgoing} {rows}").to_arrow_reader(), mode="append")
     # What this version changed, for a host that brings its copy up to date (etl/replica.py).
     cursor.execute("INSERT INTO published_changes VALUES ($1 + 1, $2, $3::jsonb)", parameters=(version, table, keys))
-    sent[table] = count
     con.execute("DROP TABLE IF EXISTS changed_keys")
 
 
