@@ -400,3 +400,22 @@ def test_a_host_finds_postgres_again_after_it_restarted(network, postgres_server
     assert replica.is_current(host, network)  # the kept connection broke: the check connects anew
     again = load_files(host, _sessions(tmp_path / "v1", "june.csv", JUNE), database_url=network)
     assert again.run_id == 2 and replica.network_version(network) == 2
+
+
+def test_a_load_from_the_import_page_is_published(network, tmp_path):
+    """The import page's load runs in a process of its own (dashboard.load_jobs), told of PostgreSQL through
+    its environment: it publishes like the command."""
+    from dashboard import load_jobs
+    from etl.settings import Settings
+
+    host, other = tmp_path / "a" / "hipline.duckdb", tmp_path / "b" / "hipline.duckdb"
+    _, folder = load_jobs.new_job(host, "admin")
+    for path in _roster(tmp_path / "roster"):
+        (folder.files / path.name).write_bytes(path.read_bytes())
+    load_jobs.start(folder, host, Settings(database_url=network), loaded_by="S-3")
+    _until(lambda: load_jobs.state(folder).finished, "the import page's load to finish")
+    assert load_jobs.state(folder).result["ok"]
+    assert replica.network_version(network) == 1
+    replica.refresh(other, network)
+    assert query(other, "SELECT loaded_by, action FROM load_runs") == [("S-3", "load")]
+    assert query(other, "SELECT count(*) FROM clients")[0][0] == 3
