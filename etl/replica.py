@@ -243,6 +243,7 @@ def _fetch_changed(cursor, con: duckdb.DuckDBPyConnection, table: str, keys: str
     changed = cursor.fetch_arrow_table()
     # The keys in a temporary table of PostgreSQL's: the rows are then fetched by COPY, which takes no parameters.
     cursor.adbc_ingest(f"changed_{table}", changed, mode="create", temporary=True)
+    cursor.execute(f"ANALYZE changed_{table}")  # so that the few rows of a day's load are found by their index
     con.register("changed_keys", changed)
     try:
         matches = " AND ".join(f"t.{column} = k.{column}" for column in key)
