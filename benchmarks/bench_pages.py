@@ -199,9 +199,10 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(db: Path, workers: int = 0, timeout: float = 120) -> Iterator[Server]:
+def serve(db: Path, workers: int = 0, timeout: float = 120, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`hipline serve` on a free port, until the block ends; its output goes to a temporary file (a pipe
-    nobody reads would fill up and block it), shown when it fails to start.
+    nobody reads would fill up and block it), shown when it fails to start. `env`: the app's environment
+    (default: this process's), e.g. a clinic network's settings (benchmarks/bench_cluster.py).
 
     Ready means listening: no HTTP request is sent, since Dash's first request of any kind renders the
     layout (`Dash._setup_server`), which may read the analytics; the caller's first request is the first.
@@ -212,7 +213,7 @@ def serve(db: Path, workers: int = 0, timeout: float = 120) -> Iterator[Server]:
         command += ["--workers", str(workers)]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             deadline = time.monotonic() + timeout
             while True:
