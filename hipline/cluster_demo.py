@@ -46,8 +46,10 @@ def run(folder: Path, data_dir: Path, clients: int, ports: tuple[int, int], work
     folder.chmod(0o700)
     started: list[subprocess.Popen] = []
     postgres = redis = None
-    # Ctrl+C reaches the whole process group; SIGTERM (a service manager) is turned into the same stop.
-    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl+C (even when started from a script, which leaves SIGINT ignored) and SIGTERM (a service manager)
+    # both stop the network in order: the hosts, then Redis, then PostgreSQL.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         console.print(f"Starting PostgreSQL and Redis on 127.0.0.1 in {folder} …")
         postgres = services.start_postgres(_postgres_folder(folder))
@@ -59,7 +61,10 @@ def run(folder: Path, data_dir: Path, clients: int, ports: tuple[int, int], work
         today_args = ["--today", today] if today else []
         for name, port in zip(("a", "b"), ports, strict=True):
             host = ["serve", "--db", str(folder / f"host-{name}.duckdb"), "--port", str(port), *today_args]
-            started.append(subprocess.Popen(_hipline(*host, "--workers", str(workers)), env=env))
+            # A session of its own: Ctrl+C reaches this process alone, which stops the hosts in turn.
+            started.append(
+                subprocess.Popen(_hipline(*host, "--workers", str(workers)), env=env, start_new_session=True)
+            )
         for port in ports:
             _wait_for_page(port, started)
         console.print("The clinic network is up; both hosts serve the same clinic:")

@@ -159,8 +159,9 @@ class LocalRedis:
             f'dir {self.folder}\nsave ""\nappendonly no\nlogfile {log}\n'
         )
         config.chmod(0o600)
+        # A session of its own: a Ctrl+C meant for whoever started it does not stop it behind their back.
         self.process = subprocess.Popen(
-            [REDIS_SERVER, str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [REDIS_SERVER, str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         _wait_for_port(self.port, self.process, "Redis", log)
 
