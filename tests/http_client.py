@@ -102,3 +102,19 @@ def callback_body(outputs: list[tuple[str | dict, str]], inputs: list[tuple], st
         "changedPropIds": [f"{key(inputs[0][0])}.{inputs[0][1]}"] if inputs else [],
         "state": [entry(s) for s in state],
     }  # fmt: skip
+
+
+def callback_for(dependencies: list[dict], output_part: str, values: dict, changed: str | None = None) -> dict:
+    """The request for the callback whose output names `output_part` (a server one before one run in the
+    browser), from the app's `/_dash-dependencies`: every input and state given its value from `values`
+    ("id.property"; None otherwise); `changed` (default: the first input) is the one that fired."""
+    named = [d for d in dependencies if output_part in d["output"]]
+    dependency = next((d for d in named if not d.get("clientside_function")), named[0])
+    outputs = [tuple(part.rsplit(".", 1)) for part in dependency["output"].strip(".").split("...")]
+    inputs = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["inputs"]]
+    state = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["state"]]
+    if changed is not None:
+        inputs.sort(key=lambda i: f"{i[0]}.{i[1]}" != changed)
+    body = callback_body(outputs, inputs, state)
+    body["output"] = dependency["output"]
+    return body

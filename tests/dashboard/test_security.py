@@ -23,7 +23,7 @@ from analytics.decisions import read_decisions
 from analytics.reviews import read_reviews
 from tests.browser.conftest import serve
 from tests.conftest import copy_warehouse, query
-from tests.http_client import Client, callback_body
+from tests.http_client import Client, callback_for
 
 pytestmark = pytest.mark.slow
 
@@ -63,19 +63,7 @@ def says_nothing_of_a_client(body: str, names: dict[str, str]) -> None:
 
 
 def body_for(clinic: Clinic, output_part: str, values: dict[str, object], changed: str | None = None) -> dict:
-    """The request for the callback whose output names `output_part` (a server one before one run in the
-    browser), every input and state given its value from `values` ("id.property"; None otherwise);
-    `changed` (default: the first input) is the one that fired."""
-    named = [d for d in clinic.dependencies if output_part in d["output"]]
-    dependency = next((d for d in named if not d.get("clientside_function")), named[0])
-    outputs = [tuple(part.rsplit(".", 1)) for part in dependency["output"].strip(".").split("...")]
-    inputs = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["inputs"]]
-    state = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["state"]]
-    if changed is not None:
-        inputs.sort(key=lambda i: f"{i[0]}.{i[1]}" != changed)
-    body = callback_body(outputs, inputs, state)
-    body["output"] = dependency["output"]
-    return body
+    return callback_for(clinic.dependencies, output_part, values, changed)
 
 
 # --- nobody signed in ---------------------------------------------------------------------------------

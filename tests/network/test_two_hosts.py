@@ -27,7 +27,7 @@ import pytest
 
 from hipline import services
 from tests.conftest import few_clients_day
-from tests.http_client import Client, callback_body
+from tests.http_client import Client, callback_for
 
 pytestmark = pytest.mark.slow
 
@@ -124,16 +124,7 @@ def signed_in(host: Host, username: str, password: str | None = None) -> Client:
 def call(client: Client, output_part: str, values: dict, changed: str | None = None):
     """The callback whose output names `output_part`, its inputs and state from `values`."""
     dependencies = client.request("/_dash-dependencies", headers={"Accept": "application/json"}).json()
-    named = [d for d in dependencies if output_part in d["output"]]
-    dependency = next((d for d in named if not d.get("clientside_function")), named[0])
-    outputs = [tuple(part.rsplit(".", 1)) for part in dependency["output"].strip(".").split("...")]
-    inputs = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["inputs"]]
-    state = [(i["id"], i["property"], values.get(f"{i['id']}.{i['property']}")) for i in dependency["state"]]
-    if changed is not None:
-        inputs.sort(key=lambda i: f"{i[0]}.{i[1]}" != changed)
-    body = callback_body(outputs, inputs, state)
-    body["output"] = dependency["output"]
-    return client.callback(body)
+    return client.callback(callback_for(dependencies, output_part, values, changed))
 
 
 def caseload_rows(client: Client) -> list[dict]:
