@@ -65,18 +65,25 @@ class FileEntry:
     def counts(self) -> str:
         return f"{self.rows_read:,} read = {self.rows_loaded:,} loaded + {self.rows_quarantined:,} quarantined"
 
-    def in_words(self) -> str:
+    def in_words(self, detailed: bool = False) -> str:
+        """`june.csv: replaced, 2 read = 2 loaded + 0 quarantined; it replaced the version of load 2 (…)`;
+        `detailed` (the history's table) adds the file's hash, what became of it since, and its note."""
         if self.status in ("taken out", "put back"):
             return f"{self.status} {self.file} as load {self.loaded_in} had loaded it ({self.counts()})"
         if self.error:
             return f"{self.file}: could not be read ({self.error})"
-        words = f"{self.file}: {self.status}, {self.counts()}"
+        name = f"{self.file} (sha256 {self.sha256[:12]}…)" if detailed and self.sha256 else self.file
+        words = f"{name}: {self.status}, {self.counts()}"
         if self.replaced:
             r = self.replaced
             words += (
-                f"; replaced the version of load {r.load} ({r.rows_read:,} read = {r.rows_loaded:,} loaded + "
+                f"; it replaced the version of load {r.load} ({r.rows_read:,} read = {r.rows_loaded:,} loaded + "
                 f"{r.rows_quarantined:,} quarantined)"
             )
+        if detailed and self.status in ("loaded", "replaced") and self.now != "loaded":
+            words += f"; {self.now} since"
+        if detailed and self.note:
+            words += f"; {self.note}"
         return words
 
 

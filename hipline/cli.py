@@ -462,23 +462,11 @@ def _history_table(db: Path, entries):
 
 
 def _file_words(f) -> str:
-    """`june.csv: replaced, 2 read = 2 loaded + 0 quarantined; it replaced the version of load 2 (…)`."""
-    if f.status in ("taken out", "put back"):
-        return f"{f.status} {f.file}, the version of load {f.loaded_in}: {f.counts()}"
-    if f.error:
-        return f"{f.file}: [red]error[/red]: {f.error}"
-    words = f"{f.file} (sha256 {f.sha256[:12]}…): {f.status}, {f.counts()}"
-    if f.replaced:
-        r = f.replaced
-        words += (
-            f"; it replaced the version of load {r.load} ({r.rows_read:,} read = {r.rows_loaded:,} loaded + "
-            f"{r.rows_quarantined:,} quarantined)"
-        )
-    if f.status in ("loaded", "replaced") and f.now != "loaded":
-        words += f"; {f.now} since"
-    if f.note:
-        words += f"; {f.note}"
-    return words
+    """A file of the history's table in words (rich markup in a file's name or a note is shown as it is)."""
+    from rich.markup import escape
+
+    words = escape(f.in_words(detailed=True))
+    return f"[red]{words}[/red]" if f.error else words
 
 
 def _undo(args, settings: Settings) -> int:
