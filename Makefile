@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DB     ?= data/hipline.duckdb
 
-.PHONY: demo cluster-demo test lint bench clean
+.PHONY: demo cluster-demo test lint bench bench-cluster clean
 
 demo: $(VENV)/.installed  ## build .venv, generate + load demo data, serve http://127.0.0.1:8050
 	$(BIN)/hipline demo --db $(DB)
@@ -23,6 +23,9 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed  ## the loader benchmark on 10 000 clients, then the metrics benchmark on 1 000-10 000 (several minutes each)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_metrics.py
+
+bench-cluster: $(VENV)/.installed  ## the clinic network on 10 000 clients: loads and refresh, pages, 50 users on two hosts (needs postgresql, redis-server, chromium; about 10 minutes)
+	$(BIN)/python benchmarks/bench_cluster.py
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("hipline needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
