@@ -675,6 +675,7 @@ def _serve(args, settings: Settings) -> int:
             f"  hipline user add STAFF_ID --role admin --db {args.db}"
         )
         return 1
+    _log_to_stderr()
     if args.workers > 0:
         from dashboard.server import serve_with_gunicorn
 
@@ -685,6 +686,21 @@ def _serve(args, settings: Settings) -> int:
 
     serve_with_werkzeug(create_app(args.db, args.today, settings), args.host, args.port)
     return 0
+
+
+def _log_to_stderr() -> None:
+    """hipline's own messages (a host's copy refreshed to a new data version, a refresh that failed) go
+    to standard error beside the server's, in its format, for the clinic's monitoring (docs/deployment.md)."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S %z")
+    )
+    for name in ("etl", "dashboard"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
 
 
 def _user(args, settings: Settings) -> int:

@@ -20,11 +20,12 @@ import pytest
 from analytics import Analytics, Scope
 from analytics.export import metric_tables
 from analytics.today import NEWEST
-from etl import postgres, publish, replica, warehouse
+from etl import postgres, publish, records, replica, warehouse
 from etl.history import history, undo
 from etl.load import load
 from tests.conftest import CLIENTS_CSV, COHORTS_CSV, STAFF_CSV, load_files, query, write
 from tests.etl.test_undo import JUNE, JUNE_CORRECTED, _sessions
+from tests.reports.pdfs import hipline, pdf_text
 
 HISTORY_TIMES = {"loads": ("started", "finished"), "load_runs": ("started", "finished")}
 SECONDS = 60  # the most any wait of these tests may take
@@ -103,8 +104,8 @@ def test_the_schema_in_postgres_has_every_table_of_the_warehouse_with_its_column
     con.close()
 
 
-def test_a_load_through_postgres_gives_one_machines_warehouse_numbers_and_recommendations(
-    network, demo_files, demo_warehouse, tmp_path
+def test_a_load_through_postgres_gives_one_machines_warehouse_numbers_recommendations_and_reports(
+    network, demo_files, demo_warehouse, tmp_path, monkeypatch
 ):
     one_machine = demo_warehouse  # the demo's files loaded on one machine
     host_a, host_b = (tmp_path / name / "hipline.duckdb" for name in ("a", "b"))
@@ -133,6 +134,20 @@ def test_a_load_through_postgres_gives_one_machines_warehouse_numbers_and_recomm
         pd.testing.assert_frame_equal(table, network_metrics[name], obj=name)
     assert len(embedded_steps) > 100  # 120 clients' ladders: the comparison compares something
     pd.testing.assert_frame_equal(embedded_steps, network_steps)
+
+    # A client's progress report, made by `hipline report` on each store, reads the same word for word.
+    client_id = embedded_steps["client_id"].value_counts().index[0]
+    texts = []
+    for db, url in ((one_machine, None), (host_b, network)):
+        if url:
+            monkeypatch.setenv("HIPLINE_DATABASE_URL", url)
+        pdf = tmp_path / f"report-{len(texts)}.pdf"
+        done = hipline("report", "--db", str(db), "--today", "newest", "--client", client_id, "--out", str(pdf))
+        assert done.returncode == 0, done.stdout + done.stderr
+        texts.append(pdf_text(pdf))
+    records.forget_readers()
+    assert "Progress report" in texts[0]  # a report, not an error page
+    assert texts[0] == texts[1]
 
 
 def _xmins(url: str, table: str) -> set[str]:

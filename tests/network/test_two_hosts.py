@@ -237,6 +237,8 @@ def test_a_load_published_through_the_command_line_shows_on_both_hosts_never_mix
     assert after["a"] == after["b"] != before["a"]
     for name in clients:  # each reader saw the switch from the old data to the new, and nothing between
         assert seen[name] == {before[name], after[name]}, seen
+    for host in network.hosts.values():  # and each host said so in its log, for the clinic's monitoring
+        assert "now holds data version 2" in host.log.read_text(errors="replace"), host.name
 
 
 def _last_sessions(client: Client) -> frozenset:
