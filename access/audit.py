@@ -15,12 +15,14 @@ import getpass
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from access.roles import Viewer
 from analytics.spreadsheet import spreadsheet_safe
 from etl.records import connect, reading
+
+if TYPE_CHECKING:  # the trail is written on every request and by every command: no pandas for that
+    import pandas as pd
 
 ACTIONS = {
     "sign_in": "signed in",

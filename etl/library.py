@@ -17,15 +17,19 @@ A *ladder* is what a recommendation follows: a family's levels in order. Stretch
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import yaml
 
 from etl.values import literal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # PyYAML's C parser when it was built with libyaml (it is here): 5x faster, and every load reads the file.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -135,8 +139,8 @@ def ladder_of(level: Level, family: Family) -> str:
     return level.name if family.stretch else family.family
 
 
-def library_frames(families: dict[str, Family]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The rows of `exercise_levels` and `exercise_names`."""
+def library_rows(families: dict[str, Family]) -> tuple[list[dict], list[dict]]:
+    """The rows of `exercise_levels` and `exercise_names` (a name once: its first level)."""
     levels, names = [], []
     for family in families.values():
         top = max(lv.level for lv in family.levels)
@@ -167,7 +171,18 @@ def library_frames(families: dict[str, Family]) -> tuple[pd.DataFrame, pd.DataFr
             )
             for name in dict.fromkeys((lv.name, *lv.aliases)):
                 names.append({"name_key": name_key(name), "name": name, "ladder": ladder, "level": lv.level})
-    return pd.DataFrame(levels), pd.DataFrame(names).drop_duplicates("name_key")
+    first = {}
+    for row in names:
+        first.setdefault(row["name_key"], row)
+    return levels, list(first.values())
+
+
+def library_frames(families: dict[str, Family]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same rows as data frames (what the analytics' reference reads)."""
+    import pandas as pd
+
+    levels, names = library_rows(families)
+    return pd.DataFrame(levels), pd.DataFrame(names)
 
 
 LEVELS_TABLE = """CREATE OR REPLACE TABLE exercise_levels (
@@ -208,10 +223,8 @@ def write_library(con: duckdb.DuckDBPyConnection, families: dict[str, Family]) -
 
     When the library changed since the last load (a new alias, another ladder), the exposures were
     matched with the old one: `exposure_summary` is emptied, and this load aggregates it whole again."""
-    levels, names = library_frames(families)
-    fingerprint = hashlib.sha256(
-        (levels.to_json(orient="records") + names.to_json(orient="records")).encode("utf-8")
-    ).hexdigest()
+    levels, names = library_rows(families)
+    fingerprint = hashlib.sha256(json.dumps([levels, names], ensure_ascii=False).encode("utf-8")).hexdigest()
     con.execute(LIBRARY_VERSION_TABLE)
     if [(fingerprint,)] != con.execute("SELECT fingerprint FROM exercise_library_version").fetchall():
         con.execute("DELETE FROM exposure_summary")
@@ -219,12 +232,13 @@ def write_library(con: duckdb.DuckDBPyConnection, families: dict[str, Family]) -
         con.execute("INSERT INTO exercise_library_version VALUES (?)", [fingerprint])
     con.execute(LEVELS_TABLE)
     con.execute(NAMES_TABLE)
-    con.register("library_levels_frame", levels)
-    con.register("library_names_frame", names)
-    con.execute("INSERT INTO exercise_levels BY NAME SELECT * FROM library_levels_frame")
-    con.execute("INSERT INTO exercise_names BY NAME SELECT * FROM library_names_frame")
-    con.unregister("library_levels_frame")
-    con.unregister("library_names_frame")
+    # A few hundred rows, as plain Python values: a load needs no pandas (its import is a third of a small load).
+    for table, rows in (("exercise_levels", levels), ("exercise_names", names)):
+        columns = list(rows[0])
+        con.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [[row[c] for c in columns] for row in rows],
+        )
 
 
 def unknown_exercise_names(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params=None) -> list[tuple[str, int]]:

@@ -20,10 +20,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset
 import pyarrow.parquet
 
 from etl.columns import KINDS, RECORD_KINDS, normalise_header
@@ -32,6 +32,9 @@ from etl.settings import MAX_CELL_CHARS
 from etl.sniff import HEAD, MAX_COLUMNS, MAX_LINE_CHARS, FileFacts, UnreadableFile, inspect_file
 from etl.values import literal
 from etl.workbook import Workbook
+
+if TYPE_CHECKING:
+    import pyarrow.dataset
 
 DELIMITERS = [",", ";", "\t", "|"]
 NAME_CHARS = 100  # longer than any column name hipline knows
@@ -327,7 +330,9 @@ class _Stage:
         """The staged rows with columns c0 ... c{width - 1} (missing ones are empty)."""
         self.flush()
         schema = pa.schema([("source_row", pa.int64())] + [(f"c{i}", pa.string()) for i in range(width)])
-        return pyarrow.dataset.dataset(self.files, format="parquet", schema=schema)
+        from pyarrow import dataset  # here, not at the top: it brings pandas, which a CSV's load never needs
+
+        return dataset.dataset(self.files, format="parquet", schema=schema)
 
 
 # --------------------------------------------------------------------------------------- Excel
@@ -468,7 +473,9 @@ def _prepare_jsonl(facts: FileFacts, forced_kind: str | None, workdir: Path, lim
         )
     finally:
         con.close()
-    return Prepared(facts, kind, headers, columns, ignored, frame=pyarrow.dataset.dataset(staged, format="parquet"))
+    from pyarrow import dataset  # here, not at the top: it brings pandas, which a CSV's load never needs
+
+    return Prepared(facts, kind, headers, columns, ignored, frame=dataset.dataset(staged, format="parquet"))
 
 
 # ------------------------------------------------------------------------------------- Parquet
