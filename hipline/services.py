@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Debian's PostgreSQL 15 (postgresql package); another version's folder is found the same way.
-POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+POSTGRES_BIN = sorted(
+    (p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()), key=lambda p: int(p.parent.name)
+)
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 START_SECONDS = 30
 
