@@ -35,4 +35,4 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) data/demo data/hipline.duckdb* .pytest_cache
+	rm -rf $(VENV) data/demo data/cluster data/hipline.duckdb* .pytest_cache
