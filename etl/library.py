@@ -16,6 +16,7 @@ A *ladder* is what a recommendation follows: a family's levels in order. Stretch
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -90,7 +91,16 @@ def _dose(raw: dict, where: str) -> Dose:
 
 
 def load_library(path: Path = LIBRARY_FILE) -> dict[str, Family]:
-    """Read the library file; families keyed by their id, levels in ladder order."""
+    """Read the library file; families keyed by their id, levels in ladder order. A file read before
+    and unchanged since (same size and modification time) is not parsed again: every load reads the
+    library, and parsing it took a tenth of a small load."""
+    stat = path.stat()
+    return dict(_parsed_library(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_library(path: Path, _mtime_ns: int, _size: int) -> dict[str, Family]:
+    """The library as parsed (its families and levels are frozen, so a copy of the dict is all a caller may change)."""
     raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     families: dict[str, Family] = {}
     for fam in raw["families"]:
@@ -226,10 +236,16 @@ def write_library(con: duckdb.DuckDBPyConnection, families: dict[str, Family]) -
     levels, names = library_rows(families)
     fingerprint = hashlib.sha256(json.dumps([levels, names], ensure_ascii=False).encode("utf-8")).hexdigest()
     con.execute(LIBRARY_VERSION_TABLE)
-    if [(fingerprint,)] != con.execute("SELECT fingerprint FROM exercise_library_version").fetchall():
-        con.execute("DELETE FROM exposure_summary")
-        con.execute("DELETE FROM exercise_library_version")
-        con.execute("INSERT INTO exercise_library_version VALUES (?)", [fingerprint])
+    held = con.execute(
+        """SELECT (SELECT list(fingerprint) FROM exercise_library_version),
+                  (SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()
+                   AND schema_name = 'main' AND table_name IN ('exercise_levels', 'exercise_names'))"""
+    ).fetchall()[0]
+    if held == ([fingerprint], 2):
+        return  # the warehouse holds this library already
+    con.execute("DELETE FROM exposure_summary")
+    con.execute("DELETE FROM exercise_library_version")
+    con.execute("INSERT INTO exercise_library_version VALUES (?)", [fingerprint])
     con.execute(LEVELS_TABLE)
     con.execute(NAMES_TABLE)
     # One statement per table, its values bound as parameters: executemany would run one statement per row

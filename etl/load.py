@@ -170,11 +170,11 @@ def load(
         publish.publishing(db, database_url, on_wait, memory_limit) as publication,
     ):
         _prepare_all(targets, kind, workdir, max_cell_chars)
-        to_load = _decide(db, targets)
-        if progress:
-            progress.begin(sum(t.prepared.facts.size for t in to_load))
         send = publication.send if publication else None
         with warehouse.write_then_swap(db, memory_limit, before_swap=send) as con:
+            to_load = _decide_in(con, targets)  # the copy holds what the live warehouse holds
+            if progress:
+                progress.begin(sum(t.prepared.facts.size for t in to_load))
             write_library(con, families)
             run_id = archive.begin_run(con, "load", loaded_by)
             for target in targets:
@@ -280,27 +280,32 @@ def _prepare(target: _Target, kind: str | None, workdir: Path, max_cell_chars: i
 def _decide(db: Path, targets: list[_Target]) -> list[_Target]:
     """Which files need loading: new names, new contents, and files whose quarantined rows may now
     pass because the roster they point at is changing."""
+    if not db.exists():
+        return _decide_in(None, targets)
+    con = warehouse.connect_read_only(db)
+    try:
+        return _decide_in(con, targets)
+    finally:
+        con.close()
+
+
+def _decide_in(con: duckdb.DuckDBPyConnection | None, targets: list[_Target]) -> list[_Target]:
+    """`_decide` on a connection to the warehouse (None: there is none yet)."""
     history: dict[str, _Loaded] = {}
     by_hash: dict[str, str] = {}
     roster_version = None
-    if db.exists():
-        con = warehouse.connect_read_only(db)
-        try:
-            if scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'"):
-                has_runs = scalar(
-                    con,
-                    "SELECT count(*) FROM information_schema.columns "
-                    "WHERE table_name = 'loads' AND column_name = 'run_id'",
-                )
-                for name, *fields in con.execute(
-                    "SELECT source_file, load_id, content_hash, rows_read, rows_loaded, rows_quarantined, "
-                    f"roster_version, finished, {'run_id' if has_runs else 'NULL'} FROM loads WHERE status = 'loaded'"
-                ).fetchall():
-                    history[name] = _Loaded(*fields)
-                    by_hash[history[name].content_hash] = name
-                roster_version = scalar(con, ROSTER_VERSION)
-        finally:
-            con.close()
+    if con is not None and scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'loads'"):
+        has_runs = scalar(
+            con,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'loads' AND column_name = 'run_id'",
+        )
+        for name, *fields in con.execute(
+            "SELECT source_file, load_id, content_hash, rows_read, rows_loaded, rows_quarantined, "
+            f"roster_version, finished, {'run_id' if has_runs else 'NULL'} FROM loads WHERE status = 'loaded'"
+        ).fetchall():
+            history[name] = _Loaded(*fields)
+            by_hash[history[name].content_hash] = name
+        roster_version = scalar(con, ROSTER_VERSION)
     to_load: list[_Target] = []
     roster_changing = False
     for target in targets:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import shutil
 import tempfile
@@ -210,6 +211,11 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing of the tables and views, and add the columns older warehouses lack. A
+    warehouse that has them all already is left as it is: one look at its catalog instead of sixty
+    statements (a fifth of a small load's own work)."""
+    if _catalog(con) >= _schema_catalog():
+        return
     for statement in SCHEMA:
         con.execute(statement)
     if scalar(con, "SELECT count(*) FROM instruments") == 0:
@@ -217,6 +223,31 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
             "INSERT INTO instruments VALUES (?, ?, ?, ?, ?)",
             [(i.code, i.label, i.low, i.high, i.higher_is_better) for i in INSTRUMENTS],
         )
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> frozenset[tuple[str, str, str]]:
+    """The columns of the database's tables and views, with their types, and the views' definitions."""
+    return frozenset(
+        con.execute(
+            """SELECT table_name, column_name, data_type FROM duckdb_columns()
+               WHERE database_name = current_database() AND schema_name = 'main'
+               UNION ALL
+               SELECT view_name, 'view', sql FROM duckdb_views()
+               WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal"""
+        ).fetchall()
+    )
+
+
+@functools.cache
+def _schema_catalog() -> frozenset[tuple[str, str, str]]:
+    """What SCHEMA makes of an empty database (once per process)."""
+    con = duckdb.connect(":memory:", config=CONFIG)
+    try:
+        for statement in SCHEMA:
+            con.execute(statement)
+        return _catalog(con)
+    finally:
+        con.close()
 
 
 def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
