@@ -50,6 +50,18 @@ def test_a_wrong_password_an_unknown_name_and_a_disabled_user_all_fail_alike(rec
     assert users.check_password(loaded_roster, "S-1", "a long passphrase") is None
 
 
+def test_an_unknown_name_is_checked_against_a_hash_as_costly_as_a_real_one():
+    """The stand-in hash checked for an unknown name is written out in the code: it must have the parameters
+    the hasher gives a real password now (memory, time, lanes), or a wrong name would answer faster than
+    a wrong password, and tell that nobody has that name."""
+    import argon2
+
+    real = argon2.PasswordHasher()  # what access.users hashes with (these tests swap in a quicker one)
+    assert not real.check_needs_rehash(users._NOBODY)
+    assert argon2.extract_parameters(users._NOBODY) == argon2.extract_parameters(real.hash("x" * 12))
+    assert real.verify(users._NOBODY, "no such user: a hash to take the time a real one would")
+
+
 def test_one_user_per_member_of_staff_and_per_name(records_backend, loaded_roster):
     users.add_user(loaded_roster, "S-1", "Ana Costa", "physio", "a long passphrase", by=BY, username="ana")
     with pytest.raises(users.UserError, match="S-1 already has a user: 'ana'"):
