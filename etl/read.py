@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet
 
 from etl.columns import KINDS, RECORD_KINDS, normalise_header
 from etl.rules import Source
@@ -315,6 +313,9 @@ class _Stage:
     def flush(self) -> None:
         if not self.rows:
             return
+        import pyarrow as pa  # here: a CSV's load never stages rows (pyarrow's import was a sixth of a day's load)
+        import pyarrow.parquet
+
         width = max(len(cells) for _, cells in self.rows)
         self.width = max(self.width, width)
         padded = [cells + [None] * (width - len(cells)) for _, cells in self.rows]
@@ -328,6 +329,8 @@ class _Stage:
 
     def dataset(self, width: int) -> pyarrow.dataset.Dataset:
         """The staged rows with columns c0 ... c{width - 1} (missing ones are empty)."""
+        import pyarrow as pa
+
         self.flush()
         schema = pa.schema([("source_row", pa.int64())] + [(f"c{i}", pa.string()) for i in range(width)])
         from pyarrow import dataset  # here, not at the top: it brings pandas, which a CSV's load never needs
@@ -400,6 +403,8 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, encoding: str
     chars = 0
 
     def insert() -> None:
+        import pyarrow as pa
+
         table = pa.table(
             {
                 "source_row": pa.array([n for n, _, _ in batch], pa.int64()),
