@@ -29,6 +29,7 @@ import plotly.graph_objects as go
 TABS = 2  # four tabs were no faster on two cores
 RELOAD_EVERY = 50  # images per tab between page reloads (kaleido's default is 1)
 WAIT_SECONDS = 120  # for one batch of charts: a stuck Chromium ends the report with an error
+PAGE_RETRIES = 3  # tries of an image whose tab's page was not ready, its idle tabs reloaded between them
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,22 @@ def _kaleido_class():
             else:
                 await self.tabs_ready.put(tab)
 
+        async def reload_idle_tabs(self) -> None:
+            """Reload the tabs that wait in the queue (the one an image just failed in is among them)."""
+            idle = []
+            while not self.tabs_ready.empty():
+                idle.append(self.tabs_ready.get_nowait())
+            for tab in idle:
+                self.__dict__.setdefault("_images_since_reload", {})[id(tab)] = 0
+                await super()._return_kaleido_tab(tab)
+
     return Kaleido
+
+
+def _page_not_ready(error: BaseException) -> bool:
+    """kaleido evaluated the figure in a tab whose page had not finished loading its scripts (a race in its
+    reload, seen once in a few thousand images on a busy machine: "kaleido_scopes is not defined")."""
+    return type(error).__name__ == "JavascriptError" and "is not defined" in str(error)
 
 
 class _Renderer:
@@ -77,14 +93,19 @@ class _Renderer:
         await browser.open()
         return browser
 
+    async def _svg(self, chart: Chart) -> str:
+        options = {"format": "svg", "width": chart.width, "height": chart.height}
+        for attempt in range(1, PAGE_RETRIES + 1):
+            try:
+                return (await self.kaleido.calc_fig(chart.figure, opts=options)).decode()
+            except Exception as error:
+                if not _page_not_ready(error) or attempt == PAGE_RETRIES:
+                    raise
+                await self.kaleido.reload_idle_tabs()
+        raise AssertionError("unreachable")
+
     async def _svgs(self, charts: list[Chart]) -> list[str]:
-        images = await asyncio.gather(
-            *(
-                self.kaleido.calc_fig(c.figure, opts={"format": "svg", "width": c.width, "height": c.height})
-                for c in charts
-            )
-        )
-        return [image.decode() for image in images]
+        return list(await asyncio.gather(*(self._svg(c) for c in charts)))
 
     def render(self, charts: list[Chart]) -> Future:
         return self._run(self._svgs(charts))

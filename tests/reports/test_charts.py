@@ -8,6 +8,7 @@ import re
 from xml.etree.ElementTree import canonicalize
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from presentation import figures
@@ -53,3 +54,51 @@ def test_a_fork_starts_its_own_renderer():
         os._exit(0 if charts._renderer is None else 1)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+class JavascriptError(Exception):
+    """Named as kaleido's own error is (kaleido._kaleido_tab._errors.JavascriptError)."""
+
+
+class _KaleidoWhosePageIsNotReady:
+    """Fails each image `failures` times as kaleido does when a tab's page has not loaded its scripts."""
+
+    def __init__(self, failures: int, message: str = "ReferenceError: kaleido_scopes is not defined") -> None:
+        self.failures, self.message = failures, message
+        self.calls = self.reloads = 0
+
+    async def calc_fig(self, figure, opts):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise JavascriptError({"description": self.message})
+        return b"<svg/>"
+
+    async def reload_idle_tabs(self):
+        self.reloads += 1
+
+
+def _renderer_with(kaleido) -> charts._Renderer:
+    renderer = object.__new__(charts._Renderer)  # no Chromium: the retry is what is tested
+    renderer.kaleido = kaleido
+    return renderer
+
+
+def test_an_image_drawn_in_a_tab_whose_page_was_not_ready_is_drawn_again_after_a_reload():
+    import asyncio
+
+    kaleido = _KaleidoWhosePageIsNotReady(failures=charts.PAGE_RETRIES - 1)
+    assert asyncio.run(_renderer_with(kaleido)._svg(Chart(go.Figure()))) == "<svg/>"
+    assert (kaleido.calls, kaleido.reloads) == (charts.PAGE_RETRIES, charts.PAGE_RETRIES - 1)
+
+
+def test_a_tab_that_stays_broken_or_another_error_ends_the_image_with_the_error():
+    import asyncio
+
+    stuck = _KaleidoWhosePageIsNotReady(failures=charts.PAGE_RETRIES)
+    with pytest.raises(JavascriptError):
+        asyncio.run(_renderer_with(stuck)._svg(Chart(go.Figure())))
+    assert stuck.calls == charts.PAGE_RETRIES
+    other = _KaleidoWhosePageIsNotReady(failures=1, message="TypeError: the figure is broken")
+    with pytest.raises(JavascriptError):
+        asyncio.run(_renderer_with(other)._svg(Chart(go.Figure())))
+    assert (other.calls, other.reloads) == (1, 0)
