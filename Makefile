@@ -3,16 +3,23 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DB     ?= data/hipline.duckdb
+# hipline's own modules compiled to bytecode up front: where PYTHONDONTWRITEBYTECODE is set (this machine
+# sets it), every process would otherwise compile them again from source (75 ms of a day's load, more for
+# each server the tests start). Python ignores a compiled file whose source has changed since.
+COMPILE = $(BIN)/python -m compileall -q -j 0 access analytics dashboard etl hipline presentation reports
 
 .PHONY: demo cluster-demo test lint bench bench-cluster clean
 
 demo: $(VENV)/.installed  ## build .venv, generate + load demo data, serve http://127.0.0.1:8050
+	@$(COMPILE)
 	$(BIN)/hipline demo --db $(DB)
 
 cluster-demo: $(VENV)/.installed  ## a clinic network here: PostgreSQL + Redis + two web hosts (needs postgresql, redis-server)
+	@$(COMPILE)
 	$(BIN)/hipline cluster-demo
 
 test: $(VENV)/.installed  ## run every test (browser tests need /usr/bin/chromium)
+	@$(COMPILE)
 	$(BIN)/pytest -q -n 2 --dist worksteal --durations=15
 
 lint: $(VENV)/.installed
@@ -21,6 +28,7 @@ lint: $(VENV)/.installed
 	$(BIN)/lint-imports
 
 bench: $(VENV)/.installed  ## the loader benchmark on 10 000 clients, then the metrics benchmark on 1 000-10 000 (several minutes each)
+	@$(COMPILE)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_metrics.py
 
