@@ -203,3 +203,29 @@ def test_folders_are_searched_and_files_named_relative_to_them(loaded_roster, tm
     report = load_files(loaded_roster, tmp_path / "exports")
     assert [f.file for f in report.files] == ["clinic_a/sessions.csv", "clinic_b/sessions.csv"]
     assert query(loaded_roster, "SELECT count(*) FROM session_log") == [(2,)]
+
+
+def test_a_load_puts_back_what_the_warehouse_lacks_of_its_schema_and_leaves_a_complete_one_alone(
+    loaded_roster, tmp_path
+):
+    """The schema's statements are skipped when the warehouse's catalog holds everything they make
+    (etl.warehouse.create_schema): a dropped column, a dropped table or a view changed by hand must still
+    bring them back, with the rows kept."""
+    import duckdb
+
+    from etl.warehouse import CONFIG
+
+    db = loaded_roster
+    con = duckdb.connect(str(db), config=CONFIG)
+    con.execute("ALTER TABLE loads DROP COLUMN replaces")
+    con.execute("DROP TABLE load_changes")
+    con.execute("CREATE OR REPLACE VIEW quarantine AS SELECT 1 AS nothing")
+    con.close()
+    row = "C-1,2026-06-01,yes,studio,Bridge,1,3,10,,,,2,3,2,2,5,good,,S-2"
+    sessions = write(tmp_path, "s.csv", f"{SESSION_HEADER}\n{row}\n")
+    assert only(load_files(db, sessions)).rows_loaded == 1
+    columns = [c for (c,) in query(db, "SELECT column_name FROM duckdb_columns() WHERE table_name = 'quarantine'")]
+    assert columns == ["load_id", "source_file", "source_row", "kind", "reason", "raw"]
+    assert query(db, "SELECT count(replaces) FROM loads") == [(0,)]
+    assert query(db, "SELECT count(*) FROM load_changes") == [(1,)]  # this load's rows, recorded
+    assert query(db, "SELECT count(*) FROM clients") == [(3,)]
