@@ -95,14 +95,14 @@ class _Renderer:
 
     async def _svg(self, chart: Chart) -> str:
         options = {"format": "svg", "width": chart.width, "height": chart.height}
-        for attempt in range(1, PAGE_RETRIES + 1):
+        for _ in range(PAGE_RETRIES - 1):
             try:
                 return (await self.kaleido.calc_fig(chart.figure, opts=options)).decode()
             except Exception as error:
-                if not _page_not_ready(error) or attempt == PAGE_RETRIES:
+                if not _page_not_ready(error):
                     raise
                 await self.kaleido.reload_idle_tabs()
-        raise AssertionError("unreachable")
+        return (await self.kaleido.calc_fig(chart.figure, opts=options)).decode()  # the last try: any error ends it
 
     async def _svgs(self, charts: list[Chart]) -> list[str]:
         return list(await asyncio.gather(*(self._svg(c) for c in charts)))

@@ -205,9 +205,7 @@ def test_folders_are_searched_and_files_named_relative_to_them(loaded_roster, tm
     assert query(loaded_roster, "SELECT count(*) FROM session_log") == [(2,)]
 
 
-def test_a_load_puts_back_what_the_warehouse_lacks_of_its_schema_and_leaves_a_complete_one_alone(
-    loaded_roster, tmp_path
-):
+def test_a_load_puts_back_what_the_warehouse_lacks_of_its_schema(loaded_roster, tmp_path):
     """The schema's statements are skipped when the warehouse's catalog holds everything they make
     (etl.warehouse.create_schema): a dropped column, a dropped table or a view changed by hand must still
     bring them back, with the rows kept."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from xml.etree.ElementTree import canonicalize
@@ -84,16 +85,12 @@ def _renderer_with(kaleido) -> charts._Renderer:
 
 
 def test_an_image_drawn_in_a_tab_whose_page_was_not_ready_is_drawn_again_after_a_reload():
-    import asyncio
-
     kaleido = _KaleidoWhosePageIsNotReady(failures=charts.PAGE_RETRIES - 1)
     assert asyncio.run(_renderer_with(kaleido)._svg(Chart(go.Figure()))) == "<svg/>"
     assert (kaleido.calls, kaleido.reloads) == (charts.PAGE_RETRIES, charts.PAGE_RETRIES - 1)
 
 
 def test_a_tab_that_stays_broken_or_another_error_ends_the_image_with_the_error():
-    import asyncio
-
     stuck = _KaleidoWhosePageIsNotReady(failures=charts.PAGE_RETRIES)
     with pytest.raises(JavascriptError):
         asyncio.run(_renderer_with(stuck)._svg(Chart(go.Figure())))
