@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -121,9 +122,13 @@ def filter_the_caseload(page) -> tuple[list[str], dict]:
     """A flag from the strip, "hip" in the grid's Region column filter and "a" in the search: the rows shown
     and the grid's filter model."""
     page.wait_for_selector("#caseload-grid .ag-row")
-    page.locator('[id*=\'"flag":"low_adherence"\']').click()
+    flag = page.locator('[id*=\'"flag":"low_adherence"\']')
+    flag.click()
+    expect(flag).to_have_class(re.compile(r"\bchosen\b"))  # the strip is drawn again once the rows are
     page.locator("#caseload-grid .ag-header-cell[col-id='region'] .ag-header-cell-filter-button").click()
     page.locator(".ag-filter-body input").first.fill("hip")
+    # The grid applies a typed filter after a pause: close the filter only once it has.
+    page.wait_for_function(f"() => ({FILTER_MODEL})().region?.filter === 'hip'")
     page.keyboard.press("Escape")
     page.fill("#caseload-search", "a")
     expect(page.locator("#caseload-grid")).not_to_contain_text("knee")
