@@ -227,3 +227,21 @@ def test_a_load_puts_back_what_the_warehouse_lacks_of_its_schema(loaded_roster, 
     assert query(db, "SELECT count(replaces) FROM loads") == [(0,)]
     assert query(db, "SELECT count(*) FROM load_changes") == [(1,)]  # this load's rows, recorded
     assert query(db, "SELECT count(*) FROM clients") == [(3,)]
+
+
+def test_a_load_runs_the_schema_again_when_its_statements_changed(loaded_roster, tmp_path, monkeypatch):
+    """What a newer hipline adds to the schema reaches a warehouse an older one wrote, although nothing
+    of the old schema is missing there: the statements' fingerprint differs from the one recorded."""
+    from etl import warehouse
+
+    db = loaded_roster
+    added = "CREATE TABLE IF NOT EXISTS added_by_a_newer_version (x INTEGER)"
+    monkeypatch.setattr(warehouse, "SCHEMA", [*warehouse.SCHEMA, added])
+    warehouse._schema_fingerprint.cache_clear()
+    try:
+        row = "C-1,2026-06-01,yes,studio,Bridge,1,3,10,,,,2,3,2,2,5,good,,S-2"
+        assert only(load_files(db, write(tmp_path, "s.csv", f"{SESSION_HEADER}\n{row}\n"))).rows_loaded == 1
+        assert query(db, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'added_by_a_newer_version'") == [(1,)]
+    finally:
+        warehouse._schema_fingerprint.cache_clear()
+    assert query(db, "SELECT count(*) FROM clients") == [(3,)]
