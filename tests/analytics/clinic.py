@@ -145,10 +145,13 @@ class Clinic:
             files.append(write(self.folder, "measures.csv", _csv(list(self.measures[0]), self.measures)))
         dates = [r["session_date"] for r in self.sessions] + [r["measured_on"] for r in self.measures]
         dates += [r["start_date"] for r in self.clients]
-        report = load_files(db, *files, today=date.fromisoformat(max(dates)))
-        problems = [(f.file, f.error, f.rows_quarantined) for f in report.files if f.error or f.rows_quarantined]
-        assert not problems, problems
+        _all_loaded(load_files(db, *files, today=date.fromisoformat(max(dates))))
         return db
+
+    def load_sessions_into(self, db: Path) -> None:
+        """Load only the session log into `db`, a warehouse that holds the roster already."""
+        path = write(self.folder, "sessions.csv", _csv(SESSION_COLUMNS, self.sessions))
+        _all_loaded(load_files(db, path, today=date.fromisoformat(max(r["session_date"] for r in self.sessions))))
 
     @contextlib.contextmanager
     def analytics(self, today: str | None = None, scope: Scope | None = None) -> Iterator[Analytics]:
@@ -167,3 +170,9 @@ class Clinic:
         with self.analytics(today) as a:
             rows = a.client_metrics()
         return rows[rows["client_id"] == client_id].iloc[0].to_dict()
+
+
+def _all_loaded(report) -> None:
+    """Every row of every file loaded: a test that needs a quarantine says so."""
+    problems = [(f.file, f.error, f.rows_quarantined) for f in report.files if f.error or f.rows_quarantined]
+    assert not problems, problems
