@@ -252,16 +252,15 @@ def _schema_in_place(con: duckdb.DuckDBPyConnection) -> bool:
     )
     if not found:
         return False
-    missing = scalar(
-        con,
-        f"""SELECT count(*) FILTER (fingerprint IS DISTINCT FROM $fingerprint) + count(*) FILTER (NOT EXISTS (
+    recorded, missing = con.execute(
+        f"""SELECT count(*), count(*) FILTER (fingerprint IS DISTINCT FROM $fingerprint OR NOT EXISTS (
                 SELECT 1 FROM ({_CATALOG}) AS live
                 WHERE (live.table_name, live.column_name, live.data_type)
                       = (made.table_name, made.column_name, made.data_type)))
             FROM {SCHEMA_CATALOG} AS made""",
         {"fingerprint": _schema_fingerprint()},
-    )
-    return missing == 0
+    ).fetchall()[0]
+    return recorded > 0 and missing == 0  # an emptied record proves nothing
 
 
 @functools.cache

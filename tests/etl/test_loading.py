@@ -245,3 +245,20 @@ def test_a_load_runs_the_schema_again_when_its_statements_changed(loaded_roster,
     finally:
         warehouse._schema_fingerprint.cache_clear()
     assert query(db, "SELECT count(*) FROM clients") == [(3,)]
+
+
+def test_an_emptied_record_of_the_schema_runs_its_statements_again(loaded_roster, tmp_path):
+    """An empty `schema_catalog` records nothing, so it cannot vouch for the warehouse."""
+    import duckdb
+
+    from etl.warehouse import CONFIG
+
+    db = loaded_roster
+    con = duckdb.connect(str(db), config=CONFIG)
+    con.execute("DELETE FROM schema_catalog")
+    con.execute("ALTER TABLE loads DROP COLUMN replaces")
+    con.close()
+    row = "C-1,2026-06-01,yes,studio,Bridge,1,3,10,,,,2,3,2,2,5,good,,S-2"
+    assert only(load_files(db, write(tmp_path, "s.csv", f"{SESSION_HEADER}\n{row}\n"))).rows_loaded == 1
+    assert query(db, "SELECT count(replaces) FROM loads") == [(0,)]
+    assert query(db, "SELECT count(*) > 0 FROM schema_catalog") == [(True,)]
