@@ -230,7 +230,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-SCHEMA_CATALOG = "schema_catalog"  # the catalog as the statements of SCHEMA left it, with their fingerprint
+SCHEMA_CATALOG = "schema_catalog"  # the catalog as it stood just after SCHEMA last ran, with SCHEMA's fingerprint
 
 # The columns of the database's tables and views, with their types, and the views' definitions.
 _CATALOG = """SELECT table_name, column_name, data_type FROM duckdb_columns()
