@@ -115,7 +115,11 @@ def screenshot_of_part(page, selector: str, name: str) -> None:
 
 SHOWN_ROWS = """() => { const ids = [];
     dash_ag_grid.getApi('caseload-grid').forEachNodeAfterFilterAndSort(node => ids.push(node.id)); return ids; }"""
+SHOWN_NAMES = """() => { const names = [];
+    dash_ag_grid.getApi('caseload-grid').forEachNodeAfterFilterAndSort(node => names.push(node.data.display_name));
+    return names; }"""
 FILTER_MODEL = "() => dash_ag_grid.getApi('caseload-grid').getFilterModel()"
+SEARCH = "a"
 
 
 def filter_the_caseload(page) -> tuple[list[str], dict]:
@@ -130,16 +134,25 @@ def filter_the_caseload(page) -> tuple[list[str], dict]:
     # The grid applies a typed filter after a pause: close the filter only once it has.
     page.wait_for_function(f"() => ({FILTER_MODEL})().region?.filter === 'hip'")
     page.keyboard.press("Escape")
-    page.fill("#caseload-search", "a")
     expect(page.locator("#caseload-grid")).not_to_contain_text("knee")
-    page.wait_for_function(f"() => ({SHOWN_ROWS})().length > 0")
-    page.wait_for_timeout(500)  # the search's debounce and the grid's filter settle
+    names = page.evaluate(SHOWN_NAMES)
+    assert any(SEARCH not in name.lower() for name in names), f"the search would leave all of {names}"
+    page.fill("#caseload-search", SEARCH)
+    # The search reaches the server after a pause and its rows come back later still (on a busy machine, well
+    # after the half second this once waited): wait until every name shown is one the search finds.
+    page.wait_for_function(
+        f"(text) => {{ const names = ({SHOWN_NAMES})();"
+        " return names.length > 0 && names.every(name => name.toLowerCase().includes(text)); }",
+        arg=SEARCH,
+    )
+    # The strip is hidden while its callback runs (dcc.Loading makes it invisible after 250 ms): wait for it.
+    expect(page.locator("#flag-card-all .flag-count")).to_have_text(re.compile(r"^\d+$"), use_inner_text=True)
     return page.evaluate(SHOWN_ROWS), page.evaluate(FILTER_MODEL)
 
 
 def assert_still_filtered(page, shown: list[str], model: dict) -> None:
     expect(page.locator("#caseload-count")).to_have_text(f"{len(shown)} clients shown, most urgent first")
-    expect(page.locator("#caseload-search")).to_have_value("a")
+    expect(page.locator("#caseload-search")).to_have_value(SEARCH)
     expect(page.locator("#caseload-flags")).to_contain_text("Low adherence")
     with contextlib.suppress(PlaywrightTimeout):
         # JSON.stringify writes no spaces: compare with the same text, or this waits its whole timeout
