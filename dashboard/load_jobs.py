@@ -103,8 +103,8 @@ def start(
 
 def take_result(folder: JobFolder) -> tuple[dict | None, bool]:
     """The result of a finished job, and whether this request is the first to take it (the rename is
-    atomic: only one request is). The page's interval may ask again before the first answer has
-    arrived, and the browser then keeps the later answer, so every request is given the result; only
+    atomic: only one request is). A page asks one question at a time, but may ask again after an
+    answer it never got (a dropped connection, a reload), so every request is given the result; only
     the first one audits it. The folder goes a few minutes later (`load_job.remove_forgotten`)."""
     taken = folder.path / TAKEN
     try:

@@ -24,7 +24,7 @@ import json
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, Patch, State, callback, dcc, html
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
 from dashboard import components as ui
 from dashboard import load_jobs, rights, security, uploads
@@ -45,7 +45,7 @@ JOB_SHOWN = (
     Output("upload-job", "data", allow_duplicate=True),
     Output("upload-poll", "disabled", allow_duplicate=True),
 )
-JOB_POLL_MS = 500  # how often the page asks how far a load has got
+JOB_POLL_MS = 500  # how long the page waits after an answer before it asks again how far a load has got
 QUARANTINE_SHOWN = 10_000  # rows in the quarantine grid; `hipline quarantine` lists any number
 GRID_ROWS_WHOLE = 25  # a quarantine this short is shown whole, a longer one scrolls inside the grid
 
@@ -80,7 +80,7 @@ def layout(**_query) -> html.Div:
         [
             dcc.Store(id="upload-received"),  # dashboard/assets/upload.js: the server's answer to an upload
             dcc.Store(id="upload-job"),
-            # Polls a running load or undo; off while none runs.
+            # Polls a running load or undo, one question at a time (pause_the_poll); off while none runs.
             dcc.Interval(id="upload-poll", interval=JOB_POLL_MS, disabled=True),
             ui.page_head("Import", "Upload your clinic's files; every row is loaded or quarantined with a reason."),
             html.Div([_upload_box(),
@@ -202,6 +202,17 @@ def ask_to_undo(clicks: list[int | None]):
     return _confirm_undo(entry), {"job": None, "action": "undo", "load": number, "confirm": True}, True
 
 
+# The poll stops at each tick, in the browser, and its answer starts it again. Dash drops the answer of a
+# callback that is asked again before it has answered: with a tick every half second regardless, a server
+# slower than that (a big load keeps it busy) had every answer dropped and the page never showed the result.
+clientside_callback(
+    "(tick) => tick",  # no more ticks than this one (dcc.Interval stops at max_intervals)
+    Output("upload-poll", "max_intervals", allow_duplicate=True),
+    Input("upload-poll", "n_intervals"),
+    prevent_initial_call=True,
+)
+
+
 @callback(
     Output("upload-report", "children", allow_duplicate=True),
     Output("import-contents", "children"),
@@ -210,26 +221,28 @@ def ask_to_undo(clicks: list[int | None]):
     Output("today", "disabled", allow_duplicate=True),
     Output("upload-job", "data", allow_duplicate=True),
     Output("upload-poll", "disabled", allow_duplicate=True),
+    Output("upload-poll", "max_intervals", allow_duplicate=True),
     Input("upload-poll", "n_intervals"),
     State("upload-job", "data"),
     prevent_initial_call=True,
 )
 @rights.requires("import")
 def follow_job(_tick, job: dict | None):
-    """How far the running load or undo has got; at its end, its report and what the warehouse holds now."""
+    """How far the running load or undo has got; at its end, its report and what the warehouse holds now.
+    Every answer lets the poll tick again (max_intervals -1: no limit); `disabled` says whether it does."""
     unchanged = (dash.no_update,) * 5
     folder = load_jobs.find_job(clinic().db, (job or {}).get("job"), rights.current().username)
     if folder is None:
-        return (dash.no_update, *unchanged, True)
+        return (dash.no_update, *unchanged, True, -1)
     state = load_jobs.state(folder)
     if not state.finished:
-        return (_progress(state), *unchanged, False)
+        return (_progress(state), *unchanged, False, -1)
     result, first = load_jobs.take_result(folder)
     if result is None:  # its folder went meanwhile (shown minutes ago): nothing more to show
-        return (dash.no_update, *unchanged, True)
+        return (dash.no_update, *unchanged, True, -1)
     shown = _finished(job, result, audit=first)
     day = clinic().default_today().isoformat() if clinic().has_data() else None
-    return shown, _contents(), day, day, day is None, None, True
+    return shown, _contents(), day, day, day is None, None, True, -1
 
 
 def _finished(job: dict, result: dict, audit: bool):

@@ -3,6 +3,7 @@ is named with its rows before and after and loads only when confirmed, and a loa
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import urllib.error
@@ -12,6 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.pages import import_files
 from tests.browser.conftest import screenshot, serve
 from tests.conftest import copy_warehouse, query
 
@@ -80,6 +82,31 @@ def test_a_corrected_file_says_what_it_replaces_loads_when_confirmed_and_can_be_
         expect(page.locator("#loads tbody tr").first).to_contain_text(f"undo of load {newest}")
         screenshot(page, "import_after_undo")
         assert page.console_errors == []
+
+
+def test_the_page_shows_the_result_when_the_server_answers_slower_than_the_poll_ticks(demo_warehouse, tmp_path, page):
+    """A busy server (a big load beside it) answers a poll in more than JOB_POLL_MS. Dash drops the answer of a
+    callback that is asked again before it has answered: the page must not ask again until it has one."""
+    db = copy_warehouse(demo_warehouse, tmp_path / "warehouse" / "hipline.duckdb")
+    client_id, start = query(db, "SELECT client_id, start_date FROM clients ORDER BY client_id LIMIT 1")[0]
+    file = tmp_path / "slow_day.csv"
+    file.write_text(_sessions(client_id, [start + timedelta(days=1)]))
+    answer_after_s = 3 * import_files.JOB_POLL_MS / 1000
+    answered = []
+
+    def slowly(route):
+        time.sleep(answer_after_s)  # the test's own thread: the page's requests wait one after the other
+        answered.append(route.request.post_data_json["output"])
+        route.continue_()
+
+    with serve(db, log=tmp_path / "server.log") as url:
+        page.goto(f"{url}/import")
+        page.wait_for_selector("#load-history")
+        page.route(re.compile(r"/_dash-update-component"), slowly)
+        page.set_input_files("#upload input[type=file]", str(file))
+        expect(page.locator("#upload-files tbody tr").first).to_contain_text("loaded", timeout=JOB_MS)
+        assert _rows_of(db, "slow_day.csv") == 1
+        assert any("upload-poll.disabled" in output for output in answered), "the result came through the poll"
 
 
 def _big_session_file(path, client_id: str, start) -> int:
