@@ -249,9 +249,8 @@ def _preview(con: duckdb.DuckDBPyConnection, target: _Target) -> FilePreview:
 
 def _rows_in(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> int:
     """The rows a load would read from the file: its rows, and the lines that do not split into its columns."""
-    if prepared.frame is not None:  # xlsx and JSON Lines: read into a frame (or staged as a dataset)
-        frame = prepared.frame
-        return (frame.count_rows() if hasattr(frame, "count_rows") else len(frame)) + len(prepared.malformed)
+    if prepared.staged is not None:  # xlsx and JSON Lines: staged in Parquet
+        return scalar(con, f"SELECT count(*) FROM {prepared.staged.relation()}") + len(prepared.malformed)
     if prepared.facts.format == "parquet":
         return scalar(con, f"SELECT count(*) FROM read_parquet({literal(str(prepared.read_path))})")
     source = read.csv_relation(prepared, {str(prepared.read_path): (0, prepared.facts.name)}, "preview_rejects")
@@ -509,10 +508,7 @@ def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, or
     if first.facts.format == "parquet":
         insert(read.parquet_relation(first, identity))
     else:
-        view = f"staged_{ids[target.name]}"
-        con.register(view, first.frame)
-        insert(read.frame_relation(first, view, identity))
-        con.unregister(view)
+        insert(read.staged_relation(first, identity))
     if first.malformed:
         con.executemany(
             "INSERT INTO malformed_rows VALUES (?, ?, ?, ?, ?, ?)",

@@ -20,7 +20,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -30,9 +29,6 @@ from etl.settings import MAX_CELL_CHARS
 from etl.sniff import HEAD, MAX_COLUMNS, MAX_LINE_CHARS, FileFacts, UnreadableFile, inspect_file
 from etl.values import literal
 from etl.workbook import Workbook
-
-if TYPE_CHECKING:
-    import pyarrow.dataset
 
 DELIMITERS = [",", ";", "\t", "|"]
 NAME_CHARS = 100  # longer than any column name hipline knows
@@ -49,6 +45,26 @@ KIND_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class Staged:
+    """xlsx and JSON Lines rows, staged in Parquet files in the load's work folder: source_row, c0 ... c{width - 1}
+    and, for JSON Lines, line_problem and line_raw (why a line is no row, and what of it is kept). A file lacks
+    the columns none of its rows reached; no file has those from `present` on (the header was wider)."""
+
+    files: list[Path]
+    width: int
+    present: int
+    line_problems: bool = False
+
+    def relation(self) -> str:
+        """The rows as DuckDB reads them, every column there (registering an Arrow dataset instead made DuckDB
+        import pandas: a quarter of a second of every load with a workbook or JSON Lines)."""
+        files = "[" + ", ".join(literal(str(f)) for f in self.files) + "]"
+        lines = "line_problem, line_raw, " if self.line_problems else ""
+        cells = [f"c{i}" if i < self.present else f"NULL::VARCHAR AS c{i}" for i in range(self.width)]
+        return f"(SELECT source_row, {lines}{', '.join(cells)} FROM read_parquet({files}, union_by_name = true))"
+
+
 @dataclass
 class Prepared:
     """A file whose kind and columns are known, ready to be loaded."""
@@ -61,9 +77,7 @@ class Prepared:
     delimiter: str | None = None
     skip: int = 0  # lines before the header (CSV)
     read_path: Path | None = None  # the file DuckDB reads (a UTF-8 copy of a UTF-16 file)
-    # xlsx and JSON Lines rows, staged in Parquet in the load's work folder: source_row, c0, c1, ... (and, for
-    # JSON Lines, line_problem and line_raw: why a line is no row, and what of it is kept)
-    frame: pyarrow.dataset.Dataset | None = None
+    staged: Staged | None = None  # xlsx and JSON Lines rows
     malformed: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, raw) found while reading
     max_cell_chars: int = MAX_CELL_CHARS  # a row with a longer cell is quarantined
 
@@ -175,14 +189,11 @@ def _checked(relation: str, headers: list[str], limit: int, line_problems: bool 
 
 
 def _source(prepared: Prepared, relation: str, has_source_row: bool, load_id: str, name: str) -> Source:
-    checked = _checked(relation, prepared.headers, prepared.max_cell_chars, "line_problem" in _staged(prepared))
+    line_problems = prepared.staged is not None and prepared.staged.line_problems
+    checked = _checked(relation, prepared.headers, prepared.max_cell_chars, line_problems)
     return Source(
         checked, prepared.headers, prepared.columns, has_source_row, load_id, name, "row_problem", "row_problem_raw"
     )
-
-
-def _staged(prepared: Prepared) -> list[str]:
-    return prepared.frame.schema.names if prepared.frame is not None else []
 
 
 # ---------------------------------------------------------------------------------------- CSV
@@ -294,8 +305,21 @@ def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects:
 # ------------------------------------------------------------------------------------ staging
 
 
+def _unnested(width: int, *more: str) -> str:
+    """A SELECT of the columns given as lists, one parameter each: source_row, then `more`, then c0 ... c{width - 1}
+    (DuckDB turns Python lists into its own; Arrow, which did this before, brought pandas with it: a third
+    of a second of every load with a workbook or JSON Lines)."""
+    names = [*more, *(f"c{i}" for i in range(width))]
+    text = ", ".join(f"unnest(${n}::VARCHAR[]) AS {name}" for n, name in enumerate(names, 2))
+    return f"SELECT unnest($1::BIGINT[]) AS source_row{', ' if text else ''}{text}"
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> None:
+    con.execute(sql, params).fetchall()
+
+
 class _Stage:
-    """Rows written to Parquet files a bounded piece at a time; read back as one dataset of text columns."""
+    """Rows written to Parquet files a bounded piece at a time; read back as one relation of text columns."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -313,29 +337,23 @@ class _Stage:
     def flush(self) -> None:
         if not self.rows:
             return
-        import pyarrow as pa  # here: a CSV's load never stages rows (pyarrow's import was a sixth of a day's load)
-        import pyarrow.parquet
-
         width = max(len(cells) for _, cells in self.rows)
         self.width = max(self.width, width)
         padded = [cells + [None] * (width - len(cells)) for _, cells in self.rows]
-        table = {"source_row": pa.array([n for n, _ in self.rows], pa.int64())}
-        for i, column in enumerate(zip(*padded, strict=True)):
-            table[f"c{i}"] = pa.array(column, pa.string())
+        columns = [[n for n, _ in self.rows], *(list(column) for column in zip(*padded, strict=True))]
         path = self.folder / f"rows_{len(self.files)}.parquet"
-        pyarrow.parquet.write_table(pa.table(table), path)
+        con = duckdb.connect(config={"autoinstall_known_extensions": False})
+        try:
+            _run(con, f"COPY ({_unnested(width)}) TO {literal(str(path))} (FORMAT parquet)", columns)
+        finally:
+            con.close()
         self.files.append(path)
         self.rows, self.chars = [], 0
 
-    def dataset(self, width: int) -> pyarrow.dataset.Dataset:
+    def staged(self, width: int) -> Staged:
         """The staged rows with columns c0 ... c{width - 1} (missing ones are empty)."""
-        import pyarrow as pa
-
         self.flush()
-        schema = pa.schema([("source_row", pa.int64())] + [(f"c{i}", pa.string()) for i in range(width)])
-        from pyarrow import dataset  # here, not at the top: it brings pandas, which a CSV's load never needs
-
-        return dataset.dataset(self.files, format="parquet", schema=schema)
+        return Staged(self.files, width, self.width)
 
 
 # --------------------------------------------------------------------------------------- Excel
@@ -371,7 +389,7 @@ def _prepare_xlsx(facts: FileFacts, forced_kind: str | None, workdir: Path, limi
             width = max(len(named), stage.width)
             headers = _unique(named + [""] * (width - len(named)))
             ignored = [h for h in ignored if not h.startswith("column_")]
-            return Prepared(facts, kind, headers, columns, ignored, frame=stage.dataset(width))
+            return Prepared(facts, kind, headers, columns, ignored, staged=stage.staged(width))
     raise first_error or UnreadableFile(f"{facts.name} has no rows in any sheet")
 
 
@@ -403,24 +421,21 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, encoding: str
     chars = 0
 
     def insert() -> None:
-        import pyarrow as pa
-
-        table = pa.table(
-            {
-                "source_row": pa.array([n for n, _, _ in batch], pa.int64()),
-                "line": pa.array([line for _, line, _ in batch], pa.string()),
-                "line_problem": pa.array([None if kept is None else long_line for _, _, kept in batch], pa.string()),
-                "line_raw": pa.array([None if kept is None else kept + cut for _, _, kept in batch], pa.string()),
-            }
-        )
-        con.register("batch", table)
+        columns = [
+            [n for n, _, _ in batch],
+            [line for _, line, _ in batch],
+            [None if kept is None else long_line for _, _, kept in batch],
+            [None if kept is None else kept + cut for _, _, kept in batch],
+        ]
         # CASE guards: DuckDB may evaluate json_type before a filter removes invalid lines.
-        con.execute(
+        _run(
+            con,
             "INSERT INTO lines SELECT source_row, line, coalesce(line_problem, CASE "
             "WHEN line IS NULL THEN NULL WHEN NOT json_valid(line) THEN 'line is not valid JSON' "
-            "WHEN json_type(line) <> 'OBJECT' THEN 'line is a JSON value but not an object' END), line_raw FROM batch"
+            "WHEN json_type(line) <> 'OBJECT' THEN 'line is a JSON value but not an object' END), line_raw "
+            f"FROM ({_unnested(0, 'line', 'line_problem', 'line_raw')})",
+            columns,
         )
-        con.unregister("batch")
         batch.clear()
 
     for number, line, kept in _lines(facts.path, encoding):
@@ -478,9 +493,7 @@ def _prepare_jsonl(facts: FileFacts, forced_kind: str | None, workdir: Path, lim
         )
     finally:
         con.close()
-    from pyarrow import dataset  # here, not at the top: it brings pandas, which a CSV's load never needs
-
-    return Prepared(facts, kind, headers, columns, ignored, frame=dataset.dataset(staged, format="parquet"))
+    return Prepared(facts, kind, headers, columns, ignored, staged=Staged([staged], len(keys), len(keys), True))
 
 
 # ------------------------------------------------------------------------------------- Parquet
@@ -513,8 +526,8 @@ def parquet_relation(prepared: Prepared, identity: tuple[int, str]) -> Source:
     return _source(prepared, relation, True, str(identity[0]), literal(identity[1]))
 
 
-def frame_relation(prepared: Prepared, view: str, identity: tuple[int, str]) -> Source:
-    return _source(prepared, view, True, str(identity[0]), literal(identity[1]))
+def staged_relation(prepared: Prepared, identity: tuple[int, str]) -> Source:
+    return _source(prepared, prepared.staged.relation(), True, str(identity[0]), literal(identity[1]))
 
 
 def _quote_ident(name: str) -> str:
@@ -525,7 +538,7 @@ __all__ = [
     "Prepared",
     "csv_relation",
     "detect_kind",
-    "frame_relation",
     "parquet_relation",
     "prepare",
+    "staged_relation",
 ]

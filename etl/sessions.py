@@ -67,16 +67,16 @@ def refresh_session_summary(con: duckdb.DuckDBPyConnection, first_new_load_id: i
     """Re-aggregate the sessions and exposures of every (client, date) this load added or removed rows
     for; everything when the table is empty (a new warehouse, or one written before it existed)."""
     _touched_table(con)
-    con.execute(
-        f"""INSERT INTO {TOUCHED}
-            SELECT DISTINCT client_id, session_date FROM session_log_rows
-            WHERE load_id >= ? AND reason IS NULL""",
-        [first_new_load_id],
-    ).fetchall()
     everything = scalar(con, "SELECT count(*) FROM session_summary") == 0
-    if everything:
+    if everything:  # every session is aggregated: no need to list the days touched
         con.execute("INSERT INTO session_summary BY NAME " + SESSION_SUMMARY_SELECT.format(where="")).fetchall()
     else:
+        con.execute(
+            f"""INSERT INTO {TOUCHED}
+                SELECT DISTINCT client_id, session_date FROM session_log_rows
+                WHERE load_id >= ? AND reason IS NULL""",
+            [first_new_load_id],
+        ).fetchall()
         con.execute(
             f"""DELETE FROM session_summary AS s USING {TOUCHED} AS t
                 WHERE s.client_id = t.client_id AND s.session_date = t.session_date"""
