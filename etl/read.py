@@ -57,8 +57,7 @@ class Staged:
     line_problems: bool = False
 
     def relation(self) -> str:
-        """The rows as DuckDB reads them, every column there (registering an Arrow dataset instead made DuckDB
-        import pandas: a quarter of a second of every load with a workbook or JSON Lines)."""
+        """The rows as DuckDB reads them, every column there."""
         files = "[" + ", ".join(literal(str(f)) for f in self.files) + "]"
         lines = "line_problem, line_raw, " if self.line_problems else ""
         cells = [f"c{i}" if i < self.present else f"NULL::VARCHAR AS c{i}" for i in range(self.width)]
@@ -306,9 +305,9 @@ def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects:
 
 
 def _unnested(width: int, *more: str) -> str:
-    """A SELECT of the columns given as lists, one parameter each: source_row, then `more`, then c0 ... c{width - 1}
-    (DuckDB turns Python lists into its own; Arrow, which did this before, brought pandas with it: a third
-    of a second of every load with a workbook or JSON Lines)."""
+    """A SELECT of the columns given as lists, one parameter each: source_row, then `more`, then c0 ... c{width - 1}.
+    DuckDB turns Python lists into its own; Arrow, which staged the rows before, made a load import pyarrow and
+    (registering a dataset) pandas, 0.4 s of every load with a workbook or JSON Lines."""
     names = [*more, *(f"c{i}" for i in range(width))]
     text = ", ".join(f"unnest(${n}::VARCHAR[]) AS {name}" for n, name in enumerate(names, 2))
     return f"SELECT unnest($1::BIGINT[]) AS source_row{', ' if text else ''}{text}"
