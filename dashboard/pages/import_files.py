@@ -80,7 +80,7 @@ def layout(**_query) -> html.Div:
         [
             dcc.Store(id="upload-received"),  # dashboard/assets/upload.js: the server's answer to an upload
             dcc.Store(id="upload-job"),
-            # Polls a running load or undo, one question at a time (pause_the_poll); off while none runs.
+            # Polls a running load or undo, one question at a time (see follow_job); off while none runs.
             dcc.Interval(id="upload-poll", interval=JOB_POLL_MS, disabled=True),
             ui.page_head("Import", "Upload your clinic's files; every row is loaded or quarantined with a reason."),
             html.Div([_upload_box(),
