@@ -35,7 +35,7 @@ from etl.sessions import refresh_session_summary, remember_loads
 from etl.settings import DATE_ORDER, MAX_CELL_CHARS, MEMORY_LIMIT
 from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
 from etl.values import DateOrder, quoted
-from etl.warehouse import scalar
+from etl.warehouse import run, scalar
 
 REFERENCE_KINDS = tuple(warehouse.REFERENCE_KEYS)  # staff, cohorts, clients: the roster
 # The roster's version: the newest load of a roster file that is in the warehouse now.
@@ -358,7 +358,7 @@ def _record(
 ) -> None:
     """The file's row in the history (`loads`), with the counts and note of its report."""
     report = target.report
-    _run(
+    run(
         con,
         """INSERT INTO loads (load_id, source_file, path, content_hash, kind, status, rows_read, rows_loaded,
                               rows_quarantined, error, note, started, finished, roster_version, run_id, replaces)
@@ -370,12 +370,6 @@ def _record(
             roster_version, run_id, target.previous.load_id if target.previous and status == "loaded" else None,
         ],
     )  # fmt: skip
-
-
-def _run(con, sql: str, params=None) -> None:
-    """Run a statement to completion: DuckDB 2.0 keeps a statement's result open until it is fetched,
-    and refuses other work on the connection meanwhile."""
-    con.execute(sql, params if params is not None else []).fetchall()
 
 
 def _batches(targets: list[_Target]) -> list[list[_Target]]:
@@ -446,11 +440,11 @@ def _discard(con, kind: str, load_ids: list[int], run_id: int, replaced: list[in
     archive.forget_moves(con, run_id, replaced)
     span = {"first": min(load_ids), "last": max(load_ids)}
     for table in (f"{kind}_rows", "malformed_rows", "loads", "load_changes"):
-        _run(con, f"DELETE FROM {table} WHERE load_id BETWEEN $first AND $last", span)
+        run(con, f"DELETE FROM {table} WHERE load_id BETWEEN $first AND $last", span)
     for (table,) in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'rejects_%'"
     ).fetchall():
-        _run(con, f"DROP TABLE {table}")
+        run(con, f"DROP TABLE {table}")
 
 
 def _finish_file(con, target: _Target, load_id: int, started: datetime, seconds: float, run_id: int) -> None:
@@ -493,7 +487,7 @@ def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, or
     def insert(source) -> None:
         sql = validation_insert(kind, source, order)
         params = {"today": today} if "$today" in sql else {}  # only event dates are checked against today
-        _run(con, sql, params)
+        run(con, sql, params)
 
     if first.facts.format == "csv":
         rejects = f"rejects_{min(ids.values())}"
@@ -540,8 +534,8 @@ def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]]
                 for path, line, error, raw, message in bad
             ],
         )
-    _run(con, f"DROP TABLE IF EXISTS {rejects}")
-    _run(con, f"DROP TABLE IF EXISTS {rejects}_scan")
+    run(con, f"DROP TABLE IF EXISTS {rejects}")
+    run(con, f"DROP TABLE IF EXISTS {rejects}_scan")
 
 
 def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
@@ -561,7 +555,7 @@ def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
     table = f"{kind}_rows"
     first_rowid = f"(SELECT min(rowid) FROM {table} WHERE load_id = $load_id)"
     if not gaps:
-        _run(
+        run(
             con,
             f"UPDATE {table} SET source_row = rowid - {first_rowid} + {first_data_line} WHERE load_id = $load_id",
             {"load_id": load_id},
@@ -569,7 +563,7 @@ def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
         return
     # The k-th row inserted (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
     thresholds = [gap - j - first_data_line + 1 for j, gap in enumerate(gaps, 1)]
-    _run(
+    run(
         con,
         f"""UPDATE {table} SET source_row = k + {first_data_line} + len(list_filter($thresholds, lambda t: t <= k))
             FROM (SELECT rowid AS id, rowid - {first_rowid} AS k FROM {table} WHERE load_id = $load_id) AS numbered
@@ -598,7 +592,7 @@ def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> 
             f"'{key} ' || {quoted(f'{table}.{key}')} || ' already appears in row ' || d.first_row || ' of this file'"
         )
         for column, message in (("row_hash", "'exact duplicate of row ' || d.first_row"), (key, already)):
-            _run(
+            run(
                 con,
                 f"""UPDATE {table} SET reason = {message}, raw = {raw}
                     FROM (SELECT load_id, {column} AS value, min(source_row) AS first_row FROM {table}
@@ -632,7 +626,7 @@ def _mark_duplicates(con, kind: str, load_ids: list[int], ignore: list[int]) -> 
     if not repeated:
         return
     first = "{'load_id': load_id, 'source_row': source_row, 'source_file': source_file}"
-    _run(
+    run(
         con,
         f"""UPDATE {table} SET reason = CASE WHEN d.first.load_id = {table}.load_id
                 THEN 'exact duplicate of row ' || d.first.source_row

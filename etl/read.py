@@ -28,6 +28,7 @@ from etl.rules import Source
 from etl.settings import MAX_CELL_CHARS
 from etl.sniff import HEAD, MAX_COLUMNS, MAX_LINE_CHARS, FileFacts, UnreadableFile, inspect_file
 from etl.values import literal
+from etl.warehouse import run
 from etl.workbook import Workbook
 
 DELIMITERS = [",", ";", "\t", "|"]
@@ -313,10 +314,6 @@ def _unnested(width: int, *more: str) -> str:
     return f"SELECT unnest($1::BIGINT[]) AS source_row{', ' if text else ''}{text}"
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> None:
-    con.execute(sql, params).fetchall()
-
-
 class _Stage:
     """Rows written to Parquet files a bounded piece at a time; read back as one relation of text columns."""
 
@@ -343,7 +340,7 @@ class _Stage:
         path = self.folder / f"rows_{len(self.files)}.parquet"
         con = duckdb.connect(config={"autoinstall_known_extensions": False})
         try:
-            _run(con, f"COPY ({_unnested(width)}) TO {literal(str(path))} (FORMAT parquet)", columns)
+            run(con, f"COPY ({_unnested(width)}) TO {literal(str(path))} (FORMAT parquet)", columns)
         finally:
             con.close()
         self.files.append(path)
@@ -427,7 +424,7 @@ def _stage_lines(con: duckdb.DuckDBPyConnection, facts: FileFacts, encoding: str
             [None if kept is None else kept + cut for _, _, kept in batch],
         ]
         # CASE guards: DuckDB may evaluate json_type before a filter removes invalid lines.
-        _run(
+        run(
             con,
             "INSERT INTO lines SELECT source_row, line, coalesce(line_problem, CASE "
             "WHEN line IS NULL THEN NULL WHEN NOT json_valid(line) THEN 'line is not valid JSON' "

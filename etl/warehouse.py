@@ -211,6 +211,12 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return con.execute(sql, params if params is not None else []).fetchall()[0][0]
 
 
+def run(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> None:
+    """Run a statement to completion: DuckDB 2.0 keeps a statement's result open until it is fetched,
+    and refuses other work on the connection meanwhile."""
+    con.execute(sql, params if params is not None else []).fetchall()
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create what is missing of the tables and views, and add the columns older warehouses lack. A
     warehouse that still holds all that these statements made when they last ran on it is left as it
