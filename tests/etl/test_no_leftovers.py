@@ -49,7 +49,11 @@ def _wait_until_it_holds_the_lock(db: Path, process: subprocess.Popen, seconds: 
     load left behind say nothing: they are there before the next one starts."""
     lock, deadline = db.with_name(db.name + ".lock"), time.monotonic() + seconds
     while process.poll() is None and time.monotonic() < deadline:
-        descriptor = os.open(lock, os.O_RDONLY)
+        try:
+            descriptor = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:  # the process has not made it yet
+            time.sleep(0.005)
+            continue
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             fcntl.flock(descriptor, fcntl.LOCK_UN)
