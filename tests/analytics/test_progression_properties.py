@@ -8,8 +8,10 @@ form, pain that did not settle, missed sessions and red-flag notes. On every his
 (`Analytics.recommendations`) must keep the rules that need no arithmetic to check, and must equal
 the plain reference (`tests.oracles.reference_progressions`), which is the strongest property.
 
-Each example loads its session log into a copy of a warehouse holding the roster (0.6 s with the two
-paths and the reference), so the example counts are modest.
+Each example is a batch of histories, each under client ids of its own, loaded together into a copy of
+a warehouse holding the roster and read in one build (the engine works per client, so a batch changes
+no history's recommendations; a rule that let one client's rows reach another's would show): a load and
+a build take the same time for five histories as for one.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tests.oracles.reference_progressions import COLUMNS, reference_recommendati
 TODAY = date(2026, 6, 24)
 START = TODAY - timedelta(days=30)  # every session is on or after the client's start
 CLIENTS = ["C-1", "C-2"]  # one or both of them in a history
+BATCH = 5  # histories in an example
 LIBRARY = load_library()
 LADDERS = {
     "bridge": list(LIBRARY["bridge"].levels),
@@ -49,10 +52,9 @@ WORDS = load_red_flag_words()
 RED_FLAG_NOTES = ["Some swelling after class", "knee gave way on the stairs", "numb tingling in the foot"]
 OTHER_NOTES = ["felt good", "No swelling today", "denies numbness", "hamstrings tight"]
 HALVES = [x / 2 for x in range(21)]
-# No shrinking: each example takes half a second, and shrinking a failure can take minutes. A failing
-# history is shown as drawn (they are short), with the rows and values that differ. The example
-# counts keep the whole suite under CI's ten minutes (66 s of it were these three tests); every run
-# draws new histories, and Hypothesis replays any that failed before.
+# No shrinking: each example takes about a second, and shrinking a failure can take minutes. A failing
+# history is shown as drawn (they are short), with the rows and values that differ. Every run draws
+# new histories, and Hypothesis replays any batch that failed before.
 EXAMPLE = settings(
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -171,28 +173,43 @@ def history(draw, red_flag: bool | None = None, comfortable: bool | None = None)
 
 @pytest.fixture(scope="module")
 def roster(tmp_path_factory) -> Path:
-    """A warehouse holding only the roster, with both clients a history may have: each example loads its
-    session log into a copy (as tests/etl/test_no_row_is_lost.py does; loading the same roster again
-    was a third of an example's time). A client without sessions has no recommendation on either path."""
+    """A warehouse holding only the roster, with both clients a history may have, once for each history
+    of a batch: each example loads its session log into a copy (as tests/etl/test_no_row_is_lost.py
+    does; loading the same roster again was a third of an example's time). A client without sessions
+    has no recommendation on either path."""
     clinic = Clinic(tmp_path_factory.mktemp("roster"))
-    for client_id in CLIENTS:
-        clinic.client(client_id, start=START.isoformat(), sessions_per_week=1)
+    for i in range(BATCH):
+        for client_id in CLIENTS:
+            clinic.client(_in_batch(client_id, i), start=START.isoformat(), sessions_per_week=1)
     return clinic.load()
 
 
-def recommend(roster: Path, sessions: list[tuple[str, str, dict]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The fast path's recommendations on TODAY, and the reference's, for a history."""
+def _in_batch(client_id: str, i: int) -> str:
+    return f"{client_id}-{i}"
+
+
+def recommend(roster: Path, batch: list[list[tuple[str, str, dict]]]) -> list[tuple[list, pd.DataFrame, pd.DataFrame]]:
+    """For each history of a batch: the history, and the fast path's recommendations on TODAY and the
+    reference's for its clients, under the client ids the history names."""
     with tempfile.TemporaryDirectory() as folder:
         db = copy_warehouse(roster, Path(folder) / "hipline.duckdb")
         clinic = Clinic(Path(folder))
-        for client_id, day, values in sessions:
-            clinic.session(client_id, day, **values)
+        for i, sessions in enumerate(batch):
+            for client_id, day, values in sessions:
+                clinic.session(_in_batch(client_id, i), day, **values)
         clinic.load_sessions_into(db)
         with Analytics.open(db, Scope.everyone(), TODAY) as analytics:
             fast = analytics.recommendations()
         clients, session_log, _ = read_views(db)
         reference = reference_recommendations(clients, session_log, Scope.everyone(), TODAY)
-    return fast, reference
+    return [(sessions, _of_history(fast, i), _of_history(reference, i)) for i, sessions in enumerate(batch)]
+
+
+def _of_history(frame: pd.DataFrame, i: int) -> pd.DataFrame:
+    """The rows of the batch's i-th history, under its own client ids."""
+    names = {_in_batch(client_id, i): client_id for client_id in CLIENTS}
+    rows = frame[frame["client_id"].isin(list(names))].reset_index(drop=True)
+    return rows.assign(client_id=rows["client_id"].map(names))
 
 
 def describe(sessions: list[tuple[str, str, dict]]) -> str:
@@ -282,29 +299,33 @@ def assert_same_as_reference(sessions, fast: pd.DataFrame, reference: pd.DataFra
 # --- the properties ---------------------------------------------------------------------------------
 
 
-@settings(EXAMPLE, max_examples=25)
-@given(sessions=history())
-def test_the_fast_path_keeps_the_rules_and_equals_the_reference(roster, sessions) -> None:
-    fast, reference = recommend(roster, sessions)
-    assert_the_rules_hold(sessions, fast)
-    assert_same_as_reference(sessions, fast, reference)
+def batches(histories: st.SearchStrategy) -> st.SearchStrategy:
+    return st.lists(histories, min_size=BATCH, max_size=BATCH)
 
 
-@settings(EXAMPLE, max_examples=22)
-@given(sessions=history(comfortable=True, red_flag=False))
-def test_comfortable_histories_step_the_dose_or_the_level_as_the_reference_does(roster, sessions) -> None:
+@settings(EXAMPLE, max_examples=5)
+@given(batch=batches(history()))
+def test_the_fast_path_keeps_the_rules_and_equals_the_reference(roster, batch) -> None:
+    for sessions, fast, reference in recommend(roster, batch):
+        assert_the_rules_hold(sessions, fast)
+        assert_same_as_reference(sessions, fast, reference)
+
+
+@settings(EXAMPLE, max_examples=5)
+@given(batch=batches(history(comfortable=True, red_flag=False)))
+def test_comfortable_histories_step_the_dose_or_the_level_as_the_reference_does(roster, batch) -> None:
     """Mostly comfortable exposures at full dose: the dose and level steps are where the work is."""
-    fast, reference = recommend(roster, sessions)
-    assert_the_rules_hold(sessions, fast)
-    assert_same_as_reference(sessions, fast, reference)
+    for sessions, fast, reference in recommend(roster, batch):
+        assert_the_rules_hold(sessions, fast)
+        assert_same_as_reference(sessions, fast, reference)
 
 
-@settings(EXAMPLE, max_examples=9)
-@given(sessions=history(red_flag=True))
-def test_a_red_flag_note_in_the_last_14_days_refers_every_exercise_of_the_client(roster, sessions) -> None:
-    fast, reference = recommend(roster, sessions)
-    referred = red_flag_clients(sessions)
-    assert referred
-    assert (fast[fast["client_id"].isin(referred)]["decision"] == "refer").all(), describe(sessions)
-    assert_the_rules_hold(sessions, fast)
-    assert_same_as_reference(sessions, fast, reference)
+@settings(EXAMPLE, max_examples=2)
+@given(batch=batches(history(red_flag=True)))
+def test_a_red_flag_note_in_the_last_14_days_refers_every_exercise_of_the_client(roster, batch) -> None:
+    for sessions, fast, reference in recommend(roster, batch):
+        referred = red_flag_clients(sessions)
+        assert referred
+        assert (fast[fast["client_id"].isin(referred)]["decision"] == "refer").all(), describe(sessions)
+        assert_the_rules_hold(sessions, fast)
+        assert_same_as_reference(sessions, fast, reference)
