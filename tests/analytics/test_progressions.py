@@ -1,7 +1,9 @@
-"""Recommended next progressions (docs/recommendations.md, docs/recommendations.md), one vignette at a time.
+"""Recommended next progressions (docs/recommendations.md), one vignette at a time.
 
 Each vignette is a short session history of one client, written out below, with the recommendation
-a clinician would work out by hand from the rules. The client starts on Monday 2026-06-01 with 3
+a clinician would work out by hand from the rules. The vignettes are loaded together, each client
+under an id of its own, and read in one build per day a vignette is seen on (the engine works per
+client: one load and one build took a second per vignette). The client starts on Monday 2026-06-01 with 3
 sessions a week; unless a vignette says otherwise, today is Friday 2026-06-26 (week 4, day 5: its
 target is floor(3 × 5 / 7) = 2) and the client came on Mon/Wed/Fri of weeks 3 and 4 (a hip-flexor
 stretch each time), so adherence over the current and previous week is (3 + 2) / (3 + 2) = 100 %.
@@ -14,10 +16,15 @@ at 3-2-3, the top).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
+import pandas as pd
 import pytest
 
+from analytics import Analytics, Scope
 from tests.analytics.clinic import Clinic
 
 WEEK_3_AND_4 = ["2026-06-15", "2026-06-17", "2026-06-19", "2026-06-22", "2026-06-24", "2026-06-26"]
@@ -442,15 +449,34 @@ VIGNETTES = [
 ]
 
 
-def _clinic_of(tmp_path, v: Vignette) -> Clinic:
-    clinic = Clinic(tmp_path)
-    clinic.client("C-1", start="2026-06-01", sessions_per_week=v.sessions_per_week)
+def _client_of(clinic: Clinic, v: Vignette, client_id: str) -> None:
+    clinic.client(client_id, start="2026-06-01", sessions_per_week=v.sessions_per_week)
     for day in v.background:
-        clinic.session("C-1", day, exercise="hip-flexor stretch", pain_during=1, sets=2, hold_s=20)
+        clinic.session(client_id, day, exercise="hip-flexor stretch", pain_during=1, sets=2, hold_s=20)
     for row in v.rows:
         values = {k: row[k] for k in row if k != "day"}
-        clinic.session("C-1", row["day"], **values)
-    return clinic
+        clinic.session(client_id, row["day"], **values)
+
+
+def _client_id(v: Vignette) -> str:
+    return f"V-{VIGNETTES.index(v) + 1}"
+
+
+@pytest.fixture(scope="module")
+def recommendations_on(tmp_path_factory) -> Callable[[str], pd.DataFrame]:
+    """Every vignette's client loaded into one warehouse; the recommendations of them all on a day,
+    read once per day."""
+    clinic = Clinic(tmp_path_factory.mktemp("vignettes"))
+    for v in VIGNETTES:
+        _client_of(clinic, v, _client_id(v))
+    db = clinic.load()
+
+    @functools.cache
+    def on(today: str) -> pd.DataFrame:
+        with Analytics.open(db, Scope.everyone(), date.fromisoformat(today)) as analytics:
+            return analytics.recommendations()
+
+    return on
 
 
 def recommendation(frame, ladder: str) -> dict:
@@ -460,8 +486,9 @@ def recommendation(frame, ladder: str) -> dict:
 
 
 @pytest.mark.parametrize("v", VIGNETTES, ids=[v.name for v in VIGNETTES])
-def test_vignette(tmp_path, v: Vignette):
-    rec = recommendation(_clinic_of(tmp_path, v).recommendations(v.today), v.ladder)
+def test_vignette(recommendations_on, v: Vignette):
+    frame = recommendations_on(v.today)
+    rec = recommendation(frame[frame["client_id"] == _client_id(v)], v.ladder)
     shown = f"{rec['decision']}: {rec['next_exercise']} {rec['next_dose']}\n" + "\n".join(rec["evidence"])
     expected = (v.decision, v.next_exercise, v.next_dose)
     assert (rec["decision"], rec["next_exercise"], rec["next_dose"]) == expected, shown
