@@ -143,8 +143,8 @@ class Served:
 @pytest.fixture(scope="session")
 def demo_server(demo_warehouse: Path, tmp_path_factory) -> Iterator[Served]:
     """`hipline serve` on the demo warehouse, once per test worker, for every test that changes neither
-    the warehouse nor its users (each test has its own browser context, or its own cookies). A test that
-    changes them serves a copy of its own (`copy_warehouse`)."""
+    the warehouse nor its users (each test starts with no cookies: tests/browser/conftest.py, KeptTab).
+    A test that changes them serves a copy of its own (`copy_warehouse`)."""
     from tests.browser.conftest import serve
 
     log = tmp_path_factory.mktemp("demo-server") / "server.log"
