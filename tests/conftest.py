@@ -90,7 +90,7 @@ def _load_roster(db: Path, roster: list[Path]) -> Path:
 
 @pytest.fixture(scope="session")
 def roster_loaded_once(tmp_path_factory) -> Path:
-    """The roster loaded by the loader once per test worker, for `loaded_roster` to copy: 390 tests start
+    """The roster loaded by the loader once per test worker, for `loaded_roster` to copy: 137 tests start
     from it, and a copy takes a few milliseconds where a load takes a quarter of a second."""
     folder = tmp_path_factory.mktemp("roster-loaded-once")
     return _load_roster(folder / "warehouse" / "hipline.duckdb", _write_roster(folder / "roster"))
