@@ -54,7 +54,8 @@ OTHER_NOTES = ["felt good", "No swelling today", "denies numbness", "hamstrings 
 HALVES = [x / 2 for x in range(21)]
 # No shrinking: each example takes about a second, and shrinking a failure can take minutes. A failing
 # history is shown as drawn (they are short), with the rows and values that differ. Every run draws
-# new histories, and Hypothesis replays any batch that failed before.
+# new histories, and Hypothesis replays any batch that failed before. The counts are those the
+# properties were written with (35, 30 and 12 histories), which one history per example had to cut.
 EXAMPLE = settings(
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -303,7 +304,7 @@ def batches(histories: st.SearchStrategy) -> st.SearchStrategy:
     return st.lists(histories, min_size=BATCH, max_size=BATCH)
 
 
-@settings(EXAMPLE, max_examples=5)
+@settings(EXAMPLE, max_examples=7)  # 35 histories
 @given(batch=batches(history()))
 def test_the_fast_path_keeps_the_rules_and_equals_the_reference(roster, batch) -> None:
     for sessions, fast, reference in recommend(roster, batch):
@@ -311,7 +312,7 @@ def test_the_fast_path_keeps_the_rules_and_equals_the_reference(roster, batch) -
         assert_same_as_reference(sessions, fast, reference)
 
 
-@settings(EXAMPLE, max_examples=5)
+@settings(EXAMPLE, max_examples=6)  # 30 histories
 @given(batch=batches(history(comfortable=True, red_flag=False)))
 def test_comfortable_histories_step_the_dose_or_the_level_as_the_reference_does(roster, batch) -> None:
     """Mostly comfortable exposures at full dose: the dose and level steps are where the work is."""
@@ -320,7 +321,7 @@ def test_comfortable_histories_step_the_dose_or_the_level_as_the_reference_does(
         assert_same_as_reference(sessions, fast, reference)
 
 
-@settings(EXAMPLE, max_examples=2)
+@settings(EXAMPLE, max_examples=3)  # 15 histories
 @given(batch=batches(history(red_flag=True)))
 def test_a_red_flag_note_in_the_last_14_days_refers_every_exercise_of_the_client(roster, batch) -> None:
     for sessions, fast, reference in recommend(roster, batch):
