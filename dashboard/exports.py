@@ -216,11 +216,16 @@ def triggered_format() -> str | None:
 def jobs_folder(db: Path) -> Path:
     """Where background jobs keep their state and their files: one folder per warehouse in the system's
     temporary folder, the same for every worker process serving it (gunicorn's workers share the
-    jobs), never in the repository or beside the data."""
-    key = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"hipline-jobs-{os.getuid()}" / key
+    jobs), never in the repository or beside the data. Made when first asked for."""
+    folder = jobs_folder_path(db)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+def jobs_folder_path(db: Path) -> Path:
+    """The jobs folder of a warehouse, whether it exists or not."""
+    key = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"hipline-jobs-{os.getuid()}" / key
 
 
 class OneJobPerStart:

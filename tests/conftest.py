@@ -111,6 +111,19 @@ def loaded_roster(db: Path, roster: list[Path], roster_loaded_once: Path) -> Pat
     return db
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_jobs_folders_left(tmp_path_factory) -> Iterator[None]:
+    """The servers and apps the tests start keep each warehouse's background jobs in a folder of the
+    system's temporary folder (dashboard.exports.jobs_folder), which the app keeps for as long as the
+    warehouse is served. Once a test worker is done (its servers stopped), the folders of the warehouses
+    it made are removed: test runs would otherwise leave thousands of them behind."""
+    yield
+    from dashboard.exports import jobs_folder_path
+
+    for db in tmp_path_factory.getbasetemp().rglob("*.duckdb"):
+        shutil.rmtree(jobs_folder_path(db), ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory) -> Path:
     """The demo data set for 120 clients, generated once per test session."""
