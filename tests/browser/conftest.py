@@ -143,6 +143,7 @@ class KeptTab:
             tab.on("request", lambda r: tab.requests.append(r.url))
             tab.on("console", lambda m: tab.console_errors.append(m.text) if m.type == "error" else None)
             tab.on("pageerror", lambda e: tab.console_errors.append(str(e)))
+            tab.requests, tab.console_errors = [], []
             self.tab = tab
         return self.tab
 
@@ -163,6 +164,7 @@ class KeptTab:
             tab.goto("about:blank")
             tab.context.clear_cookies()
             tab.set_viewport_size(VIEWPORT)
+            tab.requests, tab.console_errors = [], []  # the next test's own
         except Exception:
             self.close()
             raise
@@ -186,7 +188,6 @@ def kept_tab(browser) -> Iterator[KeptTab]:
 @pytest.fixture
 def page(kept_tab):
     page = kept_tab.get()
-    page.requests, page.console_errors = [], []
     signing_in_as_needed(page)
     # Generous waits: CI machines are shared, and a first page view builds the day's analytics.
     page.set_default_timeout(20_000)

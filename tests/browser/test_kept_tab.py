@@ -13,7 +13,6 @@ pytestmark = pytest.mark.browser
 def test_what_a_test_leaves_in_the_kept_tab_is_gone_for_the_next(kept_tab, demo_server):
     url = demo_server.url
     tab = kept_tab.get()
-    tab.requests, tab.console_errors = [], []
     tab.goto(f"{url}/login")
     tab.evaluate("() => { sessionStorage.setItem('filters', 'hip'); localStorage.setItem('clinician', 'S-1'); }")
     tab.context.add_cookies([{"name": "session", "value": "someone", "url": url}])
@@ -26,6 +25,7 @@ def test_what_a_test_leaves_in_the_kept_tab_is_gone_for_the_next(kept_tab, demo_
     assert tab.url == "about:blank"
     assert tab.context.cookies() == []
     assert tab.viewport_size == VIEWPORT
+    assert tab.requests == [] and tab.console_errors == []
     tab.goto(f"{url}/login")
     assert tab.evaluate("() => [sessionStorage.length, localStorage.length]") == [0, 0]
     answer = tab.goto(f"{url}/routed")  # the server's own answer, not the route's
