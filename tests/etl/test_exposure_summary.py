@@ -74,6 +74,28 @@ def test_sides_are_one_exposure_and_two_levels_in_a_session_are_the_higher_one(l
     assert_in_step(db)
 
 
+def test_a_session_naming_a_ladder_twice_in_a_first_load_is_one_exposure_and_later_ones_count_on_from_it(
+    loaded_roster, tmp_path
+):
+    db = loaded_roster  # no sessions yet: this load builds the table whole
+    load_files(db, write(tmp_path, "june.csv", rows(
+        ("C-1", "2026-06-01", "bridge", 2),
+        ("C-1", "2026-06-03", "bridge", 2),
+        ("C-1", "2026-06-03", "bridge with slow tempo", 2),  # the same ladder twice in one session: level 3
+        ("C-1", "2026-06-05", "bridge with slow tempo", 2),
+        ("C-1", "2026-06-08", "bridge", 2),
+        ("C-1", "2026-06-08", "hamstring stretch", 1),  # another ladder: numbered on its own
+    )))  # fmt: skip
+    # Five rows of the bridge ladder on four days: four exposures, the merged one at the higher level.
+    assert assert_in_step(db) == [
+        ("C-1", "2026-06-01", "bridge", 2, 1, 1),
+        ("C-1", "2026-06-03", "bridge", 3, 2, 2),
+        ("C-1", "2026-06-05", "bridge", 3, 3, 2),
+        ("C-1", "2026-06-08", "bridge", 2, 4, 4),
+        ("C-1", "2026-06-08", "hamstring stretch", 1, 1, 1),
+    ]
+
+
 def test_a_new_day_continues_the_numbers_and_a_corrected_file_renumbers(loaded_roster, tmp_path):
     db = loaded_roster
     june = write(tmp_path, "june.csv", rows(
