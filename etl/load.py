@@ -253,8 +253,8 @@ def _rows_in(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> int:
         return scalar(con, f"SELECT count(*) FROM {prepared.staged.relation()}") + len(prepared.malformed)
     if prepared.facts.format == "parquet":
         return scalar(con, f"SELECT count(*) FROM read_parquet({literal(str(prepared.read_path))})")
-    source = read.csv_relation(prepared, {str(prepared.read_path): (0, prepared.facts.name)}, "preview_rejects")
-    rows = scalar(con, f"SELECT count(*) FROM (SELECT * FROM {source.relation})")
+    scan = read.csv_scan(prepared, {str(prepared.read_path): (0, prepared.facts.name)}, "preview_rejects")
+    rows = scalar(con, f"SELECT count(*) FROM ({scan})")
     rejected = scalar(con, "SELECT count(*) FROM (SELECT DISTINCT line FROM preview_rejects)")
     con.execute("DROP TABLE IF EXISTS preview_rejects")
     con.execute("DROP TABLE IF EXISTS preview_rejects_scan")
@@ -490,9 +490,13 @@ def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, or
         run(con, sql, params)
 
     if first.facts.format == "csv":
-        rejects = f"rejects_{min(ids.values())}"
+        rejects, scanned = f"rejects_{min(ids.values())}", f"scanned_{min(ids.values())}"
         files = {str(t.prepared.read_path): (ids[t.name], t.name) for t in batch}
-        insert(read.csv_relation(first, files, rejects))
+        run(con, f"CREATE OR REPLACE TEMP TABLE {scanned} AS {read.csv_scan(first, files, rejects)}")
+        try:
+            insert(read.csv_relation(first, files, scanned))
+        finally:
+            run(con, f"DROP TABLE IF EXISTS {scanned}")
         _quarantine_rejected_lines(con, kind, files, rejects)
         for target in batch:
             _number_csv_rows(con, target.prepared, kind, ids[target.name])
@@ -541,8 +545,8 @@ def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]]
 def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
     """Give each CSV row the line number a spreadsheet shows.
 
-    DuckDB reads CSV in parallel but keeps the files' order, so within this transaction the n-th row
-    inserted for a file is the n-th of its rows that was not rejected; blank lines and rejected lines
+    A row arrives with its place in the read of its batch (etl.read.csv_relation): the n-th row of a file
+    (from its first) is the n-th of its lines that is neither blank nor rejected by the reader; those lines
     are the gaps in that numbering."""
     first_data_line = prepared.skip + 2
     rejected = [
@@ -553,20 +557,20 @@ def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
     ]
     gaps = sorted(set(rejected) | {b for b in prepared.facts.blank_lines if b >= first_data_line})
     table = f"{kind}_rows"
-    first_rowid = f"(SELECT min(rowid) FROM {table} WHERE load_id = $load_id)"
+    first = f"(SELECT min(source_row) FROM {table} WHERE load_id = $load_id)"
     if not gaps:
         run(
             con,
-            f"UPDATE {table} SET source_row = rowid - {first_rowid} + {first_data_line} WHERE load_id = $load_id",
+            f"UPDATE {table} SET source_row = source_row - {first} + {first_data_line} WHERE load_id = $load_id",
             {"load_id": load_id},
         )
         return
-    # The k-th row inserted (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
+    # The k-th row read (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
     thresholds = [gap - j - first_data_line + 1 for j, gap in enumerate(gaps, 1)]
     run(
         con,
         f"""UPDATE {table} SET source_row = k + {first_data_line} + len(list_filter($thresholds, lambda t: t <= k))
-            FROM (SELECT rowid AS id, rowid - {first_rowid} AS k FROM {table} WHERE load_id = $load_id) AS numbered
+            FROM (SELECT rowid AS id, source_row - {first} AS k FROM {table} WHERE load_id = $load_id) AS numbered
             WHERE {table}.rowid = numbered.id""",
         {"load_id": load_id, "thresholds": thresholds},
     )

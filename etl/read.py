@@ -278,17 +278,29 @@ def _best_delimiter(header_line: str) -> tuple[str, list[str]]:
     return best, splits[best]
 
 
-def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str) -> Source:
-    """One read of CSV files that share `prepared`'s layout; `files` maps each path to (load id, name)."""
+def csv_scan(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str) -> str:
+    """The SELECT that reads CSV files sharing `prepared`'s layout (`files`: their paths, in load order), the
+    lines it cannot split going to the table `rejects`. A plain read: DuckDB keeps the files' order and the
+    order of their rows, reading big files in parallel, so a table made from it holds the rows in the order
+    of the files' lines (csv_relation numbers them by that)."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(prepared.headers))) + "}"
     paths = "[" + ", ".join(literal(path) for path in files) + "]"
-    relation = (  # file_index is a virtual column: SELECT * leaves it out, so it is named
-        f"(SELECT *, file_index FROM read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
+    return (  # file_index is a virtual column: SELECT * leaves it out, so it is named
+        f"SELECT *, file_index FROM read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
         f"skip={prepared.skip}, auto_detect=false, columns={columns}, quote='\"', escape='\"', "
         f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, "
         f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, "
-        f"max_line_size={MAX_LINE_CHARS}))"
+        f"max_line_size={MAX_LINE_CHARS})"
     )
+
+
+def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], scanned: str) -> Source:
+    """The rows of the table `scanned`, made from csv_scan's read of `files` (path -> (load id, name)), each
+    with its place in that read as `source_row` (the table's rowid), which etl.load turns into the line
+    number a spreadsheet shows. The place is taken from the table, not from the order in which the rules'
+    statement inserts the rows: its joins to the roster do not keep that order (with a roster of more
+    clients than DuckDB expects lines in a file, it builds the join on the file's side)."""
+    relation = f"(SELECT *, rowid AS source_row FROM {scanned})"
     # file_index numbers the files in the order they are listed: no per-row comparison of file names.
     ids = [i for i, _ in files.values()]
     load_id = (
@@ -299,7 +311,7 @@ def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], rejects:
     name = (
         "CASE file_index " + " ".join(f"WHEN {k} THEN {literal(n)}" for k, (_, n) in enumerate(files.values())) + " END"
     )
-    return _source(prepared, relation, False, load_id, name)
+    return _source(prepared, relation, True, load_id, name)
 
 
 # ------------------------------------------------------------------------------------ staging
