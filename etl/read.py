@@ -1,6 +1,7 @@
 """Read a file's header, tell which kind of record it holds, and stage its rows for validation.
 
-CSV and Parquet are read by DuckDB itself, in parallel, straight into the validation query. Excel
+CSV and Parquet are read by DuckDB itself, in parallel: Parquet straight into the validation query, CSV
+first into a temporary table whose rowids number its rows in the order of the lines (csv_scan). Excel
 workbooks (etl.workbook: DuckDB cannot fetch its excel extension offline) and JSON Lines are read a
 piece at a time and staged in Parquet files in the load's work folder, which DuckDB then scans. Every
 cell is staged as text, so that validation sees exactly what the file says and formula-like text stays
