@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -30,10 +30,11 @@ from etl import archive, publish, read, warehouse
 from etl.columns import LOAD_ORDER, RECORD_KINDS
 from etl.library import LIBRARY_FILE, load_library, unknown_exercise_names, write_library
 from etl.read import Prepared
+from etl.read_ahead import ReadAhead
 from etl.rules import literal, validation_insert
 from etl.sessions import refresh_session_summary, remember_loads
 from etl.settings import DATE_ORDER, MAX_CELL_CHARS, MEMORY_LIMIT
-from etl.sniff import EXTENSIONS, UnreadableFile, inspect_file
+from etl.sniff import EXTENSIONS, STAGED_EXTENSIONS, UnreadableFile, inspect_file
 from etl.values import DateOrder, quoted
 from etl.warehouse import run, scalar
 
@@ -169,20 +170,26 @@ def load(
         warehouse.exclusive_writer(db, on_wait) as workdir,
         publish.publishing(db, database_url, on_wait, memory_limit) as publication,
     ):
-        _prepare_all(targets, kind, workdir, max_cell_chars)
         send = publication.send if publication else None
         with warehouse.write_then_swap(db, memory_limit, before_swap=send) as con:
-            to_load = _decide_in(con, targets, schema_in_place=True)  # the copy holds what the live warehouse holds
-            if progress:
-                progress.begin(sum(t.prepared.facts.size for t in to_load))
-            write_library(con, families)
-            run_id = archive.begin_run(con, "load", loaded_by)
-            for target in targets:
-                if target.report.status == "unchanged":
-                    _record(con, target, run_id, "unchanged", started=datetime.now())
-            first_new_load_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
-            for batch in _batches(to_load):
-                _load_batch(con, batch, today, date_order, progress, run_id)
+            ahead = ReadAhead(con)
+            try:
+                read_early = lambda ready: ahead.start(_certain_csv(con, ready))  # noqa: E731
+                _prepare_all(targets, kind, workdir, max_cell_chars, read_early)
+                ahead.wait()
+                to_load = _decide_in(con, targets, schema_in_place=True)  # the copy holds what the live one holds
+                if progress:
+                    progress.begin(sum(t.prepared.facts.size for t in to_load))
+                write_library(con, families)
+                run_id = archive.begin_run(con, "load", loaded_by)
+                for target in targets:
+                    if target.report.status == "unchanged":
+                        _record(con, target, run_id, "unchanged", started=datetime.now())
+                first_new_load_id = scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads")
+                for batch in _batches(to_load):
+                    _load_batch(con, batch, today, date_order, progress, run_id, ahead)
+            finally:
+                ahead.close()
             for target in targets:
                 if target.report.error and target.prepared is None:
                     _record_error(con, target, run_id)
@@ -191,12 +198,48 @@ def load(
     return LoadReport(str(db), [t.report for t in targets], time.perf_counter() - started, run_id)
 
 
-def _prepare_all(targets: list[_Target], kind: str | None, workdir: Path, max_cell_chars: int = MAX_CELL_CHARS) -> None:
-    """Hash, sniff and stage every file (hashing and sniffing run in parallel: hashlib releases the
-    GIL while it reads), then put them in load order."""
+def _prepare_all(
+    targets: list[_Target],
+    kind: str | None,
+    workdir: Path,
+    max_cell_chars: int = MAX_CELL_CHARS,
+    when_the_quick_ones_are_ready: Callable[[list[_Target]], None] | None = None,
+) -> None:
+    """Hash, sniff and stage every file, then put them in load order. Workbooks and JSON Lines (staged row by
+    row in Python) start first, in a thread of their own; the others are hashed and sniffed meanwhile, in
+    parallel (hashlib releases the GIL while it reads), and `when_the_quick_ones_are_ready` is told of them
+    (in load order) while the staging goes on (etl.read_ahead)."""
+
+    def prepare(target: _Target) -> None:
+        _prepare(target, kind, workdir, max_cell_chars)
+
+    slow = [t for t in targets if t.path.suffix.lower() in STAGED_EXTENSIONS]
+    quick = [t for t in targets if t.path.suffix.lower() not in STAGED_EXTENSIONS]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(lambda target: _prepare(target, kind, workdir, max_cell_chars), targets))
-    targets.sort(key=lambda t: (LOAD_ORDER.get(t.report.kind or "", 99), t.name))
+        list(pool.map(prepare, quick))
+        if when_the_quick_ones_are_ready:
+            when_the_quick_ones_are_ready(sorted(quick, key=_load_order))
+        list(pool.map(prepare, slow))
+    targets.sort(key=_load_order)
+
+
+def _load_order(target: _Target) -> tuple[int, str]:
+    return LOAD_ORDER.get(target.report.kind or "", 99), target.name
+
+
+def _certain_csv(con: duckdb.DuckDBPyConnection, targets: list[_Target]) -> list[list[Prepared]]:
+    """The CSV files among `targets` (in load order) that this load will read whatever it decides: their
+    content is not in the warehouse, nor in an earlier file of the load; grouped into reads as `_batches`
+    groups them (etl.read_ahead reads them early)."""
+    seen = {digest for (digest,) in con.execute("SELECT content_hash FROM loads WHERE status = 'loaded'").fetchall()}
+    certain = []
+    for target in targets:
+        if target.prepared is None:
+            continue
+        if target.prepared.facts.format == "csv" and target.sha256 not in seen:
+            certain.append(target)
+        seen.add(target.sha256)
+    return [[t.prepared for t in batch] for batch in _batches(certain)]
 
 
 @dataclass
@@ -399,7 +442,13 @@ def _batches(targets: list[_Target]) -> list[list[_Target]]:
 
 
 def _load_batch(
-    con, batch: list[_Target], today: date, order: DateOrder, progress: Progress | None, run_id: int
+    con,
+    batch: list[_Target],
+    today: date,
+    order: DateOrder,
+    progress: Progress | None,
+    run_id: int,
+    ahead: ReadAhead | None = None,
 ) -> None:
     """Load a batch of files. The statements commit one by one: the swap at the end of the load is
     what makes it all-or-nothing, and an UPDATE of rows appended in the same transaction would make
@@ -416,7 +465,7 @@ def _load_batch(
             sum(t.prepared.facts.size for t in batch),
         )
     try:
-        _insert_rows(con, batch, ids, today, order)
+        _insert_rows(con, batch, ids, today, order, ahead)
         _mark_duplicates(con, kind, list(ids.values()), ignore=replaced)
         seconds = (time.perf_counter() - begun) / len(batch)
         for target in batch:
@@ -446,8 +495,9 @@ def _discard(con, kind: str, load_ids: list[int], run_id: int, replaced: list[in
     span = {"first": min(load_ids), "last": max(load_ids)}
     for table in (f"{kind}_rows", "malformed_rows", "loads", "load_changes"):
         run(con, f"DELETE FROM {table} WHERE load_id BETWEEN $first AND $last", span)
-    for (table,) in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'rejects_%'"
+    for (table,) in con.execute(  # not the reads of later batches done ahead (etl.read_ahead)
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'rejects_%' "
+        "AND table_name NOT LIKE 'rejects_ahead_%'"
     ).fetchall():
         run(con, f"DROP TABLE {table}")
 
@@ -485,7 +535,9 @@ def _replace_previous_version(con, name: str, new_load_id: int, run_id: int) -> 
     archive.move_out(con, run_id, earlier, "superseded")
 
 
-def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, order: DateOrder) -> None:
+def _insert_rows(
+    con, batch: list[_Target], ids: dict[str, int], today: date, order: DateOrder, ahead: ReadAhead | None = None
+) -> None:
     first = batch[0].prepared
     kind = first.kind
 
@@ -495,9 +547,13 @@ def _insert_rows(con, batch: list[_Target], ids: dict[str, int], today: date, or
         run(con, sql, params)
 
     if first.facts.format == "csv":
-        rejects, scanned = f"rejects_{min(ids.values())}", f"scanned_{min(ids.values())}"
         files = {str(t.prepared.read_path): (ids[t.name], t.name) for t in batch}
-        run(con, f"CREATE OR REPLACE TEMP TABLE {scanned} AS {read.csv_scan(first, files, rejects)}")
+        read_early = ahead.take(tuple(files)) if ahead else None
+        if read_early:
+            scanned, rejects = read_early
+        else:
+            rejects, scanned = f"rejects_{min(ids.values())}", f"scanned_{min(ids.values())}"
+            run(con, f"CREATE OR REPLACE TEMP TABLE {scanned} AS {read.csv_scan(first, files, rejects)}")
         try:
             insert(read.csv_relation(first, files, scanned))
         finally:

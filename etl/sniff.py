@@ -24,6 +24,9 @@ CHUNK = 1 << 22
 HEAD = 1 << 16
 
 BLANK_LINE = re.compile(rb"\n(?=\r?\n)")  # a line end followed by an empty line
+# Whether a chunk has a blank line at all: one regular expression finds either line ending in a third
+# of the time two `in` tests take (line ends are frequent, which slows bytes' substring search).
+ANY_BLANK_LINE = re.compile(rb"\n\r?\n")
 
 MAX_UPLOAD_MB = 50  # the most one upload through the pages may hold, by default (HIPLINE_MAX_UPLOAD_MB)
 
@@ -35,6 +38,7 @@ MAX_XLSX_ROWS = 1_000_000  # the most rows a sheet may have
 MAX_XLSX_RATIO = 100  # the most an entry of a workbook may be compressed (real sheets: about 10 to 1) ...
 RATIO_CHECKED_MB = 10  # ... when it unpacks to more than this
 EXTENSIONS = {".csv", ".tsv", ".txt", ".psv", ".tab", ".xlsx", ".jsonl", ".ndjson", ".json", ".parquet"}
+STAGED_EXTENSIONS = {".xlsx", ".jsonl", ".ndjson", ".json"}  # read row by row in Python (slow to prepare)
 
 
 class UnreadableFile(Exception):
@@ -179,7 +183,7 @@ def _scan_text(path: Path, check_utf8: bool) -> tuple[str, list[int], bool]:
                 except UnicodeDecodeError:
                     utf8 = False
             window = tail + chunk
-            if b"\n\n" in window or b"\n\r\n" in window:
+            if ANY_BLANK_LINE.search(window):
                 blanks += [offset - len(tail) + hit.start() + 1 for hit in BLANK_LINE.finditer(window)]
             tail = window[-2:]
             offset += len(chunk)

@@ -1,0 +1,74 @@
+"""Reading CSV files into the load's copy while workbooks and JSON Lines are still being staged.
+
+The two slow starts of a big load use different things: DuckDB reading the CSV session logs runs on its own
+threads without Python's lock, while a workbook or a JSON Lines file is staged row by row in Python, which
+holds it. So, as soon as the CSV files are sniffed, their read (etl.read.csv_scan, the first step of their
+load) starts in a thread of its own while the others are staged; etl.load then takes the tables read ahead
+instead of reading the files again. At 10 000 clients the staging (0.9 s) then overlaps the read (1.2 s).
+
+Only files that will certainly be loaded are read ahead (their content is not in the warehouse yet, and no
+earlier file of this load has the same bytes); files are grouped into reads as etl.load groups them. A
+read that fails is dropped: the file's own load reads it again and reports what is wrong.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+
+from etl import read
+from etl.read import Prepared
+from etl.warehouse import run
+
+
+class ReadAhead:
+    """CSV reads into temporary tables of `con`, in a thread, until `wait`; `take` hands one over. `con` must
+    not be used by anything else until `wait` has returned."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._thread: threading.Thread | None = None
+        self._read: dict[tuple[str, ...], str] = {}  # the files' paths -> the name of the read's tables
+
+    def start(self, batches: list[list[Prepared]]) -> None:
+        """Read each batch (files of one layout, read together) in a thread, one after the other."""
+        if batches:
+            self._thread = threading.Thread(target=self._read_all, args=(batches,), name="read-ahead", daemon=True)
+            self._thread.start()
+
+    def _read_all(self, batches: list[list[Prepared]]) -> None:
+        for number, batch in enumerate(batches):
+            paths = tuple(str(p.read_path) for p in batch)
+            name = f"ahead_{number}"
+            files = dict.fromkeys(paths, (0, ""))  # the read itself needs only the paths
+            scan = read.csv_scan(batch[0], files, f"rejects_{name}")
+            try:
+                run(self._con, f"CREATE TEMP TABLE scanned_{name} AS {scan}")
+            except duckdb.Error:
+                self._drop(name)
+                continue
+            self._read[paths] = name
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def take(self, paths: tuple[str, ...]) -> tuple[str, str] | None:
+        """(the table of the rows read, the table of the lines rejected) of these files' read, or None."""
+        name = self._read.pop(paths, None)
+        return None if name is None else (f"scanned_{name}", f"rejects_{name}")
+
+    def close(self) -> None:
+        """Stop a read still running (a load that failed early) and drop the reads nobody took."""
+        if self._thread is not None:
+            self._con.interrupt()
+            self.wait()
+        for name in self._read.values():
+            self._drop(name)
+        self._read.clear()
+
+    def _drop(self, name: str) -> None:
+        for table in (f"scanned_{name}", f"rejects_{name}", f"rejects_{name}_scan"):
+            run(self._con, f"DROP TABLE IF EXISTS {table}")
