@@ -13,6 +13,7 @@ read that fails is dropped: the file's own load reads it again and reports what 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import duckdb
@@ -30,6 +31,7 @@ class ReadAhead:
         self._con = con
         self._thread: threading.Thread | None = None
         self._read: dict[tuple[str, ...], str] = {}  # the files' paths -> the name of the read's tables
+        self._stopping = threading.Event()
 
     def start(self, batches: list[list[Prepared]]) -> None:
         """Read each batch (files of one layout, read together) in a thread, one after the other."""
@@ -39,14 +41,17 @@ class ReadAhead:
 
     def _read_all(self, batches: list[list[Prepared]]) -> None:
         for number, batch in enumerate(batches):
+            if self._stopping.is_set():
+                return
             paths = tuple(str(p.read_path) for p in batch)
             name = f"ahead_{number}"
             files = dict.fromkeys(paths, (0, ""))  # the read itself needs only the paths
             scan = read.csv_scan(batch[0], files, f"rejects_{name}")
             try:
                 run(self._con, f"CREATE TEMP TABLE scanned_{name} AS {scan}")
-            except duckdb.Error:
-                self._drop(name)
+            except duckdb.Error:  # the file's own step reads it again, and says what is wrong
+                with contextlib.suppress(duckdb.Error):  # (`close` may be interrupting this thread)
+                    self._drop(name)
                 continue
             self._read[paths] = name
 
@@ -61,10 +66,14 @@ class ReadAhead:
         return None if name is None else (f"scanned_{name}", f"rejects_{name}")
 
     def close(self) -> None:
-        """Stop a read still running (a load that failed early) and drop the reads nobody took."""
+        """Stop a read still running (a load that failed, or was stopped, before it needed the reads) and drop
+        the reads nobody took."""
         if self._thread is not None:
-            self._con.interrupt()
-            self.wait()
+            self._stopping.set()
+            while self._thread.is_alive():  # a read may start just after an interrupt: interrupt until it ends
+                self._con.interrupt()
+                self._thread.join(0.05)
+            self._thread = None
         for name in self._read.values():
             self._drop(name)
         self._read.clear()

@@ -143,3 +143,35 @@ def test_a_batch_that_fails_leaves_the_reads_ahead_of_the_batches_after_it(loade
     assert [thread for thread, _ in reads] == ["read-ahead", "read-ahead"]
     assert query(loaded_roster, "SELECT source_file, source_row FROM quarantine") == [("june_a.csv", 12)]
     assert query(loaded_roster, "SELECT count(*) FROM session_log") == [(451,)]
+
+
+def test_a_load_that_fails_while_a_read_ahead_runs_stops_the_read_and_leaves_the_warehouse_as_it_was(
+    loaded_roster, tmp_path, monkeypatch
+):
+    # the read ahead of the session logs would run for hours; the JSON Lines file fails while it runs
+    monkeypatch.setattr(etl.read, "csv_scan", lambda *args: "SELECT count(*) AS n FROM range(1000000000000)")
+    prepare = etl.load._prepare
+
+    def failing(target, *args):
+        if target.name.endswith(".jsonl"):
+            raise RuntimeError("the disk is full")
+        return prepare(target, *args)
+
+    monkeypatch.setattr(etl.load, "_prepare", failing)
+    before = query(loaded_roster, "SELECT count(*) FROM loads")
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            load_files(loaded_roster, *_files(tmp_path))
+        except BaseException as e:  # the test looks at it
+            outcome.append(e)
+
+    worker = threading.Thread(target=attempt)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the read ahead was not stopped"
+    assert [str(e) for e in outcome] == ["the disk is full"]
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+    assert query(loaded_roster, "SELECT count(*) FROM loads") == before
+    assert sorted(p.name for p in loaded_roster.parent.iterdir()) == ["hipline.duckdb", "hipline.duckdb.lock"]
