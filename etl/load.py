@@ -555,12 +555,13 @@ def _insert_rows(
             rejects, scanned = f"rejects_{min(ids.values())}", f"scanned_{min(ids.values())}"
             run(con, f"CREATE OR REPLACE TEMP TABLE {scanned} AS {read.csv_scan(first, files, rejects)}")
         try:
-            insert(read.csv_relation(first, files, scanned))
+            firsts = dict(con.execute(_FIRST_ROWS.format(scanned=scanned)).fetchall())
+            insert(read.csv_relation(first, files, scanned, firsts))
         finally:
             run(con, f"DROP TABLE IF EXISTS {scanned}")
         _quarantine_rejected_lines(con, kind, files, rejects)
         for target in batch:
-            _number_csv_rows(con, target.prepared, kind, ids[target.name])
+            _number_around_gaps(con, target.prepared, kind, ids[target.name])
         return
     target = batch[0]
     identity = (ids[target.name], target.name)
@@ -603,12 +604,16 @@ def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]]
     run(con, f"DROP TABLE IF EXISTS {rejects}_scan")
 
 
-def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
-    """Give each CSV row the line number a spreadsheet shows.
+# The rowid of each file's first row in a batch's read (a file whose every line was rejected has none).
+_FIRST_ROWS = "SELECT file_index, min(rowid) FROM {scanned} GROUP BY file_index"
 
-    A row arrives with its place in the read of its batch (etl.read.csv_relation): the n-th row of a file
-    (from its first) is the n-th of its lines that is neither blank nor rejected by the reader; those lines
-    are the gaps in that numbering."""
+
+def _number_around_gaps(con, prepared: Prepared, kind: str, load_id: int) -> None:
+    """Give each CSV row the line number a spreadsheet shows, in a file with blank or rejected lines.
+
+    A row arrives numbered as if its file had none (etl.read.csv_relation): the n-th row (from 0) is the
+    n-th of the lines that are neither blank nor rejected by the reader, and those lines are the gaps in
+    that numbering. Most files have none, and nothing is rewritten."""
     first_data_line = prepared.skip + 2
     rejected = [
         line
@@ -617,21 +622,16 @@ def _number_csv_rows(con, prepared: Prepared, kind: str, load_id: int) -> None:
         ).fetchall()
     ]
     gaps = sorted(set(rejected) | {b for b in prepared.facts.blank_lines if b >= first_data_line})
-    table = f"{kind}_rows"
-    first = f"(SELECT min(source_row) FROM {table} WHERE load_id = $load_id)"
     if not gaps:
-        run(
-            con,
-            f"UPDATE {table} SET source_row = source_row - {first} + {first_data_line} WHERE load_id = $load_id",
-            {"load_id": load_id},
-        )
         return
     # The k-th row read (from 0) comes after gap j when k >= gap_j - j - first_data_line + 1.
     thresholds = [gap - j - first_data_line + 1 for j, gap in enumerate(gaps, 1)]
+    table = f"{kind}_rows"
     run(
         con,
-        f"""UPDATE {table} SET source_row = k + {first_data_line} + len(list_filter($thresholds, lambda t: t <= k))
-            FROM (SELECT rowid AS id, source_row - {first} AS k FROM {table} WHERE load_id = $load_id) AS numbered
+        f"""UPDATE {table} SET source_row = source_row + len(list_filter($thresholds, lambda t: t <= k))
+            FROM (SELECT rowid AS id, source_row - {first_data_line} AS k FROM {table} WHERE load_id = $load_id)
+                AS numbered
             WHERE {table}.rowid = numbered.id""",
         {"load_id": load_id, "thresholds": thresholds},
     )

@@ -295,13 +295,21 @@ def csv_scan(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str
     )
 
 
-def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], scanned: str) -> Source:
+def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], scanned: str, firsts: dict[int, int]) -> Source:
     """The rows of the table `scanned`, made from csv_scan's read of `files` (path -> (load id, name)), each
-    with its place in that read as `source_row` (the table's rowid), which etl.load turns into the line
-    number a spreadsheet shows. The place is taken from the table, not from the order in which the rules'
+    numbered by its place in that read (the table's rowid; `firsts`: file_index -> the rowid of the file's
+    first row, for the files that have one):
+    its `source_row` is the line a spreadsheet shows if the file has no blank or rejected lines before it
+    (etl.load adds those). The place is taken from the table, not from the order in which the rules'
     statement inserts the rows: its joins to the roster do not keep that order (with a roster of more
     clients than DuckDB expects lines in a file, it builds the join on the file's side)."""
-    relation = f"(SELECT *, rowid AS source_row FROM {scanned})"
+    first_line = prepared.skip + 2  # the line after the header
+    offset = (
+        f"{first_line - next(iter(firsts.values()), 0)}"
+        if len(firsts) <= 1
+        else "CASE file_index " + " ".join(f"WHEN {k} THEN {first_line - f}" for k, f in firsts.items()) + " END"
+    )
+    relation = f"(SELECT *, rowid + {offset} AS source_row FROM {scanned})"
     # file_index numbers the files in the order they are listed: no per-row comparison of file names.
     ids = [i for i, _ in files.values()]
     load_id = (

@@ -184,6 +184,25 @@ def test_row_numbers_when_several_files_are_read_by_one_statement(loaded_roster,
     ]  # fmt: skip
 
 
+def test_row_numbers_when_a_file_of_the_batch_has_only_rejected_lines(loaded_roster, tmp_path):
+    # The middle file's one line cannot be split into the header's columns: it gives the read no row, and
+    # the files after it are still numbered from their own first line.
+    paths = [
+        _sessions(tmp_path, "a.csv", [ROW.format(day=d, pain=1).replace(",,S-2", f",{d},S-2") for d in (1, 2, 3)]),
+        _sessions(tmp_path, "b.csv", [ROW.format(day=4, pain=1) + ",extra"]),
+        _sessions(tmp_path, "c.csv", ["", *(ROW.format(day=d, pain=2).replace(",,S-2", f",{d},S-2") for d in (5, 6))]),
+    ]
+    reports = load_files(loaded_roster, *paths).files
+    assert [(r.file, r.rows_read, r.rows_loaded, r.rows_quarantined) for r in reports] == [
+        ("a.csv", 3, 3, 0), ("b.csv", 1, 0, 1), ("c.csv", 2, 2, 0)
+    ]  # fmt: skip
+    # a.csv: days 1-3 on lines 2-4; c.csv: line 2 is blank, days 5 and 6 on lines 3 and 4
+    assert query(loaded_roster, "SELECT source_file, source_row, notes FROM session_log ORDER BY 1, 2") == [
+        ("a.csv", 2, "1"), ("a.csv", 3, "2"), ("a.csv", 4, "3"), ("c.csv", 3, "5"), ("c.csv", 4, "6")
+    ]  # fmt: skip
+    assert query(loaded_roster, "SELECT source_file, source_row FROM quarantine") == [("b.csv", 2)]
+
+
 def test_rows_read_equals_loaded_plus_quarantined_for_every_demo_file(demo_warehouse):
     for file, read, loaded, quarantined in query(
         demo_warehouse, "SELECT file, rows_read, rows_loaded, rows_quarantined FROM load_history"
