@@ -174,8 +174,9 @@ def load(
         with warehouse.write_then_swap(db, memory_limit, before_swap=send) as con:
             ahead = ReadAhead(con)
             try:
-                read_early = lambda ready: ahead.start(_certain_csv(con, ready))  # noqa: E731
-                _prepare_all(targets, kind, workdir, max_cell_chars, read_early)
+                _prepare_all(
+                    targets, kind, workdir, max_cell_chars, lambda ready: ahead.start(_certain_csv(con, ready))
+                )
                 ahead.wait()
                 to_load = _decide_in(con, targets, schema_in_place=True)  # the copy holds what the live one holds
                 if progress:
@@ -205,10 +206,10 @@ def _prepare_all(
     max_cell_chars: int = MAX_CELL_CHARS,
     when_the_quick_ones_are_ready: Callable[[list[_Target]], None] | None = None,
 ) -> None:
-    """Hash, sniff and stage every file, then put them in load order. Workbooks and JSON Lines (staged row by
-    row in Python) start first, in a thread of their own; the others are hashed and sniffed meanwhile, in
-    parallel (hashlib releases the GIL while it reads), and `when_the_quick_ones_are_ready` is told of them
-    (in load order) while the staging goes on (etl.read_ahead)."""
+    """Hash, sniff and stage every file, in parallel (hashlib releases the GIL while it reads), then put them
+    in load order. The files quick to prepare come first, and `when_the_quick_ones_are_ready` is told of
+    them (in load order) before workbooks and JSON Lines are staged, row by row in Python (etl.read_ahead
+    reads the CSV files meanwhile)."""
 
     def prepare(target: _Target) -> None:
         _prepare(target, kind, workdir, max_cell_chars)
