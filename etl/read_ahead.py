@@ -76,7 +76,9 @@ class ReadAhead:
                 self._thread.join(0.05)
             self._thread = None
         for name in self._read.values():
-            self._drop(name)
+            # Temporary tables go with the connection anyway: a drop that fails must not hide why a load failed.
+            with contextlib.suppress(duckdb.Error):
+                self._drop(name)
         self._read.clear()
 
     def _drop(self, name: str) -> None:
