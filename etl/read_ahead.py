@@ -33,6 +33,10 @@ class ReadAhead:
         self._thread: threading.Thread | None = None
         self._read: dict[tuple[str, ...], str] = {}  # the files' paths -> the name of the read's tables
         self._stopping = threading.Event()
+        # Set by the thread as it ends. Not Thread.join: in Python 3.11 a join that a signal interrupts (a stop,
+        # `kill`) marks a thread that is still running as stopped, and a process that exits while DuckDB
+        # still reads in it aborts.
+        self._done = threading.Event()
 
     def start(self, batches: list[list[Prepared]]) -> None:
         """Read each batch (files of one layout, read together) in a thread, one after the other."""
@@ -41,24 +45,30 @@ class ReadAhead:
             self._thread.start()
 
     def _read_all(self, batches: list[list[Prepared]]) -> None:
-        for number, batch in enumerate(batches):
-            if self._stopping.is_set():
-                return
-            paths = tuple(str(p.read_path) for p in batch)
-            name = f"ahead_{number}"
-            files = dict.fromkeys(paths, (0, ""))  # the read itself needs only the paths
-            scan = read.csv_scan(batch[0], files, f"rejects_{name}")
-            try:
-                run(self._con, f"CREATE TEMP TABLE scanned_{name} AS {scan}")
-            except duckdb.Error:  # the file's own step reads it again, and says what is wrong
-                with contextlib.suppress(duckdb.Error):  # (`close` may be interrupting this thread)
-                    self._drop(name)
-                continue
-            self._read[paths] = name
+        try:
+            for number, batch in enumerate(batches):
+                if self._stopping.is_set():
+                    return
+                self._read_one(number, batch)
+        finally:
+            self._done.set()
+
+    def _read_one(self, number: int, batch: list[Prepared]) -> None:
+        paths = tuple(str(p.read_path) for p in batch)
+        name = f"ahead_{number}"
+        files = dict.fromkeys(paths, (0, ""))  # the read itself needs only the paths
+        scan = read.csv_scan(batch[0], files, f"rejects_{name}")
+        try:
+            run(self._con, f"CREATE TEMP TABLE scanned_{name} AS {scan}")
+        except duckdb.Error:  # the file's own step reads it again, and says what is wrong
+            with contextlib.suppress(duckdb.Error):  # (`close` may be interrupting this thread)
+                self._drop(name)
+            return
+        self._read[paths] = name
 
     def wait(self) -> None:
         if self._thread is not None:
-            self._thread.join()
+            self._done.wait()
             self._thread = None
 
     def take(self, paths: tuple[str, ...]) -> tuple[str, str] | None:
@@ -71,9 +81,10 @@ class ReadAhead:
         the reads nobody took."""
         if self._thread is not None:
             self._stopping.set()
-            while self._thread.is_alive():  # a read may start just after an interrupt: interrupt until it ends
-                self._con.interrupt()
-                self._thread.join(0.05)
+            # A thread that has no ident yet has not begun: it will see `_stopping` before it reads anything.
+            if self._thread.ident is not None:
+                while not self._done.wait(0.05):  # a read may start just after an interrupt: interrupt until done
+                    self._con.interrupt()
             self._thread = None
         for name in self._read.values():
             # Temporary tables go with the connection anyway: a drop that fails must not hide why a load failed.
