@@ -297,7 +297,7 @@ def _rows_in(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> int:
         return scalar(con, f"SELECT count(*) FROM {prepared.staged.relation()}") + len(prepared.malformed)
     if prepared.facts.format == "parquet":
         return scalar(con, f"SELECT count(*) FROM read_parquet({literal(str(prepared.read_path))})")
-    scan = read.csv_scan(prepared, {str(prepared.read_path): (0, prepared.facts.name)}, "preview_rejects")
+    scan = read.csv_scan(prepared, [str(prepared.read_path)], "preview_rejects")
     rows = scalar(con, f"SELECT count(*) FROM ({scan})")
     rejected = scalar(con, "SELECT count(*) FROM (SELECT DISTINCT line FROM preview_rejects)")
     con.execute("DROP TABLE IF EXISTS preview_rejects")
@@ -556,8 +556,7 @@ def _insert_rows(
             rejects, scanned = f"rejects_{min(ids.values())}", f"scanned_{min(ids.values())}"
             run(con, f"CREATE OR REPLACE TEMP TABLE {scanned} AS {read.csv_scan(first, files, rejects)}")
         try:
-            firsts = dict(con.execute(_FIRST_ROWS.format(scanned=scanned)).fetchall())
-            insert(read.csv_relation(first, files, scanned, firsts))
+            insert(read.csv_relation(first, files, scanned, read.first_rows(con, scanned)))
         finally:
             run(con, f"DROP TABLE IF EXISTS {scanned}")
         _quarantine_rejected_lines(con, kind, files, rejects)
@@ -603,10 +602,6 @@ def _quarantine_rejected_lines(con, kind: str, files: dict[str, tuple[int, str]]
         )
     run(con, f"DROP TABLE IF EXISTS {rejects}")
     run(con, f"DROP TABLE IF EXISTS {rejects}_scan")
-
-
-# The rowid of each file's first row in a batch's read (a file whose every line was rejected has none).
-_FIRST_ROWS = "SELECT file_index, min(rowid) FROM {scanned} GROUP BY file_index"
 
 
 def _number_around_gaps(con, prepared: Prepared, kind: str, load_id: int) -> None:

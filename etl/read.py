@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -279,15 +279,15 @@ def _best_delimiter(header_line: str) -> tuple[str, list[str]]:
     return best, splits[best]
 
 
-def csv_scan(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str) -> str:
-    """The SELECT that reads CSV files sharing `prepared`'s layout (`files`: their paths, in load order), the
-    lines it cannot split going to the table `rejects`. A plain read: DuckDB keeps the files' order and the
+def csv_scan(prepared: Prepared, paths: Iterable[str], rejects: str) -> str:
+    """The SELECT that reads CSV files sharing `prepared`'s layout (their `paths`, in load order), the lines
+    it cannot split going to the table `rejects`. A plain read: DuckDB keeps the files' order and the
     order of their rows, reading big files in parallel, so a table made from it holds the rows in the order
     of the files' lines (csv_relation numbers them by that)."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(prepared.headers))) + "}"
-    paths = "[" + ", ".join(literal(path) for path in files) + "]"
+    listed = "[" + ", ".join(literal(path) for path in paths) + "]"
     return (  # file_index is a virtual column: SELECT * leaves it out, so it is named
-        f"SELECT *, file_index FROM read_csv({paths}, delim={literal(prepared.delimiter)}, header=true, "
+        f"SELECT *, file_index FROM read_csv({listed}, delim={literal(prepared.delimiter)}, header=true, "
         f"skip={prepared.skip}, auto_detect=false, columns={columns}, quote='\"', escape='\"', "
         f"encoding={literal(prepared.facts.encoding or 'utf-8')}, store_rejects=true, "
         f"rejects_table={literal(rejects)}, rejects_scan={literal(rejects + '_scan')}, "
@@ -295,12 +295,17 @@ def csv_scan(prepared: Prepared, files: dict[str, tuple[int, str]], rejects: str
     )
 
 
+def first_rows(con: duckdb.DuckDBPyConnection, scanned: str) -> dict[int, int]:
+    """file_index -> the rowid of the file's first row in the table `scanned` (csv_scan's read); a file whose
+    every line was rejected has none."""
+    return dict(con.execute(f"SELECT file_index, min(rowid) FROM {scanned} GROUP BY file_index").fetchall())
+
+
 def csv_relation(prepared: Prepared, files: dict[str, tuple[int, str]], scanned: str, firsts: dict[int, int]) -> Source:
     """The rows of the table `scanned`, made from csv_scan's read of `files` (path -> (load id, name)), each
-    numbered by its place in that read (the table's rowid; `firsts`: file_index -> the rowid of the file's
-    first row, for the files that have one):
-    its `source_row` is the line a spreadsheet shows if the file has no blank or rejected lines before it
-    (etl.load adds those). The place is taken from the table, not from the order in which the rules'
+    numbered by its place in that read (the table's rowid, less its file's first: `firsts`, from first_rows).
+    Its `source_row` is then the line a spreadsheet shows if the file has no blank or rejected lines before
+    it (etl.load adds those). The place is taken from the table, not from the order in which the rules'
     statement inserts the rows: its joins to the roster do not keep that order (with a roster of more
     clients than DuckDB expects lines in a file, it builds the join on the file's side)."""
     first_line = prepared.skip + 2  # the line after the header
@@ -554,7 +559,9 @@ def _quote_ident(name: str) -> str:
 __all__ = [
     "Prepared",
     "csv_relation",
+    "csv_scan",
     "detect_kind",
+    "first_rows",
     "parquet_relation",
     "prepare",
     "staged_relation",

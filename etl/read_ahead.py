@@ -56,8 +56,7 @@ class ReadAhead:
     def _read_one(self, number: int, batch: list[Prepared]) -> None:
         paths = tuple(str(p.read_path) for p in batch)
         name = f"ahead_{number}"
-        files = dict.fromkeys(paths, (0, ""))  # the read itself needs only the paths
-        scan = read.csv_scan(batch[0], files, f"rejects_{name}")
+        scan = read.csv_scan(batch[0], paths, f"rejects_{name}")
         try:
             run(self._con, f"CREATE TEMP TABLE scanned_{name} AS {scan}")
         except duckdb.Error:  # the file's own step reads it again, and says what is wrong
